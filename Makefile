@@ -1,0 +1,46 @@
+# Two commands for a newcomer: `make demo` and `make test`. Python 3.11+ and PyPI are all they need.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export DAGSTER_HOME := $(CURDIR)/.dagster
+
+.PHONY: demo test ui validate install install-dev clean-data
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+## Run the weekly pipeline on the embedded PostgreSQL server with demo data.
+demo: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/risk-report demo
+
+## Run the test suite (starts its own PostgreSQL server).
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The Dagster UI on http://127.0.0.1:3000, on the same instance as `make demo`.
+ui: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/risk-report ui
+
+validate: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster definitions validate -m risk_assets.definitions
+
+## Stop the embedded server and delete its data, snapshots and the Dagster instance.
+clean-data: install
+	-$(BIN)/risk-report db stop
+	rm -rf .data .dagster

@@ -1,0 +1,1 @@
+"""risk_assets: weekly student-risk reports per school, as a Dagster asset graph."""

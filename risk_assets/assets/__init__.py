@@ -1,0 +1,1 @@
+"""Thin Dagster assets: load, call the pure step, store, attach metadata."""

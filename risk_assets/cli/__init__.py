@@ -1,0 +1,1 @@
+"""`risk-report`: the command line, the single entry point for operators and newcomers."""

@@ -1,0 +1,224 @@
+"""`risk-report` command line. User mistakes print one clear message and exit 2 — no traceback.
+
+Heavy modules (Dagster, the demo generator) are imported inside the commands that use them, so
+`risk-report db ...` stays quick and configuration errors raised while importing are still reported cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Optional, Sequence
+
+from risk_assets.config import AppConfig, load_config
+from risk_assets.errors import UserError
+from risk_assets.settings import PROJECT_DIR, Settings
+
+EXIT_USER_ERROR = 2
+EXIT_RUN_FAILED = 1
+DEMO_SEED = 20261116
+
+
+class Progress:
+    """Step lines with elapsed time, so long steps are visibly alive."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        print(f"[{time.monotonic() - self.started:6.1f}s] {message}", flush=True)
+
+
+def _config(settings: Settings, progress: Progress) -> AppConfig:
+    config = load_config(settings.config_dir)
+    if config.tenants_path.suffix == ".example" or config.thresholds_path.suffix == ".example":
+        progress(f"using example configuration from {settings.config_dir} (copy the *.example files to customise)")
+    return config
+
+
+def _selected_tenants(config: AppConfig, requested: Optional[Sequence[str]]) -> list[str]:
+    if requested:
+        return [config.tenants.get(key).key for key in requested]
+    return [t.key for t in config.tenants.enabled]
+
+
+def _print_outputs(settings: Settings, outcomes) -> None:
+    from risk_assets.cli.table import format_table
+    from risk_assets.snapshot import SnapshotStore
+
+    store = SnapshotStore(settings.snapshots_dir)
+    rows = []
+    for outcome in outcomes:
+        if not outcome.success:
+            rows.append([outcome.tenant, outcome.week, "FAILED", "", "", "", "", "", outcome.error.splitlines()[0]])
+            continue
+        manifest = store.manifest(outcome.week, outcome.tenant)
+        counts = manifest["rows"]
+        rows.append([
+            outcome.tenant, outcome.week, "ok", counts["students"], counts["presentations"], counts["theta"],
+            counts["attendance"], sum(manifest["quality"].values()), store.folder(outcome.week, outcome.tenant),
+        ])
+    print()
+    print(format_table(
+        ["tenant", "week", "status", "students", "presentations", "θ estimates", "attendance", "data issues", "snapshot"],
+        rows,
+    ))
+    for outcome in outcomes:
+        if not outcome.success:
+            print(f"\n{outcome.tenant}: {outcome.error}", file=sys.stderr)
+
+
+def _materialize(settings: Settings, config: AppConfig, week, tenants: list[str], verbose: bool, progress: Progress) -> int:
+    from risk_assets.cli.materialize import materialize_week
+    from risk_assets.cli.runtime import dagster_instance
+    from risk_assets.graph import build_definitions
+
+    progress(f"materialising week {week} for {len(tenants)} tenant(s) through Dagster")
+    outcomes = materialize_week(
+        build_definitions(config, settings), dagster_instance(settings), week, tenants, verbose=verbose, progress=progress
+    )
+    _print_outputs(settings, outcomes)
+    return 0 if all(o.success for o in outcomes) else EXIT_RUN_FAILED
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from risk_assets.cli.demo import needs_seeding, seed
+    from risk_assets.cli.runtime import databases
+    from risk_assets.partitions import latest_complete_week
+
+    config = _config(settings, progress)
+    week = latest_complete_week(config.tenants)
+    with databases(settings, progress) as dbs:
+        stale, reason = needs_seeding(dbs.source_url, config, week)
+        progress(reason)
+        if stale or args.reseed:
+            seed(settings, config, dbs.source_url, week, args.seed, progress)
+        code = _materialize(settings, config, week, _selected_tenants(config, None), args.verbose, progress)
+    progress("demo finished" if code == 0 else "demo finished with failures (see above)")
+    return code
+
+
+def cmd_seed_demo(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from risk_assets.cli.demo import seed
+    from risk_assets.cli.runtime import databases
+    from risk_assets.partitions import latest_complete_week, parse_week
+
+    config = _config(settings, progress)
+    week = parse_week(args.week, config.tenants, config.tenants.keys) if args.week else latest_complete_week(config.tenants)
+    with databases(settings, progress) as dbs:
+        seed(settings, config, dbs.source_url, week, args.seed, progress)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from risk_assets.cli.runtime import databases
+    from risk_assets.partitions import parse_week
+
+    config = _config(settings, progress)
+    tenants = _selected_tenants(config, args.tenant)
+    if not tenants:
+        raise UserError("no enabled tenants in tenants.yaml; enable one or name it with --tenant")
+    week = parse_week(args.week, config.tenants, tenants)
+    with databases(settings, progress):
+        return _materialize(settings, config, week, tenants, args.verbose, progress)
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from risk_assets.resources import RISK_DATABASE, SOURCE_DATABASE, embedded_server
+
+    server = embedded_server(settings)
+    if args.action == "start":
+        started = server.start()
+        server.ensure_database(SOURCE_DATABASE)
+        server.ensure_database(RISK_DATABASE)
+        print("started" if started else "already running", f"({server.data_dir}); stop it with `risk-report db stop`")
+        print(f"SOURCE_DATABASE_URL={server.url(SOURCE_DATABASE)}")
+        print(f"RISK_DATABASE_URL={server.url(RISK_DATABASE)}")
+    elif args.action == "stop":
+        print("stopped" if server.stop() else "not running")
+    elif args.action == "status":
+        print("running" if server.is_running() else "not running", f"({server.data_dir})")
+    else:
+        if not server.is_running():
+            raise UserError("the embedded server is not running; start it with `risk-report db start`")
+        database = RISK_DATABASE if args.risk else SOURCE_DATABASE
+        print(server.url(database))
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from risk_assets.cli.runtime import dagster_home, databases
+
+    _config(settings, progress)
+    home = dagster_home(settings)
+    with databases(settings, progress):
+        progress(f"Dagster UI on http://127.0.0.1:{args.port} (instance {home}); Ctrl-C stops it and the database")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_DIR / "workspace.yaml"),
+             "-h", "127.0.0.1", "-p", str(args.port)],
+            cwd=PROJECT_DIR,
+        )
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=60)
+            return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="risk-report", description="Weekly student-risk reports per school (Dagster).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="embedded database + demo data + the latest complete week for every tenant")
+    demo.add_argument("--seed", type=int, default=DEMO_SEED, help=f"demo data seed (default {DEMO_SEED})")
+    demo.add_argument("--reseed", action="store_true", help="regenerate the demo data even if it is current")
+    demo.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
+    demo.set_defaults(handler=cmd_demo)
+
+    seed = commands.add_parser("seed-demo", help="(re)load the demo data into the source database")
+    seed.add_argument("--seed", type=int, default=DEMO_SEED, help=f"demo data seed (default {DEMO_SEED})")
+    seed.add_argument("--week", help="last report week of the demo data (a Monday; default: latest complete week)")
+    seed.set_defaults(handler=cmd_seed_demo)
+
+    run = commands.add_parser("run", help="materialise one week for the enabled tenants (or --tenant ...)")
+    run.add_argument("--week", required=True, help="the Monday that starts the report week, YYYY-MM-DD")
+    run.add_argument("--tenant", action="append", metavar="KEY", help="tenant key; repeat for several (default: all enabled)")
+    run.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
+    run.set_defaults(handler=cmd_run)
+
+    db = commands.add_parser("db", help="the embedded PostgreSQL server: start | stop | status | url")
+    db.add_argument("action", choices=["start", "stop", "status", "url"])
+    db.add_argument("--risk", action="store_true", help="with `url`: the pipeline's own database instead of the source")
+    db.set_defaults(handler=cmd_db)
+
+    ui = commands.add_parser("ui", help="the Dagster UI (with the embedded database unless URLs are set)")
+    ui.add_argument("--port", type=int, default=int(os.environ.get("DAGSTER_PORT", "3000")))
+    ui.set_defaults(handler=cmd_ui)
+    return parser
+
+
+def _terminate_cleanly(signum, _frame) -> None:
+    # SIGTERM unwinds like Ctrl-C, so context managers stop the embedded server.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate_cleanly)
+    try:
+        return args.handler(args, Settings.from_env(), Progress())
+    except UserError as exc:
+        print(f"risk-report: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("risk-report: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Materialising partitions through Dagster, recorded in the instance the UI shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+from dagster import DagsterInstance, Definitions
+
+from risk_assets.graph import WEEKLY_JOB
+from risk_assets.partitions import partition_key
+
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass(frozen=True)
+class PartitionOutcome:
+    week: dt.date
+    tenant: str
+    success: bool
+    run_id: str
+    seconds: float
+    error: Optional[str] = None
+
+
+def _failure_message(result) -> str:
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            if data.user_failure_data is not None and data.user_failure_data.description:
+                return data.user_failure_data.description
+            return data.error.message.strip() if data.error else "step failed"
+    return "run failed"
+
+
+def materialize_week(
+    defs: Definitions,
+    instance: DagsterInstance,
+    week: dt.date,
+    tenants: Sequence[str],
+    *,
+    verbose: bool = False,
+    progress: Callable[[str], None] = print,
+) -> list[PartitionOutcome]:
+    """One run per tenant; a tenant's failure is reported and the others still run."""
+    job = defs.resolve_job_def(WEEKLY_JOB)
+    outcomes = []
+    for index, tenant in enumerate(tenants, start=1):
+        started = time.monotonic()
+        result = job.execute_in_process(
+            partition_key=partition_key(week, tenant),
+            instance=instance,
+            raise_on_error=False,
+            run_config={} if verbose else QUIET_RUN_CONFIG,
+            tags={"risk/trigger": "cli"},
+        )
+        outcome = PartitionOutcome(
+            week=week,
+            tenant=tenant,
+            success=result.success,
+            run_id=result.run_id,
+            seconds=time.monotonic() - started,
+            error=None if result.success else _failure_message(result),
+        )
+        progress(f"  [{index}/{len(tenants)}] {tenant}: {'ok' if outcome.success else 'FAILED'} ({outcome.seconds:.1f} s)")
+        outcomes.append(outcome)
+    return outcomes

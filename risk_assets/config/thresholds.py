@@ -1,0 +1,147 @@
+"""Risk thresholds (spec §3–8): the `legacy` and `reliable` profiles, every key overridable."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Gate = Literal["none", "z"]
+Percent = int
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _require_order(lower_name: str, lower: float, upper_name: str, upper: float, why: str) -> None:
+    if not lower <= upper:
+        raise ValueError(f"{lower_name} ({lower}) must not be above {upper_name} ({upper}): {why}")
+
+
+class ThetaThresholds(_Section):
+    delta_7d_warn: float = -0.15
+    delta_7d_crit: float = -0.30
+    delta_14d_warn: float = -0.25
+    delta_14d_crit: float = -0.50
+    gate: Gate = "none"
+    z_max: float = -1.645
+    streak_eps: float = Field(default=0.0, ge=0)
+    streak_gate: Gate = "none"
+
+    @model_validator(mode="after")
+    def _crit_beyond_warn(self) -> "ThetaThresholds":
+        for horizon in ("7d", "14d"):
+            warn = getattr(self, f"delta_{horizon}_warn")
+            crit = getattr(self, f"delta_{horizon}_crit")
+            if not crit < warn < 0:
+                raise ValueError(
+                    f"theta.delta_{horizon}_crit ({crit}) must be a larger drop than theta.delta_{horizon}_warn "
+                    f"({warn}), both negative: e.g. delta_{horizon}_warn: {-0.15 if horizon == '7d' else -0.25}, "
+                    f"delta_{horizon}_crit: {-0.30 if horizon == '7d' else -0.50}"
+                )
+        return self
+
+
+class OmitThresholds(_Section):
+    warn_pct: Percent = Field(default=8, ge=0, le=100)
+    crit_pct: Percent = Field(default=15, ge=0, le=100)
+    min_count: int = Field(default=0, ge=0)
+    min_presented: int = Field(default=20, ge=1)
+
+    @model_validator(mode="after")
+    def _warn_below_crit(self) -> "OmitThresholds":
+        _require_order("omit.warn_pct", self.warn_pct, "omit.crit_pct", self.crit_pct,
+                       "WARN fires at a lower omit rate than CRIT; e.g. warn_pct: 8, crit_pct: 15")
+        return self
+
+
+class GuessThresholds(_Section):
+    warn: float = Field(default=0.30, gt=0, le=0.5)
+    crit: float = Field(default=0.40, gt=0, le=0.5)
+    gate: Gate = "none"
+    z_min: float = 1.645
+    prior_alpha: float = Field(default=2.0, ge=1)
+    prior_beta: float = Field(default=5.0, ge=1)
+    min_items: int = Field(default=30, ge=1)
+    min_hard_items: int = Field(default=8, ge=0)
+    hard_p: float = Field(default=0.35, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _warn_below_crit(self) -> "GuessThresholds":
+        _require_order("guess.warn", self.warn, "guess.crit", self.crit,
+                       "WARN fires at a lower c_hat than CRIT; e.g. warn: 0.30, crit: 0.40")
+        return self
+
+
+class AttendanceThresholds(_Section):
+    week_warn_pct: Percent = Field(default=10, ge=0, le=100)
+    week_crit_pct: Percent = Field(default=20, ge=0, le=100)
+    two_week_warn_pct: Percent = Field(default=15, ge=0, le=100)
+    two_week_crit_pct: Percent = Field(default=30, ge=0, le=100)
+    streak_crit_days: int = Field(default=5, ge=1)
+    weekly_crit_min_days: int = Field(default=1, ge=0)
+    max_missing_pct: Percent = Field(default=20, ge=0, le=100)
+    min_week_days: int = Field(default=3, ge=1)
+    min_two_week_days: int = Field(default=6, ge=1)
+
+    @model_validator(mode="after")
+    def _warn_below_crit(self) -> "AttendanceThresholds":
+        _require_order("attendance.week_warn_pct", self.week_warn_pct, "attendance.week_crit_pct",
+                       self.week_crit_pct, "e.g. week_warn_pct: 10, week_crit_pct: 20")
+        _require_order("attendance.two_week_warn_pct", self.two_week_warn_pct, "attendance.two_week_crit_pct",
+                       self.two_week_crit_pct, "e.g. two_week_warn_pct: 15, two_week_crit_pct: 30")
+        return self
+
+
+class IrtSettings(_Section):
+    D: float = Field(default=1.0, gt=0)
+
+
+class Thresholds(_Section):
+    profile: Literal["legacy", "reliable"] = "legacy"
+    irt: IrtSettings = Field(default_factory=IrtSettings)
+    theta: ThetaThresholds = Field(default_factory=ThetaThresholds)
+    omit: OmitThresholds = Field(default_factory=OmitThresholds)
+    guess: GuessThresholds = Field(default_factory=GuessThresholds)
+    attendance: AttendanceThresholds = Field(default_factory=AttendanceThresholds)
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> "Thresholds":
+        """Profile defaults first, then every key the file sets."""
+        profile = raw.get("profile", "legacy")
+        base = PROFILE_OVERRIDES.get(profile, {}) if isinstance(profile, str) else {}
+        return cls.model_validate(_deep_merge(base, raw))
+
+
+# `legacy` is the model defaults; `reliable` adds the measurement-error gates of spec §8.
+PROFILE_OVERRIDES: dict[str, dict[str, Any]] = {
+    "legacy": {},
+    "reliable": {
+        "theta": {"gate": "z", "streak_eps": 0.05, "streak_gate": "z"},
+        "omit": {"min_count": 3},
+        "guess": {"gate": "z"},
+        "attendance": {"weekly_crit_min_days": 2},
+    },
+}
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+THRESHOLD_EXAMPLES = {
+    "profile": "profile: legacy",
+    "warn_pct": "warn_pct: 8",
+    "crit_pct": "crit_pct: 15",
+    "warn": "warn: 0.30",
+    "crit": "crit: 0.40",
+    "D": "D: 1.0",
+}

@@ -1,0 +1,1 @@
+"""PostgreSQL: the embedded default server and connections to any server."""

@@ -1,0 +1,67 @@
+"""Connecting to PostgreSQL with errors that name the host and database, never the password."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from typing import Iterator
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import psycopg2
+import psycopg2.extensions
+
+from risk_assets.errors import UserError
+
+_DRIVER_SUFFIX = re.compile(r"^postgres(?:ql)?\+\w+://")
+
+
+class DatabaseUnavailable(UserError):
+    """The server could not be reached or refused the credentials."""
+
+
+def libpq_url(url: str) -> str:
+    """SQLAlchemy-style `postgresql+psycopg2://` URLs are accepted too; libpq wants the plain scheme."""
+    return _DRIVER_SUFFIX.sub("postgresql://", url)
+
+
+def describe(url: str) -> str:
+    """`host H, port P, database D, user U` — safe for logs and errors (no password)."""
+    parts = urlsplit(libpq_url(url))
+    query = parse_qs(parts.query)
+    host = parts.hostname or (query.get("host") or ["local socket"])[0]
+    fields = [f"host {unquote(host)}"]
+    if parts.port:
+        fields.append(f"port {parts.port}")
+    fields.append(f"database {unquote(parts.path.lstrip('/')) or '(default)'}")
+    if parts.username:
+        fields.append(f"user {unquote(parts.username)}")
+    return ", ".join(fields)
+
+
+def redact(text: str, url: str) -> str:
+    """Remove the URL's password wherever a driver message may have echoed it."""
+    password = urlsplit(libpq_url(url)).password
+    if password:
+        text = text.replace(password, "***").replace(unquote(password), "***")
+    return text
+
+
+def connect(url: str, *, purpose: str = "database", connect_timeout: int = 10) -> psycopg2.extensions.connection:
+    try:
+        conn = psycopg2.connect(libpq_url(url), connect_timeout=connect_timeout)
+    except psycopg2.OperationalError as exc:
+        reason = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, url)
+        raise DatabaseUnavailable(f"cannot connect to the {purpose} ({describe(url)}): {reason}") from None
+    with conn.cursor() as cur:
+        cur.execute("SET TIME ZONE 'UTC'")
+    conn.commit()
+    return conn
+
+
+@contextmanager
+def connection(url: str, *, purpose: str = "database") -> Iterator[psycopg2.extensions.connection]:
+    conn = connect(url, purpose=purpose)
+    try:
+        yield conn
+    finally:
+        conn.close()

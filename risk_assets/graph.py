@@ -1,0 +1,30 @@
+"""The asset graph and its jobs, assembled from the parsed configuration."""
+
+from dagster import AssetSelection, Definitions, define_asset_job
+
+from risk_assets.assets.snapshot import build_snapshot_asset
+from risk_assets.config import AppConfig
+from risk_assets.partitions import report_partitions
+from risk_assets.resources import SourceDatabase, Storage
+from risk_assets.settings import Settings
+
+WEEKLY_JOB = "weekly_risk_job"
+
+
+def build_definitions(config: AppConfig, settings: Settings) -> Definitions:
+    partitions = report_partitions(config.tenants)
+    assets = [build_snapshot_asset(config, partitions)]
+    weekly_job = define_asset_job(
+        WEEKLY_JOB,
+        selection=AssetSelection.assets(*assets),
+        partitions_def=partitions,
+        description="The weekly risk pipeline for one (week, tenant) partition.",
+    )
+    return Definitions(
+        assets=assets,
+        jobs=[weekly_job],
+        resources={
+            "source": SourceDatabase(),  # URL read at run time: it may hold a password
+            "storage": Storage.from_settings(settings),
+        },
+    )

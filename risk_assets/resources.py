@@ -1,0 +1,67 @@
+"""Resources at the edge: the source database and the folders assets write to."""
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import psycopg2.extensions
+from dagster import ConfigurableResource
+
+from risk_assets.database.connection import connection
+from risk_assets.database.embedded import EmbeddedPostgres
+from risk_assets.errors import UserError
+from risk_assets.settings import Settings
+from risk_assets.snapshot import SnapshotStore
+
+SOURCE_DATABASE = "risk_source"
+RISK_DATABASE = "risk"
+
+
+def embedded_server(settings: Settings) -> EmbeddedPostgres:
+    return EmbeddedPostgres(settings.embedded_dir)
+
+
+def source_database_url(settings: Settings) -> str:
+    """SOURCE_DATABASE_URL, else the embedded server's source database if that server is running."""
+    if settings.source_database_url:
+        return settings.source_database_url
+    server = embedded_server(settings)
+    if server.is_running():
+        return server.url(SOURCE_DATABASE)
+    raise UserError(
+        "SOURCE_DATABASE_URL is not set and the embedded PostgreSQL server is not running: "
+        "start it with `risk-report db start` (or use `make ui` / `risk-report demo`, which start it), "
+        "or export SOURCE_DATABASE_URL=postgresql://user@host/db"
+    )
+
+
+class SourceDatabase(ConfigurableResource):
+    """The platform's PostgreSQL (read only). `url` None: SOURCE_DATABASE_URL or the embedded server."""
+
+    url: Optional[str] = None
+
+    def resolved_url(self) -> str:
+        return self.url or source_database_url(Settings.from_env())
+
+    @contextmanager
+    def connect(self) -> Iterator[psycopg2.extensions.connection]:
+        with connection(self.resolved_url(), purpose="source database") as conn:
+            yield conn
+
+
+class Storage(ConfigurableResource):
+    """Folders on disk: SQL files read, snapshots written."""
+
+    data_dir: str
+    sql_dir: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Storage":
+        return cls(data_dir=str(settings.data_dir), sql_dir=str(settings.sql_dir))
+
+    @property
+    def sql_path(self) -> Path:
+        return Path(self.sql_dir)
+
+    def snapshots(self) -> SnapshotStore:
+        return SnapshotStore(Path(self.data_dir) / "snapshots")

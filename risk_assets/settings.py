@@ -1,0 +1,56 @@
+"""Where things live: paths and database URLs, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    value = env.get(name)
+    if not value:
+        return default
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (Path.cwd() / path)
+
+
+class Settings(BaseModel):
+    """Environment-derived settings; relative defaults are resolved against the project folder."""
+
+    model_config = ConfigDict(frozen=True)
+
+    config_dir: Path
+    data_dir: Path
+    reports_dir: Path
+    sql_dir: Path
+    source_database_url: Optional[str] = None
+    risk_database_url: Optional[str] = None
+
+    @property
+    def embedded_dir(self) -> Path:
+        return self.data_dir / "pg"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.data_dir / "snapshots"
+
+    @property
+    def demo_dir(self) -> Path:
+        return self.data_dir / "demo"
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
+        env = os.environ if env is None else env
+        return cls(
+            config_dir=_path(env, "RISK_CONFIG_DIR", PROJECT_DIR / "config"),
+            data_dir=_path(env, "RISK_DATA_DIR", PROJECT_DIR / ".data"),
+            reports_dir=_path(env, "RISK_REPORTS_DIR", PROJECT_DIR / "reports"),
+            sql_dir=_path(env, "RISK_SQL_DIR", PROJECT_DIR / "sql"),
+            source_database_url=env.get("SOURCE_DATABASE_URL") or None,
+            risk_database_url=env.get("RISK_DATABASE_URL") or None,
+        )

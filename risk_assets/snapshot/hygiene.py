@@ -1,0 +1,88 @@
+"""Dirty source rows (spec §11 input hygiene): normalised, repaired or quarantined — never silently dropped.
+
+Rows that cannot be used go to a `rejected` table with the reason; values that make a row partly
+unusable are set to NULL; every case is counted for the snapshot's data-quality metadata.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+VALID_OUTCOMES = ("correct", "incorrect", "omitted")
+VALID_STATUSES = ("present", "late", "absent", "excused")
+
+REJECTED_COLUMNS = ["table", "reason", "row_key", "value"]
+
+
+@dataclass
+class Hygiene:
+    """What cleaning found: quarantined rows and counts per kind of problem."""
+
+    rejected: list[pd.DataFrame] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str, n: int) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + int(n)
+
+    def reject(self, table: str, reason: str, keys: pd.Series, values: pd.Series) -> None:
+        self.count(f"{table}_{reason}", len(keys))
+        if len(keys):
+            self.rejected.append(
+                pd.DataFrame({"table": table, "reason": reason, "row_key": keys.astype(str).to_numpy(),
+                              "value": values.astype(str).to_numpy()})
+            )
+
+    def rejected_frame(self) -> pd.DataFrame:
+        if not self.rejected:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECTED_COLUMNS})
+        return pd.concat(self.rejected, ignore_index=True)
+
+
+def _normalise(values: pd.Series, allowed: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
+    """Trimmed lower-case values and a mask of the rows whose value is one of `allowed`."""
+    normalised = values.astype(str).str.strip().str.lower()
+    return normalised, normalised.isin(allowed)
+
+
+def clean_presentations(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
+    outcome, valid = _normalise(frame["outcome"], VALID_OUTCOMES)
+    hygiene.count("presentations_outcome_normalised", int((valid & (outcome != frame["outcome"])).sum()))
+    invalid = frame.loc[~valid]
+    hygiene.reject("presentations", "unknown_outcome", invalid["presentation_id"], invalid["outcome"])
+    out = frame.loc[valid].assign(outcome=outcome[valid]).reset_index(drop=True)
+
+    negative_rt = out["response_time_ms"].lt(0).fillna(False).astype(bool)
+    hygiene.count("presentations_negative_response_time", int(negative_rt.sum()))
+    out["response_time_ms"] = out["response_time_ms"].mask(negative_rt)
+
+    hygiene.count("presentations_unknown_item", int((~out["item_known"]).sum()))
+    a, b = out["a"].to_numpy(), out["b"].to_numpy()
+    unusable = out["item_known"].to_numpy() & ~(np.isfinite(a) & (a > 0) & np.isfinite(b))
+    hygiene.count("presentations_unusable_item_params", int(unusable.sum()))
+    hygiene.count("items_unusable_params", int(out.loc[unusable, "item_id"].nunique()))
+    out.loc[unusable, ["a", "b"]] = np.nan
+    return out
+
+
+def clean_theta(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
+    finite = np.isfinite(frame["theta"].to_numpy())
+    invalid = frame.loc[~finite]
+    hygiene.reject("theta", "not_finite", invalid["estimate_id"], invalid["theta"])
+    out = frame.loc[finite].reset_index(drop=True)
+    se = out["se"].to_numpy()
+    bad_se = ~(np.isfinite(se) & (se > 0))
+    hygiene.count("theta_invalid_se", int(bad_se.sum()))
+    out.loc[bad_se, "se"] = np.nan
+    return out
+
+
+def clean_attendance(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
+    status, valid = _normalise(frame["status"], VALID_STATUSES)
+    hygiene.count("attendance_status_normalised", int((valid & (status != frame["status"])).sum()))
+    invalid = frame.loc[~valid]
+    keys = invalid["student_id"].astype(str) + "@" + invalid["school_date"].dt.strftime("%Y-%m-%d")
+    hygiene.reject("attendance", "unknown_status", keys, invalid["status"])
+    return frame.loc[valid].assign(status=status[valid]).reset_index(drop=True)

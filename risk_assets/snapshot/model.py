@@ -1,0 +1,49 @@
+"""One tenant-week snapshot: the five source tables, what was quarantined, and data-quality counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from risk_assets.window import ReportWindow
+
+
+@dataclass
+class Snapshot:
+    tenant: str
+    org_id: int
+    org_name: str
+    window: ReportWindow
+    students: pd.DataFrame
+    presentations: pd.DataFrame
+    theta: pd.DataFrame
+    school_days: pd.DataFrame
+    attendance: pd.DataFrame
+    rejected: pd.DataFrame
+    quality: dict[str, int]
+
+    @property
+    def week(self) -> dt.date:
+        return self.window.week_start
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            "students": self.students,
+            "presentations": self.presentations,
+            "theta": self.theta,
+            "school_days": self.school_days,
+            "attendance": self.attendance,
+        }
+
+    def row_counts(self) -> dict[str, int]:
+        return {name: len(frame) for name, frame in self.tables().items()}
+
+    @property
+    def is_empty(self) -> bool:
+        return self.students.empty
+
+    @property
+    def has_activity(self) -> bool:
+        return not self.presentations.empty

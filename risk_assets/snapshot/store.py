@@ -1,0 +1,82 @@
+"""Snapshots on disk: one folder of Parquet files per (week, tenant), written atomically.
+
+Each partition owns its folder, so one run may write many partitions side by side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from risk_assets.snapshot.model import Snapshot
+from risk_assets.window import ReportWindow
+
+MANIFEST = "manifest.json"
+TABLE_FILES = ("students", "presentations", "theta", "school_days", "attendance", "rejected")
+
+
+class SnapshotStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def folder(self, week: dt.date, tenant: str) -> Path:
+        return self.root / f"week={week.isoformat()}" / f"tenant={tenant}"
+
+    def write(self, snapshot: Snapshot) -> Path:
+        target = self.folder(snapshot.week, snapshot.tenant)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{snapshot.tenant}-", dir=target.parent))
+        try:
+            for name, frame in {**snapshot.tables(), "rejected": snapshot.rejected}.items():
+                frame.to_parquet(staging / f"{name}.parquet", index=False)
+            (staging / MANIFEST).write_text(json.dumps(_manifest(snapshot), ensure_ascii=False, indent=2), encoding="utf-8")
+            self._replace(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return target
+
+    def manifest(self, week: dt.date, tenant: str) -> dict:
+        return json.loads((self.folder(week, tenant) / MANIFEST).read_text(encoding="utf-8"))
+
+    def read(self, week: dt.date, tenant: str) -> Snapshot:
+        folder = self.folder(week, tenant)
+        manifest = self.manifest(week, tenant)
+        tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLE_FILES}
+        return Snapshot(
+            tenant=manifest["tenant"],
+            org_id=manifest["org_id"],
+            org_name=manifest["org_name"],
+            window=ReportWindow(dt.date.fromisoformat(manifest["week"]), manifest["timezone"]),
+            quality=manifest["quality"],
+            **tables,
+        )
+
+    @staticmethod
+    def _replace(staging: Path, target: Path) -> None:
+        # rename() is atomic; the old folder is moved aside first so readers never see a half-written one.
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            target.rename(old)
+        staging.rename(target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _manifest(snapshot: Snapshot) -> dict:
+    return {
+        "tenant": snapshot.tenant,
+        "org_id": snapshot.org_id,
+        "org_name": snapshot.org_name,
+        "week": snapshot.week.isoformat(),
+        "timezone": snapshot.window.timezone,
+        "window": snapshot.window.describe(),
+        "rows": snapshot.row_counts(),
+        "quality": snapshot.quality,
+    }

@@ -1,0 +1,107 @@
+"""Shared fixtures: one real PostgreSQL server for the whole session, fresh databases per test.
+
+The server is the project's embedded one (unix socket, its own data folder under pytest's tmp dir);
+set TEST_DATABASE_URL (a superuser URL to the `postgres` database of another server) to use that instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from risk_assets.database.embedded import EmbeddedPostgres
+from risk_assets.settings import PROJECT_DIR
+
+SQL_DIR = PROJECT_DIR / "sql"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_environment(tmp_path_factory) -> Iterator[Path]:
+    """Tests never touch the project's .data/, .dagster/, reports/ or the operator's configuration."""
+    root = tmp_path_factory.mktemp("env")
+    saved = dict(os.environ)
+    for name in ("SOURCE_DATABASE_URL", "RISK_DATABASE_URL", "RISK_CONFIG_DIR"):
+        os.environ.pop(name, None)
+    os.environ.update({
+        "RISK_DATA_DIR": str(root / "data"),
+        "RISK_REPORTS_DIR": str(root / "reports"),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+        "RISK_CONFIG_DIR": str(PROJECT_DIR / "config"),
+    })
+    (root / "dagster_home").mkdir()
+    (root / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    yield root
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(tmp_path_factory) -> Iterator[str]:
+    """URL of the `postgres` database on a real server started for this session."""
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "pg")
+    with server.running():
+        yield server.url("postgres")
+    assert not server.is_running(), "the test PostgreSQL server was left running"
+
+
+def _create_database(admin_url: str, template: str | None = None) -> str:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        cur.execute(statement)
+    conn.close()
+    return name
+
+
+def _drop_database(admin_url: str, name: str) -> None:
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def source_template(pg_admin_url) -> str:
+    """A database with sql/source_schema.sql applied, copied for each test."""
+    name = _create_database(pg_admin_url)
+    conn = psycopg2.connect(_with_database(pg_admin_url, name))
+    with conn, conn.cursor() as cur:
+        cur.execute((SQL_DIR / "source_schema.sql").read_text(encoding="utf-8"))
+    conn.close()
+    return name
+
+
+@pytest.fixture
+def source_url(pg_admin_url, source_template) -> Iterator[str]:
+    """URL of a fresh, empty source database (schema applied) for one test."""
+    name = _create_database(pg_admin_url, template=source_template)
+    yield _with_database(pg_admin_url, name)
+    _drop_database(pg_admin_url, name)
+
+
+@pytest.fixture
+def source_conn(source_url) -> Iterator[psycopg2.extensions.connection]:
+    conn = psycopg2.connect(source_url)
+    yield conn
+    conn.close()

@@ -1,0 +1,13 @@
+-- Attendance records of the counted students (local dates) in [C_date - 28, C_date).
+-- Parameters: org_id, week_start, cutoff_date, history_start_date.
+SELECT a.student_id,
+       a.school_date,
+       a.status
+FROM attendance AS a
+JOIN students AS s ON s.student_id = a.student_id
+WHERE s.org_id = %(org_id)s
+  AND s.enrolled_on < %(cutoff_date)s
+  AND (s.withdrawn_on IS NULL OR s.withdrawn_on > %(week_start)s)
+  AND a.school_date >= %(history_start_date)s
+  AND a.school_date < %(cutoff_date)s
+ORDER BY a.student_id, a.school_date;

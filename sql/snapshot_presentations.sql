@@ -1,0 +1,24 @@
+-- Item presentations of the counted students in the evaluation window [C - 14 d, C),
+-- with the item's IRT parameters (NULL when the item has no row in `items`).
+-- Parameters: org_id, week_start, cutoff_date, evaluation_start, cutoff.
+SELECT p.presentation_id,
+       p.student_id,
+       p.session_id,
+       p.item_id,
+       p.presented_at,
+       p.outcome,
+       p.response_time_ms,
+       (i.item_id IS NOT NULL) AS item_known,
+       i.a,
+       i.b,
+       i.c,
+       i.n_options
+FROM item_presentations AS p
+JOIN students AS s ON s.student_id = p.student_id
+LEFT JOIN items AS i ON i.item_id = p.item_id
+WHERE s.org_id = %(org_id)s
+  AND s.enrolled_on < %(cutoff_date)s
+  AND (s.withdrawn_on IS NULL OR s.withdrawn_on > %(week_start)s)
+  AND p.presented_at >= %(evaluation_start)s
+  AND p.presented_at < %(cutoff)s
+ORDER BY p.student_id, p.presented_at, p.item_id, p.presentation_id;
