@@ -7,6 +7,8 @@ set TEST_DATABASE_URL (a superuser URL to the `postgres` database of another ser
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -47,17 +49,28 @@ def _with_database(url: str, database: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
+def traversable_tmp_dir(prefix: str) -> Path:
+    """A temporary folder the embedded server's system user can enter (pytest's own are private to root)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o711)
+    return path
+
+
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory) -> Iterator[str]:
+def pg_admin_url() -> Iterator[str]:
     """URL of the `postgres` database on a real server started for this session."""
     external = os.environ.get("TEST_DATABASE_URL")
     if external:
         yield external
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "pg")
-    with server.running():
-        yield server.url("postgres")
-    assert not server.is_running(), "the test PostgreSQL server was left running"
+    root = traversable_tmp_dir("risk-test-pg-")
+    server = EmbeddedPostgres(root / "pg")
+    try:
+        with server.running():
+            yield server.url("postgres")
+        assert not server.is_running(), "the test PostgreSQL server was left running"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _create_database(admin_url: str, template: str | None = None) -> str:

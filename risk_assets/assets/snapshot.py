@@ -50,7 +50,7 @@ def build_snapshot_asset(config: AppConfig, partitions: MultiPartitionsDefinitio
         retry_policy=SOURCE_RETRY,
         group_name="weekly_risk",
         kinds={"postgres", "parquet"},
-        metadata={f"schema/{t.name}": MetadataValue.md(t.dagster_type().description or "") for t in SNAPSHOT_TABLES},
+        metadata={f"schema/{t.name}": MetadataValue.md(t.dagster_type.description or "") for t in SNAPSHOT_TABLES},
         description=(
             "The tenant's source rows for the report week: counted students, item presentations in "
             "[C-14d, C) with IRT parameters, θ estimates, school days and attendance in [C-28d, C). "

@@ -6,6 +6,7 @@ A source that drifted (a renamed, missing or re-typed column) fails here, naming
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import pandas as pd
@@ -38,18 +39,18 @@ class Column:
     nullable: bool = False
 
     def dagster_column(self) -> PandasColumn:
-        required = not self.nullable
+        nulls = {"non_nullable": not self.nullable, "ignore_missing_vals": self.nullable}
         if self.kind in ("id", "int"):
-            return PandasColumn.integer_column(self.name, non_nullable=required)
+            return PandasColumn.integer_column(self.name, **nulls)
         if self.kind == "float":
-            return PandasColumn.float_column(self.name, non_nullable=required, ignore_missing_vals=self.nullable)
+            return PandasColumn.float_column(self.name, **nulls)
         if self.kind == "bool":
-            return PandasColumn.boolean_column(self.name, non_nullable=required)
+            return PandasColumn.boolean_column(self.name, **nulls)
         if self.kind == "timestamp":
-            return PandasColumn.datetime_column(self.name, non_nullable=required, tz="UTC")
+            return PandasColumn.datetime_column(self.name, tz="UTC", **nulls)
         if self.kind == "date":
-            return PandasColumn.datetime_column(self.name, non_nullable=required)
-        return PandasColumn.exists(self.name, non_nullable=required)
+            return PandasColumn.datetime_column(self.name, **nulls)
+        return PandasColumn.exists(self.name, **nulls)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Table:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @cached_property
     def dagster_type(self) -> DagsterType:
         return create_dagster_pandas_dataframe_type(
             name=f"Snapshot{''.join(part.title() for part in self.name.split('_'))}",
@@ -93,7 +95,7 @@ class Table:
 
     def check(self, frame: pd.DataFrame) -> None:
         """Run the dagster-pandas type check; a failure names the column and the constraint."""
-        result = check_dagster_type(self.dagster_type(), frame)
+        result = check_dagster_type(self.dagster_type, frame)
         if not result.success:
             raise SourceSchemaError(f"snapshot table '{self.name}' failed its type check: {result.description}")
 

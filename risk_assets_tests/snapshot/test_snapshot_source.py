@@ -1,0 +1,203 @@
+"""The snapshot against a real PostgreSQL source: isolation, window edges, counted students, dirty rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+import pytest
+
+from risk_assets.config import Tenant
+from risk_assets.settings import PROJECT_DIR
+from risk_assets.snapshot import SnapshotStore, take_snapshot
+from risk_assets.snapshot.build import UnknownOrganization
+from risk_assets.snapshot.schema import SourceSchemaError
+from risk_assets.window import ReportWindow
+from risk_assets_tests.source_rows import SourceRows
+
+SQL_DIR = PROJECT_DIR / "sql"
+UTC = dt.timezone.utc
+WEEK = dt.date(2026, 11, 16)
+SEOUL = Tenant(key="seoul", org_id=101, name="서울", timezone="Asia/Seoul")
+BUSAN = Tenant(key="busan", org_id=102, name="부산", timezone="Asia/Seoul")
+WINDOW = ReportWindow(WEEK, "Asia/Seoul")
+C = WINDOW.cutoff  # 2026-11-22 15:00 UTC = Mon 23 Nov 00:00 KST
+TINY = dt.timedelta(microseconds=1)
+
+
+@pytest.fixture
+def rows(source_conn) -> SourceRows:
+    rows = SourceRows(source_conn)
+    rows.organization(101, "서울중앙중학교")
+    rows.organization(102, "부산해양고등학교")
+    return rows
+
+
+def test_snapshot_of_one_tenant_holds_no_row_of_another(rows, source_conn):
+    item = rows.item()
+    days = [dt.date(2026, 11, 16), dt.date(2026, 11, 17)]
+    rows.school_days(101, days)
+    rows.school_days(102, days)
+    students = {101: [], 102: []}
+    for org in (101, 102):
+        for n in range(3):
+            sid = rows.student(org, f"학생{org}-{n}")
+            students[org].append(sid)
+            rows.presentation(sid, item, C - dt.timedelta(days=2))
+            rows.theta(sid, C - dt.timedelta(days=2), 0.1 * n, 0.3)
+            rows.attendance(sid, days[0], "present")
+
+    snap = take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+
+    assert snap.org_name == "서울중앙중학교"
+    assert snap.students["student_id"].tolist() == students[101]
+    for table in ("presentations", "theta", "attendance"):
+        assert set(snap.tables()[table]["student_id"]) == set(students[101]), table
+    assert snap.row_counts() == {"students": 3, "presentations": 3, "theta": 3, "school_days": 2, "attendance": 3}
+
+
+def test_window_edges_in_tenant_time(rows, source_conn):
+    sid = rows.student(101)
+    item = rows.item()
+    at_window_start = rows.presentation(sid, item, C - dt.timedelta(days=14))  # exactly C - 14 d: in
+    rows.presentation(sid, item, C - dt.timedelta(days=14) - TINY)  # just before: out
+    last_instant = rows.presentation(sid, item, C - TINY)  # in
+    rows.presentation(sid, item, C)  # exactly C: out
+    theta_oldest = rows.theta(sid, C - dt.timedelta(days=28))  # exactly C - 28 d: in
+    rows.theta(sid, C - dt.timedelta(days=28) - dt.timedelta(seconds=1))  # out
+    theta_latest = rows.theta(sid, C - TINY)
+    rows.theta(sid, C)  # out
+    rows.school_days(101, [dt.date(2026, 10, 25), dt.date(2026, 10, 26), dt.date(2026, 11, 22), dt.date(2026, 11, 23)])
+    for day in (dt.date(2026, 10, 25), dt.date(2026, 10, 26), dt.date(2026, 11, 22), dt.date(2026, 11, 23)):
+        rows.attendance(sid, day)
+
+    snap = take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+
+    assert C == dt.datetime(2026, 11, 22, 15, tzinfo=UTC)
+    assert snap.presentations["presentation_id"].tolist() == [at_window_start, last_instant]
+    assert snap.theta["estimate_id"].tolist() == [theta_oldest, theta_latest]
+    assert snap.theta["estimated_at"].iloc[0] == pd.Timestamp("2026-10-25 15:00", tz="UTC")
+    expected_days = [pd.Timestamp("2026-10-26"), pd.Timestamp("2026-11-22")]
+    assert snap.school_days["school_date"].tolist() == expected_days
+    assert snap.attendance["school_date"].tolist() == expected_days
+
+
+def test_students_counted_in_the_week(rows, source_conn):
+    counted = [
+        rows.student(101, "이번주 전 입학", enrolled_on=dt.date(2026, 11, 22)),
+        rows.student(101, "이번주 화요일 전학", withdrawn_on=dt.date(2026, 11, 17)),
+        rows.student(101, "재학 중"),
+    ]
+    rows.student(101, "다음주 입학", enrolled_on=dt.date(2026, 11, 23))
+    rows.student(101, "지난주 전학", withdrawn_on=dt.date(2026, 11, 16))
+
+    snap = take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+
+    assert snap.students["student_id"].tolist() == counted
+    assert snap.students["display_name"].tolist() == ["이번주 전 입학", "이번주 화요일 전학", "재학 중"]
+
+
+def test_dirty_rows_are_quarantined_and_counted(rows, source_conn):
+    sid = rows.student(101)
+    good = rows.item(a=1.2, b=0.3)
+    flat = rows.item(a=0.0, b=0.1)
+    no_b = rows.item(a=1.0, b=None)
+    at = C - dt.timedelta(days=3)
+    normalised = rows.presentation(sid, good, at, " CORRECT ")
+    skipped = rows.presentation(sid, good, at + dt.timedelta(seconds=1), "skipped")
+    negative_rt = rows.presentation(sid, good, at + dt.timedelta(seconds=2), "omitted", response_time_ms=-40)
+    rows.presentation(sid, flat, at + dt.timedelta(seconds=3), "incorrect")
+    rows.presentation(sid, no_b, at + dt.timedelta(seconds=4), "Omitted")
+    null_theta = rows.theta(sid, at, None, 0.3)
+    nan_theta = rows.theta(sid, at + dt.timedelta(seconds=1), float("nan"), 0.3)
+    zero_se = rows.theta(sid, at + dt.timedelta(seconds=2), 0.5, 0.0)
+    rows.theta(sid, at + dt.timedelta(seconds=3), 0.6, -0.2)
+    rows.school_days(101, [dt.date(2026, 11, 18), dt.date(2026, 11, 19)])
+    rows.attendance(sid, dt.date(2026, 11, 18), " Absent")
+    rows.attendance(sid, dt.date(2026, 11, 19), "unknown")
+
+    snap = take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+
+    assert snap.presentations["outcome"].tolist() == ["correct", "omitted", "incorrect", "omitted"]
+    assert skipped not in snap.presentations["presentation_id"].tolist()
+    assert snap.presentations.set_index("presentation_id").loc[normalised, "a"] == 1.2
+    assert pd.isna(snap.presentations.set_index("presentation_id").loc[negative_rt, "response_time_ms"])
+    assert snap.presentations["a"].isna().tolist() == [False, False, True, True]
+    assert snap.theta["estimate_id"].tolist()[0] == zero_se
+    assert snap.theta["se"].isna().tolist() == [True, True]
+    assert snap.attendance["status"].tolist() == ["absent"]
+    assert snap.quality == {
+        "presentations_outcome_normalised": 2,
+        "presentations_unknown_outcome": 1,
+        "presentations_negative_response_time": 1,
+        "presentations_unknown_item": 0,
+        "presentations_unusable_item_params": 2,
+        "items_unusable_params": 2,
+        "theta_not_finite": 2,
+        "theta_invalid_se": 2,
+        "attendance_status_normalised": 1,
+        "attendance_unknown_status": 1,
+    }
+    rejected = snap.rejected.sort_values(["table", "row_key"]).reset_index(drop=True)
+    assert rejected[["table", "reason"]].values.tolist() == [
+        ["attendance", "unknown_status"],
+        ["presentations", "unknown_outcome"],
+        ["theta", "not_finite"],
+        ["theta", "not_finite"],
+    ]
+    assert set(rejected["row_key"]) == {f"{sid}@2026-11-19", str(skipped), str(null_theta), str(nan_theta)}
+
+
+def test_tenant_without_students_gives_an_empty_snapshot(rows, source_conn):
+    rows.student(101)
+    snap = take_snapshot(source_conn, SQL_DIR, BUSAN, WINDOW)
+    assert snap.is_empty and not snap.has_activity
+    assert snap.row_counts() == {"students": 0, "presentations": 0, "theta": 0, "school_days": 0, "attendance": 0}
+    assert list(snap.presentations.columns)[:4] == ["presentation_id", "student_id", "session_id", "item_id"]
+
+
+def test_unknown_org_id_is_a_clear_error(rows, source_conn):
+    ghost = Tenant(key="ghost", org_id=999, name="Ghost")
+    with pytest.raises(UnknownOrganization, match="tenant 'ghost' has org_id 999, which is not in the source's organizations table"):
+        take_snapshot(source_conn, SQL_DIR, ghost, WINDOW)
+
+
+def test_renamed_source_column_names_the_column_and_the_file(rows, source_conn):
+    with source_conn.cursor() as cur:
+        cur.execute("ALTER TABLE item_presentations RENAME COLUMN outcome TO result")
+    source_conn.commit()
+    with pytest.raises(SourceSchemaError) as caught:
+        take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+    message = str(caught.value)
+    assert "source schema drift: column p.outcome does not exist" in message
+    assert "snapshot_presentations.sql" in message
+
+
+def test_retyped_source_column_fails_naming_the_column(rows, source_conn):
+    sid = rows.student(101)
+    with source_conn.cursor() as cur:
+        cur.execute("ALTER TABLE theta_estimates ALTER COLUMN theta TYPE text")
+        cur.execute("INSERT INTO theta_estimates VALUES (424242, %s, %s, 'high', 0.3)", (sid, C - dt.timedelta(days=1)))
+    source_conn.commit()
+    with pytest.raises(SourceSchemaError, match="table 'theta' .*column 'theta' should hold float values"):
+        take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+
+
+def test_store_round_trips_every_table_with_its_dtypes(rows, source_conn, tmp_path):
+    sid = rows.student(101, "김민준")
+    rows.presentation(sid, rows.item(), C - dt.timedelta(days=1), "correct")
+    rows.theta(sid, C - dt.timedelta(days=1), 0.123456789012345678, 0.31)
+    snap = take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+    store = SnapshotStore(tmp_path)
+    folder = store.write(snap)
+    store.write(snap)  # replacing a partition leaves one folder
+    assert folder == tmp_path / "week=2026-11-16" / "tenant=seoul"
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["tenant=seoul"]
+    again = store.read(WEEK, "seoul")
+    for name, frame in snap.tables().items():
+        pd.testing.assert_frame_equal(again.tables()[name], frame, check_dtype=True)
+    assert again.theta["theta"].iloc[0] == 0.123456789012345678
+    assert again.window == snap.window and again.org_name == "서울중앙중학교"
+    assert math.isclose(again.theta["se"].iloc[0], 0.31)
+    assert store.manifest(WEEK, "seoul")["rows"]["presentations"] == 1
