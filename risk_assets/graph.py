@@ -2,6 +2,7 @@
 
 from dagster import AssetSelection, Definitions, define_asset_job
 
+from risk_assets.assets.metrics import build_metrics_asset
 from risk_assets.assets.snapshot import build_snapshot_asset
 from risk_assets.config import AppConfig
 from risk_assets.partitions import report_partitions
@@ -13,7 +14,7 @@ WEEKLY_JOB = "weekly_risk_job"
 
 def build_definitions(config: AppConfig, settings: Settings) -> Definitions:
     partitions = report_partitions(config.tenants)
-    assets = [build_snapshot_asset(config, partitions)]
+    assets = [build_snapshot_asset(config, partitions), build_metrics_asset(config, partitions)]
     weekly_job = define_asset_job(
         WEEKLY_JOB,
         selection=AssetSelection.assets(*assets),

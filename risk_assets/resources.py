@@ -1,5 +1,6 @@
 """Resources at the edge: the source database and the folders assets write to."""
 
+import datetime as dt
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
@@ -50,18 +51,27 @@ class SourceDatabase(ConfigurableResource):
 
 
 class Storage(ConfigurableResource):
-    """Folders on disk: SQL files read, snapshots written."""
+    """Folders on disk: SQL files read; snapshots and metrics written under data_dir, reports under reports_dir."""
 
     data_dir: str
     sql_dir: str
+    reports_dir: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Storage":
-        return cls(data_dir=str(settings.data_dir), sql_dir=str(settings.sql_dir))
+        return cls(data_dir=str(settings.data_dir), sql_dir=str(settings.sql_dir), reports_dir=str(settings.reports_dir))
 
     @property
     def sql_path(self) -> Path:
         return Path(self.sql_dir)
 
+    @property
+    def reports_path(self) -> Path:
+        return Path(self.reports_dir)
+
     def snapshots(self) -> SnapshotStore:
         return SnapshotStore(Path(self.data_dir) / "snapshots")
+
+    def metrics_file(self, week: dt.date, tenant: str) -> Path:
+        """The metrics asset's stored frame (Parquet keeps the dtypes the CSV cannot)."""
+        return Path(self.data_dir) / "metrics" / f"week={week.isoformat()}" / f"tenant={tenant}" / "students.parquet"

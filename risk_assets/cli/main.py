@@ -47,26 +47,33 @@ def _selected_tenants(config: AppConfig, requested: Optional[Sequence[str]]) -> 
 
 
 def _print_outputs(settings: Settings, outcomes) -> None:
-    from risk_assets.cli.table import format_table
-    from risk_assets.snapshot import SnapshotStore
+    import pandas as pd
 
-    store = SnapshotStore(settings.snapshots_dir)
+    from risk_assets.assets.metrics import level_counts
+    from risk_assets.cli.table import format_table
+    from risk_assets.metrics.student_table import students_csv_path
+    from risk_assets.resources import Storage
+
+    storage = Storage.from_settings(settings)
     rows = []
     for outcome in outcomes:
         if not outcome.success:
-            rows.append([outcome.tenant, outcome.week, "FAILED", "", "", "", "", "", outcome.error.splitlines()[0]])
+            rows.append([outcome.tenant, outcome.week, "FAILED", "", "", "", "", "", "", "", outcome.error.splitlines()[0]])
             continue
-        manifest = store.manifest(outcome.week, outcome.tenant)
-        counts = manifest["rows"]
+        manifest = storage.snapshots().manifest(outcome.week, outcome.tenant)
+        levels = level_counts(pd.read_parquet(storage.metrics_file(outcome.week, outcome.tenant), columns=["level"]))
         rows.append([
-            outcome.tenant, outcome.week, "ok", counts["students"], counts["presentations"], counts["theta"],
-            counts["attendance"], sum(manifest["quality"].values()), store.folder(outcome.week, outcome.tenant),
+            outcome.tenant, outcome.week, "ok", manifest["rows"]["students"], manifest["rows"]["presentations"],
+            sum(manifest["quality"].values()), levels["CRIT"], levels["WARN"], levels["OK"],
+            levels["INSUFFICIENT_DATA"], students_csv_path(storage.reports_path, outcome.week, outcome.tenant),
         ])
     print()
     print(format_table(
-        ["tenant", "week", "status", "students", "presentations", "θ estimates", "attendance", "data issues", "snapshot"],
+        ["tenant", "week", "status", "students", "presentations", "data issues", "CRIT", "WARN", "OK",
+         "INSUFF", "students.csv"],
         rows,
     ))
+    print(f"\nsnapshots: {storage.snapshots().root}")
     for outcome in outcomes:
         if not outcome.success:
             print(f"\n{outcome.tenant}: {outcome.error}", file=sys.stderr)

@@ -5,12 +5,13 @@ A source that drifted (a renamed, missing or re-typed column) fails here, naming
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
 import pandas as pd
-from dagster import DagsterType, check_dagster_type
+from dagster import BetaWarning, DagsterType, check_dagster_type
 from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
 
 from risk_assets.errors import UserError
@@ -65,11 +66,14 @@ class Table:
 
     @cached_property
     def dagster_type(self) -> DagsterType:
-        return create_dagster_pandas_dataframe_type(
-            name=f"Snapshot{''.join(part.title() for part in self.name.split('_'))}",
-            description=self.description,
-            columns=[c.dagster_column() for c in self.columns],
-        )
+        with warnings.catch_warnings():
+            # dagster-pandas marks its column API beta; we pin the version, so the warning is noise.
+            warnings.simplefilter("ignore", BetaWarning)
+            return create_dagster_pandas_dataframe_type(
+                name=f"Snapshot{''.join(part.title() for part in self.name.split('_'))}",
+                description=self.description,
+                columns=[c.dagster_column() for c in self.columns],
+            )
 
     def empty(self) -> pd.DataFrame:
         return pd.DataFrame({c.name: pd.Series(dtype=_DTYPES[c.kind]) for c in self.columns})

@@ -1,0 +1,133 @@
+"""Asset `metrics`: per-student risk levels for one tenant-week, from its snapshot."""
+
+import io
+import time
+import warnings
+
+import pandas as pd
+from dagster import (
+    AssetDep,
+    AssetExecutionContext,
+    AssetsDefinition,
+    BetaWarning,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    MultiPartitionsDefinition,
+    asset,
+    check_dagster_type,
+)
+from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
+
+from risk_assets.config import AppConfig
+from risk_assets.files import write_atomically
+from risk_assets.metrics import SPEC_VERSION, STUDENT_COLUMNS, compute_metrics
+from risk_assets.metrics.levels import LEVEL_ORDER
+from risk_assets.metrics.student_table import students_csv_path, to_csv_bytes
+from risk_assets.partitions import split_partition_key
+from risk_assets.resources import Storage
+
+DOMAIN_STATUSES = ("CRIT", "WARN", "OK", "INSUFFICIENT")
+_INTEGER_COLUMNS = {"student_id", "n_presented", "n_omitted", "n_not_reached", "n_guess_items", "sched_week",
+                    "absent_week", "sched_2wk", "absent_2wk", "att_missing_days", "max_streak", "n_late"}
+_TEXT_COLUMNS = {"display_name", "class_name", "reason_codes"}
+
+
+def _column(name: str) -> PandasColumn:
+    if name == "level":
+        return PandasColumn.categorical_column(name, categories=set(LEVEL_ORDER), non_nullable=True)
+    if name.endswith("_status"):
+        return PandasColumn.categorical_column(name, categories=set(DOMAIN_STATUSES), non_nullable=True)
+    if name in _INTEGER_COLUMNS:
+        return PandasColumn.integer_column(name, non_nullable=True, min_value=0)
+    if name == "n_guess_hard":
+        return PandasColumn.integer_column(name, ignore_missing_vals=True, min_value=0)
+    if name == "coverage":
+        return PandasColumn.float_column(name, min_value=0, max_value=1, non_nullable=True)
+    if name in _TEXT_COLUMNS:
+        return PandasColumn.exists(name, non_nullable=name != "class_name")
+    return PandasColumn.float_column(name, ignore_missing_vals=True)
+
+
+with warnings.catch_warnings():
+    # dagster-pandas marks its column API beta; we pin the version, so the warning is noise.
+    warnings.simplefilter("ignore", BetaWarning)
+    StudentMetrics = create_dagster_pandas_dataframe_type(
+        name="StudentMetrics",
+        description="One row per counted student: level, coverage, reason codes and every number behind them.",
+        columns=[_column(name) for name in STUDENT_COLUMNS],
+    )
+
+
+def level_counts(frame: pd.DataFrame) -> dict[str, int]:
+    counts = frame["level"].value_counts()
+    return {level: int(counts.get(level, 0)) for level in LEVEL_ORDER}
+
+
+def _top_flagged(frame: pd.DataFrame, limit: int = 10) -> str:
+    """Markdown table of the most severe students, by id only (no names in metadata)."""
+    flagged = frame.loc[frame["level"].isin(["CRIT", "WARN"])].copy()
+    flagged["_rank"] = flagged["level"].map({"CRIT": 0, "WARN": 1})
+    flagged["_domains"] = (flagged[[f"{d}_status" for d in ("theta", "omit", "guess", "attendance")]]
+                           .isin(["CRIT", "WARN"]).sum(axis=1))
+    top = flagged.sort_values(["_rank", "_domains", "student_id"], ascending=[True, False, True]).head(limit)
+    out = io.StringIO()
+    out.write("| student_id | level | reason codes |\n|---|---|---|\n")
+    for row in top.itertuples():
+        out.write(f"| {row.student_id} | {row.level} | {row.reason_codes.replace(';', ', ')} |\n")
+    return out.getvalue()
+
+
+def metrics_metadata(frame: pd.DataFrame, config: AppConfig, seconds: float, csv_path) -> dict[str, object]:
+    metadata: dict[str, object] = {
+        "students": len(frame),
+        **{f"level/{level}": n for level, n in level_counts(frame).items()},
+        "level/OK (partial)": int(((frame["level"] == "OK") & (frame["coverage"] < 1)).sum()),
+        "profile": config.thresholds.profile,
+        "spec_version": SPEC_VERSION,
+        "engine": "python",
+        "runtime_seconds": round(seconds, 4),
+        "csv": MetadataValue.path(str(csv_path)),
+        "top_flagged": MetadataValue.md(_top_flagged(frame)),
+    }
+    for domain in ("theta", "omit", "guess", "attendance"):
+        counts = frame[f"{domain}_status"].value_counts()
+        for status in DOMAIN_STATUSES:
+            metadata[f"{domain}/{status}"] = int(counts.get(status, 0))
+    return metadata
+
+
+def build_metrics_asset(config: AppConfig, partitions: MultiPartitionsDefinition) -> AssetsDefinition:
+    @asset(
+        name="metrics",
+        partitions_def=partitions,
+        deps=[AssetDep("snapshot")],
+        group_name="weekly_risk",
+        kinds={"pandas", "csv"},
+        description=(
+            "Per-student risk metrics (spec v1): Δθ and 3-week decline, omit rate, c_hat, attendance → "
+            "OK / WARN / CRIT with reason codes. Writes reports/<week>/<tenant>_students.csv."
+        ),
+    )
+    def metrics(context: AssetExecutionContext, storage: Storage) -> MaterializeResult:
+        week, tenant = split_partition_key(context.partition_key)
+        try:
+            snapshot = storage.snapshots().read(week, tenant)
+        except FileNotFoundError:
+            raise Failure(
+                description=f"no snapshot of tenant '{tenant}' for week {week}: materialise `snapshot` for this "
+                "partition first",
+                allow_retries=False,
+            ) from None
+        started = time.perf_counter()
+        frame = compute_metrics(snapshot, config.thresholds)
+        seconds = time.perf_counter() - started
+        checked = check_dagster_type(StudentMetrics, frame)
+        if not checked.success:
+            raise Failure(description=f"metrics output failed its type check: {checked.description}")
+        csv_path = write_atomically(students_csv_path(storage.reports_path, week, tenant), to_csv_bytes(frame))
+        write_atomically(storage.metrics_file(week, tenant), frame.to_parquet(index=False))
+        context.log.info("metrics %s week %s: %s", tenant, week, level_counts(frame))
+        return MaterializeResult(metadata=metrics_metadata(frame, config, seconds, csv_path))
+
+    return metrics

@@ -1,0 +1,71 @@
+"""What every domain returns: per-student statuses, reason-code flags and the numbers behind them.
+
+Arrays are aligned with the tenant's students sorted by student_id (see `Roster`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+OK, WARN, CRIT, INSUFFICIENT = "OK", "WARN", "CRIT", "INSUFFICIENT"
+
+
+def lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Index of each key in an ascending array of unique keys, -1 where absent."""
+    if len(sorted_keys) == 0:
+        return np.full(len(keys), -1, dtype=np.int64)
+    pos = np.searchsorted(sorted_keys, keys).clip(max=len(sorted_keys) - 1)
+    return np.where(sorted_keys[pos] == keys, pos, -1)
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The counted students, in output order, and a lookup from student_id to position."""
+
+    student_ids: np.ndarray
+
+    @classmethod
+    def from_students(cls, students: pd.DataFrame) -> "Roster":
+        return cls(np.sort(students["student_id"].to_numpy(dtype=np.int64)))
+
+    def __len__(self) -> int:
+        return len(self.student_ids)
+
+    def positions(self, student_ids: pd.Series | np.ndarray) -> np.ndarray:
+        """Position of each id in the roster, -1 for students not counted this week."""
+        return lookup(self.student_ids, np.asarray(student_ids, dtype=np.int64))
+
+    def count(self, positions: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Per-student sum of `weights` (or count) over rows whose position is known."""
+        keep = positions >= 0
+        w = None if weights is None else np.asarray(weights, dtype=float)[keep]
+        return np.bincount(positions[keep], weights=w, minlength=len(self))
+
+
+@dataclass
+class DomainResult:
+    status: np.ndarray
+    codes: dict[str, np.ndarray] = field(default_factory=dict)
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def evaluated(self) -> np.ndarray:
+        return self.status != INSUFFICIENT
+
+
+def grade(crit: np.ndarray, warn: np.ndarray, insufficient: np.ndarray) -> np.ndarray:
+    """CRIT over WARN over INSUFFICIENT over OK."""
+    return np.select([crit, warn, insufficient], [CRIT, WARN, INSUFFICIENT], default=OK).astype(object)
+
+
+def highest(crit_code: str, crit: np.ndarray, warn_code: str, warn: np.ndarray) -> dict[str, np.ndarray]:
+    """One measure contributes only its highest-severity code."""
+    return {crit_code: crit, warn_code: warn & ~crit}
+
+
+def nullable(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Float array with NaN (written as an empty cell) where `present` is False."""
+    return np.where(present, values, np.nan)

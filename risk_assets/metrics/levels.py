@@ -1,0 +1,32 @@
+"""Student level, coverage and reason codes from the four domains (spec §7)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from risk_assets.metrics.domain import CRIT, INSUFFICIENT, WARN, DomainResult
+
+LEVEL_OK = "OK"
+LEVEL_INSUFFICIENT = "INSUFFICIENT_DATA"
+LEVEL_ORDER = (CRIT, WARN, LEVEL_OK, LEVEL_INSUFFICIENT)
+
+
+def student_level(domains: list[DomainResult]) -> tuple[np.ndarray, np.ndarray]:
+    """(level, coverage): the worst domain status; OK needs at least one evaluated domain."""
+    statuses = np.stack([d.status for d in domains])
+    evaluated = statuses != INSUFFICIENT
+    level = np.select(
+        [(statuses == CRIT).any(axis=0), (statuses == WARN).any(axis=0), evaluated.any(axis=0)],
+        [CRIT, WARN, LEVEL_OK],
+        default=LEVEL_INSUFFICIENT,
+    ).astype(object)
+    return level, evaluated.sum(axis=0) / len(domains)
+
+
+def join_codes(codes: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Per student: the codes that hold, sorted by code point, joined with ';' (empty when none)."""
+    joined = np.full(n, "", dtype=object)
+    for code in sorted(codes):
+        holds = codes[code]
+        joined = np.where(holds, np.where(joined == "", code, joined + ";" + code), joined)
+    return joined

@@ -1,0 +1,139 @@
+"""`risk-report` end to end, as a newcomer runs it: real embedded PostgreSQL, real Dagster runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dagster import DagsterInstance
+
+from risk_assets.metrics import STUDENT_COLUMNS
+from risk_assets.settings import PROJECT_DIR
+from risk_assets_tests.conftest import traversable_tmp_dir
+
+
+def postgres_processes_using(folder: Path) -> list[int]:
+    """PIDs of postgres processes whose command line names `folder`."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "postgres" in cmdline and str(folder) in cmdline:
+            pids.append(int(entry.name))
+    return pids
+
+
+def risk_report(*args: str, env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "risk_assets.cli.main", *args],
+        env=env, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_DIR,
+    )
+
+
+@pytest.fixture
+def cli_env(tmp_path) -> dict[str, str]:
+    data = traversable_tmp_dir("risk-test-cli-")
+    env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATABASE_URL", "RISK_DATABASE_URL")}
+    env.update({"RISK_DATA_DIR": str(data), "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+                "RISK_REPORTS_DIR": str(tmp_path / "reports")})
+    yield env
+    subprocess.run([sys.executable, "-m", "risk_assets.cli.main", "db", "stop"], env=env, capture_output=True)
+    shutil.rmtree(data, ignore_errors=True)
+
+
+def test_demo_runs_twice_reusing_its_data_and_leaves_no_server(cli_env):
+    data = Path(cli_env["RISK_DATA_DIR"])
+
+    first = risk_report("demo", env=cli_env)
+
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "no demo data yet" in first.stdout
+    assert "materialising week" in first.stdout
+    snapshots = data / "snapshots"
+    [week_folder] = snapshots.iterdir()
+    week = week_folder.name.removeprefix("week=")
+    for tenant in ("seoul-central", "busan-ocean", "nyc-bridge"):
+        line = next(l for l in first.stdout.splitlines() if l.startswith(tenant))
+        assert line.split()[:3] == [tenant, week, "ok"]
+        manifest = json.loads((week_folder / f"tenant={tenant}" / "manifest.json").read_text(encoding="utf-8"))
+        assert 250 <= manifest["rows"]["students"] <= 300
+        assert manifest["rows"]["presentations"] > 10 * manifest["rows"]["students"]
+        csv_path = Path(cli_env["RISK_REPORTS_DIR"]) / week / f"{tenant}_students.csv"
+        assert line.endswith(str(csv_path))
+        students = pd.read_csv(csv_path)
+        assert list(students.columns) == STUDENT_COLUMNS
+        assert len(students) == manifest["rows"]["students"]
+        counts = line.split()[6:10]  # after tenant, week, status, students, presentations, data issues
+        assert [int(c) for c in counts] == [
+            int((students["level"] == level).sum()) for level in ("CRIT", "WARN", "OK", "INSUFFICIENT_DATA")
+        ]
+    assert "stopped the embedded PostgreSQL server" in first.stdout
+    assert postgres_processes_using(data) == []
+    assert (data / "demo" / "ground_truth.csv").exists()
+
+    second = risk_report("demo", env=cli_env)
+
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "re-using the demo data already loaded" in second.stdout
+    assert "generating demo data" not in second.stdout
+    assert postgres_processes_using(data) == []
+    # Both demos' runs are recorded in the Dagster instance the UI reads: 3 tenants each.
+    with DagsterInstance.from_config(cli_env["DAGSTER_HOME"]) as instance:
+        runs = instance.get_runs()
+    assert len(runs) == 6
+    assert {r.status.value for r in runs} == {"SUCCESS"}
+
+
+def test_week_mistakes_are_clear_errors_without_traceback(cli_env):
+    result = risk_report("run", "--week", "2026-11-18", env=cli_env)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "risk-report: error: --week 2026-11-18 is a Wednesday; give the Monday that starts the week, "
+        "e.g. --week 2026-11-16"
+    )
+    future = risk_report("run", "--week", "2099-01-05", env=cli_env)
+    assert future.returncode == 2 and "has not ended yet for tenant" in future.stderr
+    early = risk_report("run", "--week", "2020-01-06", env=cli_env)
+    assert early.returncode == 2 and "is before the first report week" in early.stderr
+    unknown = risk_report("run", "--week", "2026-11-16", "--tenant", "atlantis", env=cli_env)
+    assert unknown.returncode == 2 and "unknown tenant 'atlantis'" in unknown.stderr
+    for result in (future, early, unknown):
+        assert "Traceback" not in result.stderr
+
+
+def test_db_commands_start_report_and_stop_the_server(cli_env):
+    data = Path(cli_env["RISK_DATA_DIR"])
+    not_running = risk_report("db", "url", env=cli_env)
+    assert not_running.returncode == 2
+    assert "the embedded server is not running; start it with `risk-report db start`" in not_running.stderr
+
+    started = risk_report("db", "start", env=cli_env)
+    assert started.returncode == 0, started.stderr
+    assert f"SOURCE_DATABASE_URL=postgresql://postgres@/risk_source?host={data}" in started.stdout
+    assert postgres_processes_using(data) != []
+    url = risk_report("db", "url", "--risk", env=cli_env)
+    assert url.stdout.strip().startswith("postgresql://postgres@/risk?host=")
+
+    stopped = risk_report("db", "stop", env=cli_env)
+    assert stopped.stdout.strip() == "stopped"
+    assert postgres_processes_using(data) == []
+
+
+def test_dagster_definitions_validate(tmp_path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-m", "risk_assets.definitions"],
+        env=env, capture_output=True, text=True, timeout=300, cwd=PROJECT_DIR,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Validation successful for code location risk_assets.definitions" in result.stderr + result.stdout
