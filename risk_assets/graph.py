@@ -2,6 +2,7 @@
 
 from dagster import AssetSelection, Definitions, define_asset_job
 
+from risk_assets.assets.checks import build_checks
 from risk_assets.assets.metrics import build_metrics_asset
 from risk_assets.assets.snapshot import build_snapshot_asset
 from risk_assets.config import AppConfig
@@ -15,14 +16,16 @@ WEEKLY_JOB = "weekly_risk_job"
 def build_definitions(config: AppConfig, settings: Settings) -> Definitions:
     partitions = report_partitions(config.tenants)
     assets = [build_snapshot_asset(config, partitions), build_metrics_asset(config, partitions)]
+    checks = build_checks(config, partitions)
     weekly_job = define_asset_job(
         WEEKLY_JOB,
-        selection=AssetSelection.assets(*assets),
+        selection=AssetSelection.assets(*assets) | AssetSelection.checks(*checks),
         partitions_def=partitions,
         description="The weekly risk pipeline for one (week, tenant) partition.",
     )
     return Definitions(
         assets=assets,
+        asset_checks=checks,
         jobs=[weekly_job],
         resources={
             "source": SourceDatabase(),  # URL read at run time: it may hold a password

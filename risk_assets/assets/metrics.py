@@ -72,9 +72,10 @@ def _top_flagged(frame: pd.DataFrame, limit: int = 10) -> str:
                            .isin(["CRIT", "WARN"]).sum(axis=1))
     top = flagged.sort_values(["_rank", "_domains", "student_id"], ascending=[True, False, True]).head(limit)
     out = io.StringIO()
-    out.write("| student_id | level | reason codes |\n|---|---|---|\n")
+    out.write("| student_id | level | flags |\n|---|---|---|\n")
     for row in top.itertuples():
-        out.write(f"| {row.student_id} | {row.level} | {row.reason_codes.replace(';', ', ')} |\n")
+        flags = [code for code in row.reason_codes.split(";") if not code.startswith(("INSUFF_", "NO_ACTIVITY"))]
+        out.write(f"| {row.student_id} | {row.level} | {', '.join(flags)} |\n")
     return out.getvalue()
 
 

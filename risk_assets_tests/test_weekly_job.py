@@ -1,0 +1,90 @@
+"""The weekly job through Dagster on a real source: snapshot → checks → metrics, with metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dagster import DagsterInstance
+
+from risk_assets.config import AppConfig, TenantsFile, Thresholds
+from risk_assets.graph import WEEKLY_JOB, build_definitions
+from risk_assets.metrics import STUDENT_COLUMNS
+from risk_assets.partitions import partition_key
+from risk_assets.settings import Settings
+from risk_assets.window import ReportWindow
+from risk_assets_tests.source_rows import SourceRows
+
+WEEK = dt.date(2026, 11, 16)
+TENANTS = TenantsFile.model_validate({
+    "first_week": dt.date(2026, 10, 5),
+    "tenants": [
+        {"key": "active", "org_id": 301, "name": "Active School"},
+        {"key": "stalled", "org_id": 302, "name": "Stalled School"},
+    ],
+})
+CONFIG = AppConfig(tenants=TENANTS, thresholds=Thresholds(), tenants_path=Path("t"), thresholds_path=Path("t"))
+C = ReportWindow(WEEK, "Asia/Seoul").cutoff
+
+
+@pytest.fixture
+def job(source_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATABASE_URL", source_url)
+    monkeypatch.setenv("RISK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RISK_REPORTS_DIR", str(tmp_path / "reports"))
+    return build_definitions(CONFIG, Settings.from_env()).resolve_job_def(WEEKLY_JOB)
+
+
+def run(job, tenant: str):
+    return job.execute_in_process(partition_key=partition_key(WEEK, tenant), instance=DagsterInstance.ephemeral(),
+                                  raise_on_error=False)
+
+
+def test_metrics_materialisation_writes_the_csv_and_reports_counts(job, source_conn, tmp_path):
+    rows = SourceRows(source_conn)
+    rows.organization(301, "Active School")
+    dropping, steady = rows.student(301, "김하나"), rows.student(301, "이둘")
+    item = rows.item()
+    for sid in (dropping, steady):
+        rows.presentation(sid, item, C - dt.timedelta(days=2))
+        rows.theta(sid, C - dt.timedelta(days=9), 0.5, 0.2)
+    rows.theta(dropping, C - dt.timedelta(days=2), 0.0, 0.2)
+    rows.theta(steady, C - dt.timedelta(days=2), 0.5, 0.2)
+
+    result = run(job, "active")
+
+    assert result.success
+    [metrics] = [e.materialization for e in result.get_asset_materialization_events()
+                 if e.asset_key.path[-1] == "metrics"]
+    metadata = {k: v.value for k, v in metrics.metadata.items()}
+    assert metadata["students"] == 2
+    assert (metadata["level/CRIT"], metadata["level/WARN"], metadata["level/OK"]) == (1, 0, 1)
+    assert (metadata["theta/CRIT"], metadata["theta/OK"], metadata["omit/INSUFFICIENT"]) == (1, 1, 2)
+    assert metadata["profile"] == "legacy" and metadata["engine"] == "python" and metadata["spec_version"] == "v1"
+    assert f"| {dropping} | CRIT | THETA_DROP_7D_CRIT |" in metadata["top_flagged"]
+    assert "김하나" not in metadata["top_flagged"]
+    csv = pd.read_csv(tmp_path / "reports" / "2026-11-16" / "active_students.csv")
+    assert list(csv.columns) == STUDENT_COLUMNS
+    assert csv["student_id"].tolist() == [dropping, steady]
+    assert csv["level"].tolist() == ["CRIT", "OK"]
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks == {"has_activity": True, "theta_in_range": True, "unique_attendance": True,
+                      "insufficient_data_share": True}
+
+
+def test_blocking_activity_check_stops_metrics_for_a_stalled_tenant(job, source_conn, tmp_path):
+    rows = SourceRows(source_conn)
+    rows.organization(302, "Stalled School")
+    rows.student(302, "박셋")
+
+    result = run(job, "stalled")
+
+    assert not result.success
+    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == "has_activity"]
+    assert not evaluation.passed
+    assert evaluation.description.startswith("no activity: 1 enrolled students, 0 item presentations")
+    materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
+    assert materialized == {"snapshot"}
+    assert not (tmp_path / "reports" / "2026-11-16" / "stalled_students.csv").exists()
