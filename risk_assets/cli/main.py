@@ -134,6 +134,23 @@ def cmd_run(args: argparse.Namespace, settings: Settings, progress: Progress) ->
         return _materialize(settings, config, week, tenants, args.verbose, progress)
 
 
+def cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from risk_assets.cli.validate import print_validation, run_validation
+    from risk_assets.config import Thresholds
+    from risk_assets.partitions import latest_complete_week
+    from risk_assets.resources import embedded_server
+
+    config = _config(settings, progress)
+    week = latest_complete_week(config.tenants)
+    profiles = {name: Thresholds.from_mapping({"profile": name}) for name in ("legacy", "reliable")}
+    server = embedded_server(settings)
+    progress(f"using the embedded PostgreSQL server ({server.data_dir}), database risk_validation")
+    with server.running():
+        table = run_validation(server, settings.sql_dir, week, args.students, args.seed, profiles, progress)
+    print_validation(table)
+    return 0
+
+
 def cmd_db(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
     from risk_assets.resources import RISK_DATABASE, SOURCE_DATABASE, embedded_server
 
@@ -197,6 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tenant", action="append", metavar="KEY", help="tenant key; repeat for several (default: all enabled)")
     run.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
     run.set_defaults(handler=cmd_run)
+
+    validate = commands.add_parser("validate", help="measure detection accuracy on a synthetic tenant with known truth")
+    validate.add_argument("--students", type=int, default=3000, help="size of the synthetic tenant (default 3000)")
+    validate.add_argument("--seed", type=int, default=DEMO_SEED, help=f"generator seed (default {DEMO_SEED})")
+    validate.set_defaults(handler=cmd_validate)
 
     db = commands.add_parser("db", help="the embedded PostgreSQL server: start | stop | status | url")
     db.add_argument("action", choices=["start", "stop", "status", "url"])

@@ -133,6 +133,12 @@ class EmbeddedPostgres:
                         pass  # created concurrently by another process
         return self.url(name)
 
+    def drop_database(self, name: str) -> None:
+        with connection(self.url("postgres"), purpose="embedded server") as conn:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
     # -- internals --------------------------------------------------------------------------
 
     def _server_user(self) -> Optional[pwd.struct_passwd]:

@@ -1,7 +1,7 @@
 """Scripted groups with known truth, and every student's latent traits.
 
 Each tenant gets disjoint groups drawn from the students enrolled from the start who do not
-withdraw. Latent groups have min(10, max(2, students // 30)) members (10 at the default
+withdraw. Latent groups have max(2, students // 30) members (10 at the default
 300 students); the attendance scripts have 1, 3 and 1 members.
 
 True ability is constant within a report week (steps at each Monday): θ for week w is
@@ -95,7 +95,7 @@ class LatentTraits:
 
 
 def latent_group_size(n_students: int) -> int:
-    return min(10, max(2, n_students // 30))
+    return max(2, n_students // 30)
 
 
 def group_sizes(n_students: int) -> dict[str, int]:
