@@ -13,6 +13,7 @@ from risk_assets.metrics.domain import Roster
 from risk_assets.metrics.guessing import compute_guess, guess_items
 from risk_assets.metrics.levels import join_codes, student_level
 from risk_assets.metrics.omit import compute_omit
+from risk_assets.metrics.presentations import Presentations
 from risk_assets.metrics.theta import compute_theta
 
 if TYPE_CHECKING:
@@ -35,10 +36,11 @@ def compute_metrics(snapshot: "Snapshot", thresholds: Thresholds) -> pd.DataFram
     """Every rule of the spec for every counted student, ordered by student_id."""
     students = snapshot.students.sort_values("student_id", kind="mergesort").reset_index(drop=True)
     roster = Roster.from_students(students)
+    presentations = Presentations.from_frame(snapshot.presentations, roster)
     theta = compute_theta(snapshot.theta, roster, snapshot.window, thresholds.theta)
-    omit = compute_omit(snapshot.presentations, roster, thresholds.omit)
+    omit = compute_omit(presentations, roster, thresholds.omit)
     guess = compute_guess(
-        guess_items(snapshot.presentations, roster), roster,
+        guess_items(presentations), roster,
         theta.values["theta_ref"], theta.values["theta_ref_se"], thresholds.guess, thresholds.irt.D,
     )
     attendance = compute_attendance(

@@ -7,38 +7,26 @@ import pandas as pd
 
 from risk_assets.config.thresholds import OmitThresholds
 from risk_assets.metrics.domain import DomainResult, Roster, grade, highest, nullable
+from risk_assets.metrics.presentations import OMITTED, Presentations
 
-PRESENTATION_ORDER = ["presented_at", "item_id", "presentation_id"]
 
-
-def classify_omits(presentations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Masks (answered, omitted, not_reached) aligned with `presentations`' rows.
-
-    An omitted presentation is OMITTED when a later answered presentation exists in its session,
-    otherwise NOT_REACHED.
-    """
-    ordered = presentations.sort_values(["student_id", "session_id", *PRESENTATION_ORDER], kind="mergesort")
-    answered = ordered["outcome"].isin(["correct", "incorrect"]).to_numpy()
-    omitted = (ordered["outcome"] == "omitted").to_numpy()
-    rank = np.arange(len(ordered))
-    last_answered = (
-        pd.Series(np.where(answered, rank, -1), index=ordered.index)
-        .groupby([ordered["student_id"], ordered["session_id"]], sort=False)
-        .transform("max")
-        .to_numpy()
-    )
+def classify_omits(presentations: Presentations) -> tuple[np.ndarray, np.ndarray]:
+    """Masks (omitted, not_reached): an omitted presentation is OMITTED when a later answered
+    presentation exists in its session (rows are in the spec's order), otherwise NOT_REACHED."""
+    answered = presentations.answered
+    omitted = presentations.outcome == OMITTED
+    session_code, sessions = pd.factorize(presentations.session)
+    group = presentations.pos.astype(np.int64) * max(len(sessions), 1) + session_code
+    rank = np.arange(len(presentations))
+    last_answered = pd.Series(np.where(answered, rank, -1)).groupby(group).transform("max").to_numpy()
     reached = rank < last_answered
-    result = [np.empty(len(ordered), dtype=bool) for _ in range(3)]
-    order = presentations.index.get_indexer(ordered.index)
-    for target, values in zip(result, (answered, omitted & reached, omitted & ~reached)):
-        target[order] = values
-    return tuple(result)
+    return omitted & reached, omitted & ~reached
 
 
-def compute_omit(presentations: pd.DataFrame, roster: Roster, rules: OmitThresholds) -> DomainResult:
-    answered, omitted, not_reached = classify_omits(presentations)
-    pos = roster.positions(presentations["student_id"])
-    n_answered = roster.count(pos, answered).astype(np.int64)
+def compute_omit(presentations: Presentations, roster: Roster, rules: OmitThresholds) -> DomainResult:
+    omitted, not_reached = classify_omits(presentations)
+    pos = presentations.pos
+    n_answered = roster.count(pos, presentations.answered).astype(np.int64)
     n_omitted = roster.count(pos, omitted).astype(np.int64)
     n_not_reached = roster.count(pos, not_reached).astype(np.int64)
     n_presented = n_answered + n_omitted

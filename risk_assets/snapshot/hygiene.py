@@ -41,6 +41,15 @@ class Hygiene:
         return pd.concat(self.rejected, ignore_index=True)
 
 
+def outcome_categories(values) -> pd.Categorical:
+    """Valid outcomes as a categorical with fixed categories (compact, and fast to compare)."""
+    return pd.Categorical(values, categories=VALID_OUTCOMES)
+
+
+def status_categories(values) -> pd.Categorical:
+    return pd.Categorical(values, categories=VALID_STATUSES)
+
+
 def _normalise(values: pd.Series, allowed: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
     """Trimmed lower-case values and a mask of the rows whose value is one of `allowed`."""
     normalised = values.astype(str).str.strip().str.lower()
@@ -52,7 +61,8 @@ def clean_presentations(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
     hygiene.count("presentations_outcome_normalised", int((valid & (outcome != frame["outcome"])).sum()))
     invalid = frame.loc[~valid]
     hygiene.reject("presentations", "unknown_outcome", invalid["presentation_id"], invalid["outcome"])
-    out = frame.loc[valid].assign(outcome=outcome[valid]).reset_index(drop=True)
+    out = frame.loc[valid].assign(outcome=outcome_categories(outcome[valid]))
+    out = out.reset_index(drop=True)
 
     negative_rt = out["response_time_ms"].lt(0).fillna(False).astype(bool)
     hygiene.count("presentations_negative_response_time", int(negative_rt.sum()))
@@ -85,4 +95,5 @@ def clean_attendance(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
     invalid = frame.loc[~valid]
     keys = invalid["student_id"].astype(str) + "@" + invalid["school_date"].dt.strftime("%Y-%m-%d")
     hygiene.reject("attendance", "unknown_status", keys, invalid["status"])
-    return frame.loc[valid].assign(status=status[valid]).reset_index(drop=True)
+    cleaned = frame.loc[valid].assign(status=status_categories(status[valid]))
+    return cleaned.reset_index(drop=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from risk_assets.snapshot.hygiene import outcome_categories, status_categories
 from risk_assets.snapshot.model import Snapshot
 from risk_assets.window import ReportWindow
 
@@ -48,6 +49,9 @@ class SnapshotStore:
         folder = self.folder(week, tenant)
         manifest = self.manifest(week, tenant)
         tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLE_FILES}
+        # Parquet keeps categorical values but not the categories of an empty column: restore them.
+        tables["presentations"]["outcome"] = outcome_categories(tables["presentations"]["outcome"])
+        tables["attendance"]["status"] = status_categories(tables["attendance"]["status"])
         return Snapshot(
             tenant=manifest["tenant"],
             org_id=manifest["org_id"],
