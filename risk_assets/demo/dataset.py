@@ -39,7 +39,7 @@ from .simulate import OMITTED, OUTCOME_NAMES, Learners, PracticeLog, simulate_pr
 from .tenants import DemoTenant
 from .truth import ground_truth_frame, legacy_attendance_levels
 
-GENERATOR_VERSION = "demo-1"
+GENERATOR_VERSION = "demo-2"
 DEFAULT_SEED = 20261116
 SESSION_ID_BLOCK = 10**8
 PRESENTATION_ID_BLOCK = 10**9

@@ -47,7 +47,8 @@ class Presentations:
         order = _canonical_order(pos, at, item, pid, keep)
 
         def take(values: np.ndarray) -> np.ndarray:
-            return values[order]
+            # The usual case — every row kept, already in order — shares the frame's memory.
+            return values if order is None else values[order]
 
         return cls(
             pos=take(pos),
@@ -61,13 +62,16 @@ class Presentations:
         )
 
 
-def _canonical_order(pos, at, item, pid, keep) -> np.ndarray:
-    """Indices of the kept rows sorted by (pos, at, item, pid); no sort when already in order."""
+def _canonical_order(pos, at, item, pid, keep) -> np.ndarray | None:
+    """Indices of the kept rows sorted by (pos, at, item, pid); None when that is every row as given."""
+    if keep.all():
+        keys = [pos, at, item, pid]
+        if _is_sorted(keys):
+            return None
+        return np.lexsort(keys[::-1])
     kept = np.flatnonzero(keep)
     keys = [k[kept] for k in (pos, at, item, pid)]
-    if _is_sorted(keys):
-        return kept
-    return kept[np.lexsort(keys[::-1])]
+    return kept if _is_sorted(keys) else kept[np.lexsort(keys[::-1])]
 
 
 def _is_sorted(keys: list[np.ndarray]) -> bool:
