@@ -20,7 +20,6 @@ def build_definitions(config: AppConfig, settings: Settings) -> Definitions:
     weekly_job = define_asset_job(
         WEEKLY_JOB,
         selection=AssetSelection.assets(*assets) | AssetSelection.checks(*checks),
-        partitions_def=partitions,
         description="The weekly risk pipeline for one (week, tenant) partition.",
     )
     return Definitions(
