@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -46,20 +46,20 @@ def _mapping(path: Path, raw: Any) -> dict:
     return raw
 
 
-def load_tenants(path: Path) -> TenantsFile:
+def _load(path: Path, model: type[BaseModel], parse: Callable[[dict], Any], examples: dict[str, str]) -> Any:
     raw = _mapping(path, read_yaml(path))
     try:
-        return TenantsFile.model_validate(raw)
+        return parse(raw)
     except ValidationError as exc:
-        raise config_error_from_validation(path, exc, TenantsFile, raw, TENANT_EXAMPLES) from None
+        raise config_error_from_validation(path, exc, model, raw, examples) from None
+
+
+def load_tenants(path: Path) -> TenantsFile:
+    return _load(path, TenantsFile, TenantsFile.model_validate, TENANT_EXAMPLES)
 
 
 def load_thresholds(path: Path) -> Thresholds:
-    raw = _mapping(path, read_yaml(path))
-    try:
-        return Thresholds.from_mapping(raw)
-    except ValidationError as exc:
-        raise config_error_from_validation(path, exc, Thresholds, raw, THRESHOLD_EXAMPLES) from None
+    return _load(path, Thresholds, Thresholds.from_mapping, THRESHOLD_EXAMPLES)
 
 
 def load_config(config_dir: Path, *, allow_examples: bool = True) -> AppConfig:
