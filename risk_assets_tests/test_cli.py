@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -92,6 +94,36 @@ def test_demo_runs_twice_reusing_its_data_and_leaves_no_server(cli_env):
         runs = instance.get_runs()
     assert len(runs) == 6
     assert {r.status.value for r in runs} == {"SUCCESS"}
+
+
+@pytest.mark.parametrize("signum, exit_code", [(signal.SIGINT, 130), (signal.SIGTERM, 128 + signal.SIGTERM)])
+def test_interrupted_demo_stops_the_server(cli_env, signum, exit_code):
+    data = Path(cli_env["RISK_DATA_DIR"])
+    process = subprocess.Popen([sys.executable, "-m", "risk_assets.cli.main", "demo"], env=cli_env, cwd=PROJECT_DIR,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not postgres_processes_using(data) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert postgres_processes_using(data), "the embedded server never started"
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == exit_code, stdout + stderr
+    assert "Traceback" not in stderr
+    assert postgres_processes_using(data) == []
+
+
+def test_failed_run_stops_the_server_and_names_the_tenant(cli_env, tmp_path):
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "tenants.yaml").write_text(
+        "first_week: 2025-09-01\ntenants:\n  - {key: ghost-school, org_id: 4242, name: Ghost}\n", encoding="utf-8")
+    (config / "thresholds.yaml").write_text("profile: legacy\n", encoding="utf-8")
+    env = {**cli_env, "RISK_CONFIG_DIR": str(config)}
+    result = risk_report("run", "--week", "2026-11-16", env=env)
+    assert result.returncode == 1
+    assert "ghost-school" in result.stdout and "FAILED" in result.stdout
+    assert "tenant 'ghost-school' has org_id 4242, which is not in the source's organizations table" in result.stderr
+    assert postgres_processes_using(Path(cli_env["RISK_DATA_DIR"])) == []
 
 
 def test_week_mistakes_are_clear_errors_without_traceback(cli_env):

@@ -79,7 +79,8 @@ def _top_flagged(frame: pd.DataFrame, limit: int = 10) -> str:
     return out.getvalue()
 
 
-def metrics_metadata(frame: pd.DataFrame, config: AppConfig, seconds: float, csv_path) -> dict[str, object]:
+def metrics_metadata(frame: pd.DataFrame, config: AppConfig, seconds: float, csv_path,
+                     quality: dict[str, int]) -> dict[str, object]:
     metadata: dict[str, object] = {
         "students": len(frame),
         **{f"level/{level}": n for level, n in level_counts(frame).items()},
@@ -90,6 +91,8 @@ def metrics_metadata(frame: pd.DataFrame, config: AppConfig, seconds: float, csv
         "runtime_seconds": round(seconds, 4),
         "csv": MetadataValue.path(str(csv_path)),
         "top_flagged": MetadataValue.md(_top_flagged(frame)),
+        # Dirty source rows the snapshot kept away from the formulas.
+        "data_quality": MetadataValue.json(dict(sorted(quality.items()))),
     }
     for domain in ("theta", "omit", "guess", "attendance"):
         counts = frame[f"{domain}_status"].value_counts()
@@ -129,6 +132,6 @@ def build_metrics_asset(config: AppConfig, partitions: MultiPartitionsDefinition
         csv_path = write_atomically(students_csv_path(storage.reports_path, week, tenant), to_csv_bytes(frame))
         write_atomically(storage.metrics_file(week, tenant), frame.to_parquet(index=False))
         context.log.info("metrics %s week %s: %s", tenant, week, level_counts(frame))
-        return MaterializeResult(metadata=metrics_metadata(frame, config, seconds, csv_path))
+        return MaterializeResult(metadata=metrics_metadata(frame, config, seconds, csv_path, snapshot.quality))
 
     return metrics

@@ -73,7 +73,10 @@ def _print_outputs(settings: Settings, outcomes) -> None:
          "INSUFF", "students.csv"],
         rows,
     ))
-    print(f"\nsnapshots: {storage.snapshots().root}")
+    print("\nsnapshots:")
+    for outcome in outcomes:
+        if outcome.success:
+            print(f"  {storage.snapshots().folder(outcome.week, outcome.tenant)}")
     for outcome in outcomes:
         if not outcome.success:
             print(f"\n{outcome.tenant}: {outcome.error}", file=sys.stderr)

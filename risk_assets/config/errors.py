@@ -89,6 +89,13 @@ def _explain(error: dict, root: type[BaseModel], examples: dict[str, str]) -> st
         return f"{error['msg'].replace('Input should be', 'must be')}, got {value!r}"
     if kind in {"date_type", "date_parsing", "date_from_datetime_parsing"}:
         return f"must be a date written YYYY-MM-DD, got {value!r}"
+    bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("greater than", "gt"),
+              "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"must be {words} {error['ctx'][key]}, got {value!r}"
+    if kind in {"too_short", "string_too_short"}:
+        return "must not be empty"
     if kind == "value_error":
         return str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
     return f"{error['msg']} (got {value!r})"

@@ -197,6 +197,22 @@ def test_warn_and_crit_in_the_wrong_order(tmp_path, text, expected):
     assert expected in thresholds_error(tmp_path, text)
 
 
+def test_unknown_gate_value(tmp_path):
+    message = thresholds_error(tmp_path, "theta:\n  gate: sigma\n")
+    assert "theta.gate: must be 'none' or 'z', got 'sigma'" in message
+
+
+def test_prior_alpha_below_one(tmp_path):
+    message = thresholds_error(tmp_path, "guess:\n  prior_alpha: 0.5\n")
+    assert "guess.prior_alpha: must be at least 1.0, got 0.5" in message
+
+
+def test_empty_tenant_list_and_negative_org_id(tmp_path):
+    assert "tenants: must not be empty" in tenants_error(tmp_path, "first_week: 2025-09-01\ntenants: []\n")
+    message = tenants_error(tmp_path, GOOD_TENANTS.replace("org_id: 101", "org_id: -5"))
+    assert "tenants[0] (key 'seoul-central').org_id: must be greater than 0, got -5" in message
+
+
 def test_unknown_profile(tmp_path):
     message = thresholds_error(tmp_path, "profile: strict\n")
     assert "profile: must be 'legacy' or 'reliable', got 'strict'" in message
