@@ -5,9 +5,10 @@ from dagster import AssetSelection, Definitions, define_asset_job
 from risk_assets.assets.checks import build_checks
 from risk_assets.assets.metrics import build_metrics_asset
 from risk_assets.assets.snapshot import build_snapshot_asset
+from risk_assets.assets.summary import build_summary_asset
 from risk_assets.config import AppConfig
 from risk_assets.partitions import report_partitions
-from risk_assets.resources import SourceDatabase, Storage
+from risk_assets.resources import RiskDatabase, SourceDatabase, Storage
 from risk_assets.settings import Settings
 
 WEEKLY_JOB = "weekly_risk_job"
@@ -15,7 +16,11 @@ WEEKLY_JOB = "weekly_risk_job"
 
 def build_definitions(config: AppConfig, settings: Settings) -> Definitions:
     partitions = report_partitions(config.tenants)
-    assets = [build_snapshot_asset(config, partitions), build_metrics_asset(config, partitions)]
+    assets = [
+        build_snapshot_asset(config, partitions),
+        build_metrics_asset(config, partitions),
+        build_summary_asset(config, partitions),
+    ]
     checks = build_checks(config, partitions)
     weekly_job = define_asset_job(
         WEEKLY_JOB,
@@ -28,6 +33,7 @@ def build_definitions(config: AppConfig, settings: Settings) -> Definitions:
         jobs=[weekly_job],
         resources={
             "source": SourceDatabase(),  # URL read at run time: it may hold a password
+            "risk_db": RiskDatabase(),  # URL read at run time, like the source's
             "storage": Storage.from_settings(settings),
         },
     )

@@ -11,6 +11,7 @@ from dagster import ConfigurableResource
 from risk_assets.database.connection import connection
 from risk_assets.database.embedded import EmbeddedPostgres
 from risk_assets.errors import UserError
+from risk_assets.results.migrations import migrate
 from risk_assets.settings import Settings
 from risk_assets.snapshot import SnapshotStore
 
@@ -36,6 +37,20 @@ def source_database_url(settings: Settings) -> str:
     )
 
 
+def risk_database_url(settings: Settings) -> str:
+    """RISK_DATABASE_URL, else the embedded server's `risk` database if that server is running."""
+    if settings.risk_database_url:
+        return settings.risk_database_url
+    server = embedded_server(settings)
+    if server.is_running():
+        return server.url(RISK_DATABASE)
+    raise UserError(
+        "RISK_DATABASE_URL is not set and the embedded PostgreSQL server is not running: "
+        "start it with `risk-report db start` (or use `make ui` / `risk-report demo`, which start it), "
+        "or export RISK_DATABASE_URL=postgresql://user@host/db"
+    )
+
+
 class SourceDatabase(ConfigurableResource):
     """The platform's PostgreSQL (read only). `url` None: SOURCE_DATABASE_URL or the embedded server."""
 
@@ -48,6 +63,27 @@ class SourceDatabase(ConfigurableResource):
     def connect(self) -> Iterator[psycopg2.extensions.connection]:
         with connection(self.resolved_url(), purpose="source database") as conn:
             yield conn
+
+
+class RiskDatabase(ConfigurableResource):
+    """The pipeline's own PostgreSQL (results, later the delivery ledger); schema `risk` kept current."""
+
+    url: Optional[str] = None
+
+    def resolved_url(self) -> str:
+        return self.url or risk_database_url(Settings.from_env())
+
+    @contextmanager
+    def connect(self, sql_dir: Path) -> Iterator[psycopg2.extensions.connection]:
+        url = self.resolved_url()
+        with connection(url, purpose="pipeline database") as conn:
+            if url not in _MIGRATED:
+                migrate(conn, sql_dir)
+                _MIGRATED.add(url)
+            yield conn
+
+
+_MIGRATED: set[str] = set()  # URLs whose schema this process has brought up to date
 
 
 class Storage(ConfigurableResource):
@@ -71,6 +107,10 @@ class Storage(ConfigurableResource):
 
     def snapshots(self) -> SnapshotStore:
         return SnapshotStore(Path(self.data_dir) / "snapshots")
+
+    def report_file(self, week: dt.date, name: str) -> Path:
+        """A file of the week's report folder: reports/<week>/<name>."""
+        return self.reports_path / week.isoformat() / name
 
     def metrics_file(self, week: dt.date, tenant: str) -> Path:
         """The metrics asset's stored frame (Parquet keeps the dtypes the CSV cannot)."""

@@ -114,6 +114,14 @@ def source_url(pg_admin_url, source_template) -> Iterator[str]:
 
 
 @pytest.fixture
+def risk_url(pg_admin_url) -> Iterator[str]:
+    """URL of a fresh, empty database for the pipeline's own results (schema created by the pipeline)."""
+    name = _create_database(pg_admin_url)
+    yield _with_database(pg_admin_url, name)
+    _drop_database(pg_admin_url, name)
+
+
+@pytest.fixture
 def source_conn(source_url) -> Iterator[psycopg2.extensions.connection]:
     conn = psycopg2.connect(source_url)
     yield conn

@@ -25,13 +25,20 @@ class PartitionOutcome:
     error: Optional[str] = None
 
 
+def _innermost(error) -> str:
+    """The original exception's message, not Dagster's 'error occurred while executing' wrapper."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
+
+
 def _failure_message(result) -> str:
     for event in result.all_events:
         if event.is_step_failure:
             data = event.step_failure_data
             if data.user_failure_data is not None and data.user_failure_data.description:
                 return data.user_failure_data.description
-            return data.error.message.strip() if data.error else "step failed"
+            return _innermost(data.error) if data.error else "step failed"
     return "run failed"
 
 

@@ -1,0 +1,1 @@
+"""The pipeline's own PostgreSQL database: versioned schema and per-partition results."""

@@ -1,0 +1,94 @@
+"""Per-partition results in PostgreSQL: replaced whole, in one transaction, keyed by (week, tenant)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from typing import Optional
+
+import pandas as pd
+import psycopg2.extensions
+from psycopg2 import sql
+
+STUDENT_RESULT_COLUMNS = [
+    "student_id", "class_name", "level", "coverage", "reason_codes",
+    "theta_status", "omit_status", "guess_status", "attendance_status",
+    "delta_7d", "delta_14d", "omit_rate", "c_hat", "absent_2wk", "sched_2wk", "max_streak",
+]
+TENANT_WEEK_COUNTS = ["total_students", "crit_count", "warn_count", "ok_count", "ok_partial_count",
+                      "insufficient_count", "new_warn_or_crit"]
+SUMMARY_CSV_COLUMNS = ["tenant", "org_name", "total_students", "crit_count", "crit_pct", "warn_count", "warn_pct",
+                       "ok_count", "insufficient_count", "new_warn_or_crit", "generated_at"]
+
+
+class ResultsStore:
+    def __init__(self, conn: psycopg2.extensions.connection):
+        self.conn = conn
+
+    def replace_partition(self, week: dt.date, tenant: str, students: pd.DataFrame, tenant_row: dict) -> None:
+        """Delete and rewrite exactly this partition's rows, atomically."""
+        with self.conn.cursor() as cur:
+            cur.execute("DELETE FROM risk.student_results WHERE week = %s AND tenant = %s", (week, tenant))
+            buffer = io.StringIO()
+            students.assign(week=week, tenant=tenant)[["week", "tenant", *STUDENT_RESULT_COLUMNS]].to_csv(
+                buffer, index=False, header=False)
+            buffer.seek(0)
+            columns = sql.SQL(", ").join(map(sql.Identifier, ["week", "tenant", *STUDENT_RESULT_COLUMNS]))
+            cur.copy_expert(
+                sql.SQL("COPY risk.student_results ({}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (reason_codes))")
+                .format(columns).as_string(cur),
+                buffer,
+            )
+            cur.execute(
+                "INSERT INTO risk.tenant_weeks (week, tenant, org_name, total_students, crit_count, warn_count,"
+                " ok_count, ok_partial_count, insufficient_count, new_warn_or_crit, profile, figures, generated_at)"
+                " VALUES (%(week)s, %(tenant)s, %(org_name)s, %(total_students)s, %(crit_count)s, %(warn_count)s,"
+                " %(ok_count)s, %(ok_partial_count)s, %(insufficient_count)s, %(new_warn_or_crit)s, %(profile)s,"
+                " %(figures)s, %(generated_at)s)"
+                " ON CONFLICT (week, tenant) DO UPDATE SET org_name = EXCLUDED.org_name,"
+                " total_students = EXCLUDED.total_students, crit_count = EXCLUDED.crit_count,"
+                " warn_count = EXCLUDED.warn_count, ok_count = EXCLUDED.ok_count,"
+                " ok_partial_count = EXCLUDED.ok_partial_count, insufficient_count = EXCLUDED.insufficient_count,"
+                " new_warn_or_crit = EXCLUDED.new_warn_or_crit, profile = EXCLUDED.profile,"
+                " figures = EXCLUDED.figures, generated_at = EXCLUDED.generated_at",
+                {**tenant_row, "week": week, "tenant": tenant,
+                 "figures": json.dumps(tenant_row["figures"], ensure_ascii=False)},
+            )
+        self.conn.commit()
+
+    def levels(self, week: dt.date, tenant: str) -> Optional[pd.Series]:
+        """Each student's stored level for a week (indexed by student_id); None if never materialised."""
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM risk.tenant_weeks WHERE week = %s AND tenant = %s", (week, tenant))
+            if cur.fetchone() is None:
+                return None
+            cur.execute("SELECT student_id, level FROM risk.student_results WHERE week = %s AND tenant = %s",
+                        (week, tenant))
+            rows = cur.fetchall()
+        self.conn.rollback()
+        return pd.Series({sid: level for sid, level in rows}, dtype=object).rename_axis("student_id")
+
+    def week_summary(self, week: dt.date) -> pd.DataFrame:
+        """One row per stored tenant of the week, in the columns of summary.csv."""
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT tenant, org_name, total_students, crit_count, warn_count, ok_count, insufficient_count,"
+                " new_warn_or_crit, generated_at FROM risk.tenant_weeks WHERE week = %s ORDER BY tenant",
+                (week,),
+            )
+            columns = [d.name for d in cur.description]
+            rows = cur.fetchall()
+        self.conn.rollback()
+        frame = pd.DataFrame(rows, columns=columns)
+        total = frame["total_students"].where(frame["total_students"] > 0)
+        frame["crit_pct"] = (100 * frame["crit_count"] / total).round(1)
+        frame["warn_pct"] = (100 * frame["warn_count"] / total).round(1)
+        frame["new_warn_or_crit"] = frame["new_warn_or_crit"].astype("Int64")
+        frame["generated_at"] = [ts.isoformat() for ts in frame["generated_at"]]
+        return frame[SUMMARY_CSV_COLUMNS]
+
+    def lock_week(self, week: dt.date) -> None:
+        """Serialise writers of one week's summary.csv until this transaction ends."""
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"summary.csv {week.isoformat()}",))

@@ -1,0 +1,123 @@
+"""Tenant figures: level counts, domain counts, Δθ_14 spread, week-over-week, classes, data quality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+LEVELS = ("CRIT", "WARN", "OK", "OK_PARTIAL", "INSUFFICIENT_DATA")
+DOMAINS = ("theta", "omit", "guess", "attendance")
+FLAGGED = ("WARN", "CRIT")
+SMALL_CELL = 10  # counts below this are shown as "<10" in the class breakdown
+
+
+@dataclass(frozen=True)
+class History:
+    """Stored levels of earlier weeks (None: that week was never materialised)."""
+
+    previous: Optional[pd.Series]
+    before_previous: Optional[pd.Series]
+
+
+def display_level(frame: pd.DataFrame) -> pd.Series:
+    """OK with coverage below 1 is shown as OK (partial)."""
+    return frame["level"].where(~((frame["level"] == "OK") & (frame["coverage"] < 1)), "OK_PARTIAL")
+
+
+def _pct(count: int, total: int) -> float:
+    return round(100 * count / total, 1) if total else 0.0
+
+
+def level_figures(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
+    counts = display_level(frame).value_counts()
+    total = len(frame)
+    return {level: {"count": int(counts.get(level, 0)), "pct": _pct(int(counts.get(level, 0)), total)}
+            for level in LEVELS}
+
+
+def domain_figures(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
+    out = {}
+    for domain in DOMAINS:
+        counts = frame[f"{domain}_status"].value_counts()
+        out[domain] = {status: int(counts.get(status, 0)) for status in ("WARN", "CRIT", "INSUFFICIENT")}
+    return out
+
+
+def delta_theta_spread(frame: pd.DataFrame) -> dict[str, Optional[float]]:
+    values = frame["delta_14d"].dropna().to_numpy(dtype=float)
+    if len(values) == 0:
+        return {"n": 0, "median": None, "q1": None, "q3": None, "iqr": None}
+    q1, median, q3 = np.quantile(values, [0.25, 0.5, 0.75])
+    return {"n": int(len(values)), "median": float(median), "q1": float(q1), "q3": float(q3), "iqr": float(q3 - q1)}
+
+
+def _flagged_ids(levels: Optional[pd.Series]) -> set[int]:
+    return set() if levels is None else set(levels.index[levels.isin(FLAGGED)].astype(int))
+
+
+def new_this_week(frame: pd.DataFrame, history: History) -> Optional[set[int]]:
+    """WARN+ now and not WARN+ (OK, insufficient or absent) in the previous stored week."""
+    if history.previous is None:
+        return None
+    now = set(frame.loc[frame["level"].isin(FLAGGED), "student_id"].astype(int))
+    return now - _flagged_ids(history.previous)
+
+
+def week_over_week(frame: pd.DataFrame, history: History, new: Optional[set[int]]) -> dict:
+    if history.previous is None:
+        return {"available": False}
+    now = set(frame.loc[frame["level"].isin(FLAGGED), "student_id"].astype(int))
+    before = _flagged_ids(history.previous)
+    counted = set(frame["student_id"].astype(int))
+    previous_counts = history.previous.value_counts()
+    current_counts = frame["level"].value_counts()
+    result = {
+        "available": True,
+        "new_warn_or_crit": len(new or ()),
+        "resolved": len((before & counted) - now),
+        "level_change": {level: int(current_counts.get(level, 0)) - int(previous_counts.get(level, 0))
+                         for level in ("CRIT", "WARN", "OK", "INSUFFICIENT_DATA")},
+        "persistent_available": history.before_previous is not None,
+        "persistent": None,
+    }
+    if history.before_previous is not None:
+        result["persistent"] = len(now & before & _flagged_ids(history.before_previous))
+    return result
+
+
+def _small(count: int) -> int | str:
+    return f"<{SMALL_CELL}" if count < SMALL_CELL else count
+
+
+def class_breakdown(frame: pd.DataFrame) -> list[dict]:
+    """Per class: students and flagged counts; any count under 10 is shown as "<10"."""
+    classes = frame.assign(class_name=frame["class_name"].fillna("—"))
+    rows = []
+    for name, group in classes.groupby("class_name", sort=True):
+        levels = group["level"].value_counts()
+        rows.append({
+            "class_name": str(name),
+            "students": _small(len(group)),
+            "crit": _small(int(levels.get("CRIT", 0))),
+            "warn": _small(int(levels.get("WARN", 0))),
+            "ok": _small(int(levels.get("OK", 0))),
+            "insufficient": _small(int(levels.get("INSUFFICIENT_DATA", 0))),
+        })
+    return rows
+
+
+def tenant_figures(frame: pd.DataFrame, history: History, quality: dict[str, int]) -> dict:
+    new = new_this_week(frame, history)
+    return {
+        "total_students": len(frame),
+        "levels": level_figures(frame),
+        "domains": domain_figures(frame),
+        "delta_theta_14d": delta_theta_spread(frame),
+        "week_over_week": week_over_week(frame, history, new),
+        "new_student_ids": sorted(new) if new is not None else None,
+        "classes": class_breakdown(frame),
+        "data_quality": dict(sorted(quality.items())),
+    }
