@@ -4,6 +4,7 @@ from dagster import AssetSelection, Definitions, define_asset_job
 
 from risk_assets.assets.checks import build_checks
 from risk_assets.assets.metrics import build_metrics_asset
+from risk_assets.assets.report import build_report_asset
 from risk_assets.assets.snapshot import build_snapshot_asset
 from risk_assets.assets.summary import build_summary_asset
 from risk_assets.config import AppConfig
@@ -20,6 +21,7 @@ def build_definitions(config: AppConfig, settings: Settings) -> Definitions:
         build_snapshot_asset(config, partitions),
         build_metrics_asset(config, partitions),
         build_summary_asset(config, partitions),
+        build_report_asset(config, partitions),
     ]
     checks = build_checks(config, partitions)
     weekly_job = define_asset_job(

@@ -7,6 +7,7 @@ Heavy modules (Dagster, the demo generator) are imported inside the commands tha
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from risk_assets.settings import PROJECT_DIR, Settings
 EXIT_USER_ERROR = 2
 EXIT_RUN_FAILED = 1
 DEMO_SEED = 20261116
+DEMO_WEEKS = 3  # the demo materialises the last three complete weeks, so the newest has week-over-week figures
 
 
 class Progress:
@@ -51,7 +53,6 @@ def _print_outputs(settings: Settings, outcomes) -> None:
 
     from risk_assets.assets.metrics import level_counts
     from risk_assets.cli.table import format_table
-    from risk_assets.metrics.student_table import students_csv_path
     from risk_assets.resources import Storage
 
     storage = Storage.from_settings(settings)
@@ -65,32 +66,37 @@ def _print_outputs(settings: Settings, outcomes) -> None:
         rows.append([
             outcome.tenant, outcome.week, "ok", manifest["rows"]["students"], manifest["rows"]["presentations"],
             sum(manifest["quality"].values()), levels["CRIT"], levels["WARN"], levels["OK"],
-            levels["INSUFFICIENT_DATA"], students_csv_path(storage.reports_path, outcome.week, outcome.tenant),
+            levels["INSUFFICIENT_DATA"], storage.report_file(outcome.week, f"{outcome.tenant}_report.html").name,
         ])
     print()
     print(format_table(
         ["tenant", "week", "status", "students", "presentations", "data issues", "CRIT", "WARN", "OK",
-         "INSUFF", "students.csv"],
+         "INSUFF", "report"],
         rows,
     ))
-    print("\nsnapshots:")
-    for outcome in outcomes:
-        if outcome.success:
-            print(f"  {storage.snapshots().folder(outcome.week, outcome.tenant)}")
+    for week in sorted({o.week for o in outcomes}):
+        folder = storage.report_file(week, "")
+        if folder.exists():
+            print(f"\n{folder}:")
+            for path in sorted(folder.iterdir()):
+                print(f"  {path.name}  ({path.stat().st_size:,} bytes)")
     for outcome in outcomes:
         if not outcome.success:
-            print(f"\n{outcome.tenant}: {outcome.error}", file=sys.stderr)
+            print(f"\n{outcome.tenant} {outcome.week}: {outcome.error}", file=sys.stderr)
 
 
-def _materialize(settings: Settings, config: AppConfig, week, tenants: list[str], verbose: bool, progress: Progress) -> int:
+def _materialize(settings: Settings, config: AppConfig, weeks, tenants: list[str], verbose: bool,
+                 progress: Progress) -> int:
+    """Each week for every tenant, oldest week first so week-over-week figures find the week before."""
     from risk_assets.cli.materialize import materialize_week
     from risk_assets.cli.runtime import dagster_instance
     from risk_assets.graph import build_definitions
 
-    progress(f"materialising week {week} for {len(tenants)} tenant(s) through Dagster")
-    outcomes = materialize_week(
-        build_definitions(config, settings), dagster_instance(settings), week, tenants, verbose=verbose, progress=progress
-    )
+    defs, instance = build_definitions(config, settings), dagster_instance(settings)
+    outcomes = []
+    for week in sorted(weeks):
+        progress(f"materialising week {week} for {len(tenants)} tenant(s) through Dagster")
+        outcomes += materialize_week(defs, instance, week, tenants, verbose=verbose, progress=progress)
     _print_outputs(settings, outcomes)
     return 0 if all(o.success for o in outcomes) else EXIT_RUN_FAILED
 
@@ -102,12 +108,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, progress: Progress) -
 
     config = _config(settings, progress)
     week = latest_complete_week(config.tenants)
+    weeks = [week - dt.timedelta(days=7 * back) for back in reversed(range(DEMO_WEEKS))]
     with databases(settings, progress) as dbs:
         stale, reason = needs_seeding(dbs.source_url, config, week)
         progress(reason)
         if stale or args.reseed:
             seed(settings, config, dbs.source_url, week, args.seed, progress)
-        code = _materialize(settings, config, week, _selected_tenants(config, None), args.verbose, progress)
+        code = _materialize(settings, config, weeks, _selected_tenants(config, None), args.verbose, progress)
     progress("demo finished" if code == 0 else "demo finished with failures (see above)")
     return code
 
@@ -134,7 +141,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, progress: Progress) ->
         raise UserError("no enabled tenants in tenants.yaml; enable one or name it with --tenant")
     week = parse_week(args.week, config.tenants, tenants)
     with databases(settings, progress):
-        return _materialize(settings, config, week, tenants, args.verbose, progress)
+        return _materialize(settings, config, [week], tenants, args.verbose, progress)
 
 
 def cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:

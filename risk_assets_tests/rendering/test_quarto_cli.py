@@ -1,0 +1,157 @@
+"""The Quarto CLI path, driven against a fake `quarto` executable (Quarto itself is not installed here)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from risk_assets.rendering import RenderError, quarto_available, render_report
+from risk_assets.rendering.quarto_cli import quarto_argv, yaml_scalar
+from risk_assets_tests.rendering.conftest import LABEL, read_call
+
+TEMPLATE = """\
+---
+title: Weekly
+format:
+  html:
+    embed-resources: true
+jupyter: python3
+---
+
+```{python}
+#| tags: [parameters]
+summary_path = ""
+```
+"""
+
+
+def test_the_exact_command_line():
+    argv = quarto_argv(
+        Path("/opt/quarto/bin/quarto"),
+        "weekly_report.qmd",
+        {"summary_path": "/data/seoul/summary.json", "week": "2025-01-06", "school": "한빛 중학교: 2학년",
+         "top_n": 20, "ratio": 0.25, "demo": True},
+        "seoul-2025-01-06.html",
+    )
+
+    assert argv == [
+        "/opt/quarto/bin/quarto", "render", "weekly_report.qmd", "--to", "html", "-M", "embed-resources:true",
+        "-P", 'summary_path:"/data/seoul/summary.json"',
+        "-P", 'week:"2025-01-06"',
+        "-P", 'school:"한빛 중학교: 2학년"',
+        "-P", "top_n:20",
+        "-P", "ratio:0.25",
+        "-P", "demo:true",
+        "--output", "seoul-2025-01-06.html", "--output-dir", "_output",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "scalar"),
+    [("a\"b\\c", '"a\\"b\\\\c"'), ("line1\nline2", '"line1\\nline2"'), (False, "false"), (-3, "-3"), (1e-05, "1e-05")],
+)
+def test_parameter_values_are_yaml_scalars(value, scalar):
+    assert yaml_scalar(value) == scalar
+
+
+@pytest.fixture
+def template(tmp_path) -> Path:
+    folder = tmp_path / "quarto"
+    folder.mkdir()
+    (folder / "_brand.yml").write_text("color:\n  primary: '#123456'\n")
+    (folder / ".quarto").mkdir()  # leftovers of a manual render are not copied
+    path = folder / "weekly_report.qmd"
+    path.write_text(TEMPLATE)
+    return path
+
+
+@pytest.fixture
+def previous_report(tmp_path) -> Path:
+    path = tmp_path / "reports" / "seoul-2025-01-06.html"
+    path.parent.mkdir()
+    path.write_bytes(b"<html>previous good report</html>")
+    return path
+
+
+def test_success_renders_a_copy_of_the_template_folder_and_moves_the_file_into_place(
+    monkeypatch, fake_quarto, template, previous_report, tmp_path
+):
+    executable, log = fake_quarto("succeed")
+    monkeypatch.setenv("RISK_QUARTO_BIN", str(executable))
+    monkeypatch.delenv("QUARTO_PYTHON", raising=False)
+    summary = tmp_path / "summary.json"
+
+    result = render_report(template, {"summary_path": summary, "top_n": 20}, previous_report, label=LABEL)
+
+    assert result == previous_report
+    assert previous_report.read_text() == "<!DOCTYPE html><html><body>rendered by fake quarto</body></html>"
+    assert list(previous_report.parent.iterdir()) == [previous_report]
+    call = read_call(log)
+    assert call["argv"] == [
+        "render", "weekly_report.qmd", "--to", "html", "-M", "embed-resources:true",
+        "-P", f'summary_path:"{summary}"', "-P", "top_n:20",
+        "--output", "seoul-2025-01-06.html", "--output-dir", "_output",
+    ]
+    workdir = Path(call["cwd"])
+    assert workdir != template.parent and call["input_exists"]
+    assert not workdir.exists(), "the temporary copy is removed after the render"
+    assert call["quarto_python"] == sys.executable
+    assert sorted(path.name for path in template.parent.iterdir()) == [".quarto", "_brand.yml", "weekly_report.qmd"]
+
+
+def test_an_explicit_quarto_python_is_kept(monkeypatch, fake_quarto, template, tmp_path):
+    executable, log = fake_quarto("succeed")
+    monkeypatch.setenv("RISK_QUARTO_BIN", str(executable))
+    monkeypatch.setenv("QUARTO_PYTHON", "/opt/kernel/bin/python")
+
+    render_report(template, {}, tmp_path / "report.html", label=LABEL, engine="quarto")
+
+    assert read_call(log)["quarto_python"] == "/opt/kernel/bin/python"
+
+
+def test_failure_raises_with_the_stderr_tail_and_leaves_the_previous_report(
+    monkeypatch, fake_quarto, template, previous_report
+):
+    executable, _ = fake_quarto("fail")
+    monkeypatch.setenv("RISK_QUARTO_BIN", str(executable))
+    before = previous_report.read_bytes()
+
+    with pytest.raises(RenderError) as raised:
+        render_report(template, {"summary_path": "/x"}, previous_report, label=LABEL, engine="quarto")
+
+    message = str(raised.value)
+    assert message.startswith(f"{LABEL}: quarto render failed (exit status 1); the end of its output:\n")
+    assert message.endswith("KeyError: 'students_path'\nERROR: Quarto render failed")
+    assert message.count("Starting python3 kernel") == 18  # the last 20 lines only
+    assert previous_report.read_bytes() == before
+    assert list(previous_report.parent.iterdir()) == [previous_report]
+
+
+def test_failure_writes_no_output_file(monkeypatch, fake_quarto, template, tmp_path):
+    executable, _ = fake_quarto("fail")
+    monkeypatch.setenv("RISK_QUARTO_BIN", str(executable))
+    output = tmp_path / "fresh" / "report.html"
+
+    with pytest.raises(RenderError):
+        render_report(template, {}, output, label=LABEL, engine="quarto")
+
+    assert not output.exists()
+
+
+def test_exit_zero_without_the_output_file_is_an_error(monkeypatch, fake_quarto, template, previous_report):
+    executable, _ = fake_quarto("silent")
+    monkeypatch.setenv("RISK_QUARTO_BIN", str(executable))
+
+    with pytest.raises(RenderError, match=r"finished without writing _output/seoul-2025-01-06.html"):
+        render_report(template, {}, previous_report, label=LABEL)
+
+    assert previous_report.read_bytes() == b"<html>previous good report</html>"
+
+
+def test_a_misconfigured_quarto_bin_is_an_error_not_a_silent_fallback(monkeypatch, tmp_path):
+    monkeypatch.setenv("RISK_QUARTO_BIN", str(tmp_path / "no-such-quarto"))
+
+    with pytest.raises(RenderError, match=r"RISK_QUARTO_BIN=.*no-such-quarto is not an executable file"):
+        quarto_available()

@@ -1,0 +1,165 @@
+"""The weekly report end to end: demo tenants through the whole job, then the HTML in headless Chromium.
+
+Also: names that look like markup stay text, tenants never see each other's students, reports stay small.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import psycopg2
+import pytest
+from dagster import DagsterInstance
+
+from risk_assets.config import load_config
+from risk_assets.demo import DEFAULT_DEMO_TENANTS, generate_demo, load_dataset
+from risk_assets.graph import WEEKLY_JOB, build_definitions
+from risk_assets.partitions import partition_key
+from risk_assets.settings import PROJECT_DIR, Settings
+from risk_assets_tests.conftest import _create_database, _drop_database, _with_database
+from risk_assets_tests.source_rows import SourceRows
+
+WEEK = dt.date(2026, 11, 16)
+TENANTS = ("seoul-central", "busan-ocean", "nyc-bridge")
+XSS = "<script>alert(1)</script>"
+ODD = "O'Brien \"Bobby\" 😀 김철수"
+CANARIES = {"seoul-central": "CANARYSEOUL", "busan-ocean": "CANARYBUSAN", "nyc-bridge": "CANARYNYC"}
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = PROJECT_DIR / "build" / "screenshots"
+
+
+def _flag_by_absence(rows: SourceRows, org_id: int, name: str, days: list[dt.date]) -> int:
+    sid = rows.student(org_id, name, class_name="3-1")
+    for day in days:
+        rows.attendance(sid, day, "absent")
+    return sid
+
+
+@pytest.fixture(scope="module")
+def pipeline(pg_admin_url, tmp_path_factory):
+    """Demo data (500 students per tenant) plus canary and tricky names, the whole job for one week."""
+    source_name, risk_name = _create_database(pg_admin_url), _create_database(pg_admin_url)
+    source_url, risk_url = _with_database(pg_admin_url, source_name), _with_database(pg_admin_url, risk_name)
+    out = tmp_path_factory.mktemp("report")
+    saved = dict(os.environ)
+    os.environ.update({"SOURCE_DATABASE_URL": source_url, "RISK_DATABASE_URL": risk_url,
+                       "RISK_DATA_DIR": str(out / "data"), "RISK_REPORTS_DIR": str(out / "reports")})
+    try:
+        conn = psycopg2.connect(source_url)
+        with conn.cursor() as cur:
+            cur.execute((PROJECT_DIR / "sql" / "source_schema.sql").read_text(encoding="utf-8"))
+        conn.commit()
+        dataset = generate_demo(DEFAULT_DEMO_TENANTS, WEEK, students_per_tenant=500)
+        load_dataset(conn, dataset)
+        # Absent every weekday of the 14-day window: attendance CRIT, so the name is in the at-risk table.
+        week_days = [WEEK + dt.timedelta(days=i) for i in range(-7, 7) if (WEEK + dt.timedelta(days=i)).weekday() < 5]
+        rows, ids = SourceRows(conn), {}
+        for tenant, org in zip(TENANTS, (101, 102, 201)):
+            ids[tenant] = [_flag_by_absence(rows, org, f"{CANARIES[tenant]} Student", week_days)]
+        ids["seoul-central"] += [_flag_by_absence(rows, 101, XSS, week_days), _flag_by_absence(rows, 101, ODD, week_days)]
+        conn.close()
+        config = load_config(PROJECT_DIR / "config")
+        job = build_definitions(config, Settings.from_env()).resolve_job_def(WEEKLY_JOB)
+        for tenant in TENANTS:
+            result = job.execute_in_process(partition_key=partition_key(WEEK, tenant),
+                                            instance=DagsterInstance.ephemeral(), raise_on_error=False)
+            assert result.success, tenant
+        yield {"reports": out / "reports" / WEEK.isoformat(), "risk_url": risk_url, "ids": ids,
+               "student_ids": {t: dataset.students.loc[dataset.students["org_id"] == org, "student_id"].tolist()
+                               for t, org in zip(TENANTS, (101, 102, 201))}}
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        _drop_database(pg_admin_url, source_name)
+        _drop_database(pg_admin_url, risk_name)
+
+
+def test_every_tenant_gets_its_files_in_its_language(pipeline):
+    folder = pipeline["reports"]
+    for tenant in TENANTS:
+        for name in (f"{tenant}_report.html", f"{tenant}_summary.json", f"{tenant}_students.csv"):
+            assert (folder / name).exists(), name
+    assert (folder / "summary.csv").exists()
+    korean = (folder / "seoul-central_report.html").read_text(encoding="utf-8")
+    assert '<html lang="ko">' in korean and "주간 학생 위험 보고서" in korean and "주의가 필요한 학생" in korean
+    english = (folder / "nyc-bridge_report.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in english
+    assert "Weekly student risk report" in english and "Students who need attention" in english
+    assert "주의가 필요한 학생" not in english
+
+
+def test_reports_are_self_contained_and_small(pipeline):
+    for tenant in TENANTS:
+        html = (pipeline["reports"] / f"{tenant}_report.html").read_text(encoding="utf-8")
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+        assert "@import" not in html
+        assert (pipeline["reports"] / f"{tenant}_report.html").stat().st_size <= 3 * 1024 * 1024
+
+
+def test_markup_in_names_is_text(pipeline):
+    html = (pipeline["reports"] / "seoul-central_report.html").read_text(encoding="utf-8")
+    assert XSS not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "O&#x27;Brien &quot;Bobby&quot; 😀 김철수" in html
+
+
+def test_no_tenant_sees_another_tenants_students(pipeline):
+    for tenant in TENANTS:
+        files = [pipeline["reports"] / f"{tenant}_{suffix}" for suffix in ("report.html", "summary.json", "students.csv")]
+        text = "\n".join(path.read_text(encoding="utf-8") for path in files)
+        with psycopg2.connect(pipeline["risk_url"]) as conn, conn.cursor() as cur:
+            cur.execute("SELECT student_id FROM risk.student_results WHERE tenant = %s", (tenant,))
+            db_ids = {row[0] for row in cur.fetchall()}
+        own = set(pipeline["student_ids"][tenant]) | set(pipeline["ids"][tenant])
+        assert db_ids <= own and set(pipeline["ids"][tenant]) <= db_ids
+        assert CANARIES[tenant] in text
+        for other in TENANTS:
+            if other == tenant:
+                continue
+            assert CANARIES[other] not in text
+            foreign = set(pipeline["student_ids"][other]) | set(pipeline["ids"][other])
+            assert not foreign & db_ids
+            assert not {str(i) for i in foreign} & set(re.findall(r"\d{6,}", text))
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (`.ci/run` installs it)")
+def test_reports_in_headless_chromium(pipeline):
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        try:
+            for tenant in TENANTS:
+                page = browser.new_page(viewport={"width": 1200, "height": 900})
+                requests, errors = [], []
+                page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.goto((pipeline["reports"] / f"{tenant}_report.html").as_uri())
+                page.wait_for_load_state("load")
+                rows = page.locator("#risk-table tbody tr:not([hidden])")
+                before = rows.count()
+                assert before > 3
+                page.fill("#risk-search", CANARIES[tenant])
+                assert rows.count() == 1
+                assert CANARIES[tenant] in rows.first.inner_text()
+                assert page.locator("#risk-count").inner_text() in ("1명 표시", "1 shown")
+                page.fill("#risk-search", "")
+                assert rows.count() == before
+                page.click("#risk-table th:nth-child(2)")  # sort by name
+                names = page.locator("#risk-table tbody tr td:nth-child(2)").all_inner_texts()
+                assert names == sorted(names, key=lambda n: n) or len(set(names)) < len(names)
+                page.screenshot(path=str(SCREENSHOTS / f"report-{tenant}.png"), full_page=True)
+                assert requests == [], f"{tenant} requested {requests}"
+                assert errors == [], f"{tenant} console errors {errors}"
+                page.close()
+        finally:
+            browser.close()
