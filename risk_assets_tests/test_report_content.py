@@ -1,0 +1,85 @@
+"""Report content without a database: plain-language reasons, unreliable flags, empty and all-insufficient weeks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+
+
+from risk_assets.assets.report import TEMPLATE
+from risk_assets.config import Thresholds
+from risk_assets.metrics import compute_metrics
+from risk_assets.metrics.student_table import to_csv_bytes
+from risk_assets.rendering import render_report
+from risk_assets.report.reasons import explain
+from risk_assets.report.strings import STRINGS
+from risk_assets.summary.figures import History, tenant_figures
+from risk_assets_tests.metrics.builder import SnapshotBuilder, weekdays
+
+THRESHOLDS = Thresholds().model_dump()
+
+
+def row(**values) -> dict:
+    base = {"reason_codes": "", "delta_7d": math.nan, "z_7d": math.nan, "delta_14d": math.nan, "z_14d": math.nan,
+            "omit_rate": math.nan, "n_omitted": 0, "n_presented": 0, "c_hat": math.nan, "c_hat_z": math.nan,
+            "absent_week": 0, "sched_week": 0, "absent_2wk": 0, "sched_2wk": 0, "max_streak": 0}
+    return {**base, **values}
+
+
+def texts(student: dict, locale: str) -> list[tuple[str, bool]]:
+    return [(r.text, r.unreliable) for r in explain(student, THRESHOLDS, STRINGS[locale]["reasons"])]
+
+
+def test_theta_reason_in_both_languages_with_the_numbers():
+    student = row(reason_codes="THETA_DROP_14D_CRIT", delta_14d=-0.6213, z_14d=-2.0871)
+    assert texts(student, "ko") == [("2주간 능력치 0.62 하락 (z = \u22122.1)", False)]
+    assert texts(student, "en") == [("Ability fell 0.62 over 2 weeks (z = \u22122.1)", False)]
+
+
+def test_flags_inside_measurement_error_are_marked_unreliable():
+    student = row(reason_codes="GUESS_WARN;THETA_DROP_7D_WARN", delta_7d=-0.2, z_7d=-0.47, c_hat=0.33, c_hat_z=1.2)
+    assert texts(student, "en") == [("Guessing tendency ĉ = 0.33 (z = 1.2)", True),
+                                    ("Ability fell 0.20 over 1 week (z = \u22120.5)", True)]
+
+
+def test_other_reasons_and_informational_codes():
+    student = row(reason_codes="ABSENCE_2WK_CRIT;ABSENCE_STREAK_CRIT;ABSENCE_WEEK_CRIT;INSUFF_GUESS_FEW_ITEMS;"
+                               "NO_ACTIVITY_14D;OMIT_WARN;THETA_DECLINE_3WK",
+                  absent_week=3, sched_week=5, absent_2wk=5, sched_2wk=10, max_streak=5,
+                  omit_rate=2 / 25, n_omitted=2, n_presented=25)
+    assert [t for t, _ in texts(student, "ko")] == [
+        "2주간 5/10일 결석", "5일 연속 결석", "이번 주 3/5일 결석", "무응답 8% (2/25문항)", "3주 연속 능력치 하락",
+    ]
+
+
+def render(builder: SnapshotBuilder, tmp_path, locale: str) -> str:
+    frame = compute_metrics(builder.build(), Thresholds())
+    summary = {"tenant": "t", "org_name": "Test <School>", "week": "2026-11-16", "week_end": "2026-11-22",
+               "timezone": "Asia/Seoul", "cutoff": "2026-11-22T15:00:00+00:00", "locale": locale,
+               "profile": "legacy", "spec_version": "v1", "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+               **tenant_figures(frame, History(None, None), {}), "thresholds": THRESHOLDS}
+    (tmp_path / "s.json").write_text(json.dumps(summary), encoding="utf-8")
+    (tmp_path / "s.csv").write_bytes(to_csv_bytes(frame))
+    output = render_report(TEMPLATE, {"summary_path": str(tmp_path / "s.json"), "students_path": str(tmp_path / "s.csv"),
+                                      "brand_dir": str(TEMPLATE.parent)}, tmp_path / "r.html", label="test",
+                           engine="builtin", lang=locale)
+    return output.read_text(encoding="utf-8")
+
+
+def test_all_insufficient_week_says_so(tmp_path):
+    builder = SnapshotBuilder()
+    builder.calendar(weekdays(dt.date(2026, 10, 26), dt.date(2026, 11, 20)))
+    for _ in range(3):
+        builder.student()
+    html = render(builder, tmp_path, "en")
+    assert '<p class="notice" id="all-insufficient">This week every student has too little data' in html
+    assert 'id="no-flagged">No student is at warning level or above this week.' in html
+    assert "Test &lt;School&gt;" in html
+    assert 'id="wow-unavailable"' in html
+
+
+def test_empty_tenant_renders(tmp_path):
+    html = render(SnapshotBuilder(), tmp_path, "ko")
+    assert '<div class="value">0</div>' in html and "이번 주 주의 이상인 학생이 없습니다." in html
+    assert "all-insufficient" not in html
