@@ -8,8 +8,10 @@ from risk_assets.assets.report import build_report_asset
 from risk_assets.assets.snapshot import build_snapshot_asset
 from risk_assets.assets.summary import build_summary_asset
 from risk_assets.config import AppConfig
+from risk_assets.jobs.delivery import build_delivery_job
+from risk_assets.sensors.delivery import build_delivery_sensor
 from risk_assets.partitions import report_partitions
-from risk_assets.resources import RiskDatabase, SourceDatabase, Storage
+from risk_assets.resources import RiskDatabase, SmtpServer, SourceDatabase, Storage
 from risk_assets.settings import Settings
 
 WEEKLY_JOB = "weekly_risk_job"
@@ -29,13 +31,16 @@ def build_definitions(config: AppConfig, settings: Settings) -> Definitions:
         selection=AssetSelection.assets(*assets) | AssetSelection.checks(*checks),
         description="The weekly risk pipeline for one (week, tenant) partition.",
     )
+    delivery_job = build_delivery_job(config, partitions)
     return Definitions(
         assets=assets,
         asset_checks=checks,
-        jobs=[weekly_job],
+        jobs=[weekly_job, delivery_job],
+        sensors=[build_delivery_sensor(delivery_job)],
         resources={
             "source": SourceDatabase(),  # URL read at run time: it may hold a password
             "risk_db": RiskDatabase(),  # URL read at run time, like the source's
+            "smtp": SmtpServer(),  # settings read at run time: SMTP_PASSWORD stays in the environment
             "storage": Storage.from_settings(settings),
         },
     )

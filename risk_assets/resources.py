@@ -10,6 +10,7 @@ from dagster import ConfigurableResource
 
 from risk_assets.database.connection import connection
 from risk_assets.database.embedded import EmbeddedPostgres
+from risk_assets.delivery.email import SmtpSettings
 from risk_assets.errors import UserError
 from risk_assets.results.migrations import migrate
 from risk_assets.settings import Settings
@@ -86,16 +87,26 @@ class RiskDatabase(ConfigurableResource):
 _MIGRATED: set[str] = set()  # URLs whose schema this process has brought up to date
 
 
+class SmtpServer(ConfigurableResource):
+    """SMTP settings from SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_FROM, SMTP_TLS (read at run time,
+    so the password never sits in Dagster's configuration); no SMTP_HOST means the outbox."""
+
+    def settings(self) -> Optional[SmtpSettings]:
+        return SmtpSettings.from_env()
+
+
 class Storage(ConfigurableResource):
     """Folders on disk: SQL files read; snapshots and metrics written under data_dir, reports under reports_dir."""
 
     data_dir: str
     sql_dir: str
     reports_dir: str
+    outbox_dir: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Storage":
-        return cls(data_dir=str(settings.data_dir), sql_dir=str(settings.sql_dir), reports_dir=str(settings.reports_dir))
+        return cls(data_dir=str(settings.data_dir), sql_dir=str(settings.sql_dir),
+                   reports_dir=str(settings.reports_dir), outbox_dir=str(settings.outbox_dir))
 
     @property
     def sql_path(self) -> Path:

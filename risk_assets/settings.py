@@ -27,6 +27,7 @@ class Settings(BaseModel):
     config_dir: Path
     data_dir: Path
     reports_dir: Path
+    outbox_dir: Path
     sql_dir: Path
     source_database_url: Optional[str] = None
     risk_database_url: Optional[str] = None
@@ -50,6 +51,7 @@ class Settings(BaseModel):
             config_dir=_path(env, "RISK_CONFIG_DIR", PROJECT_DIR / "config"),
             data_dir=_path(env, "RISK_DATA_DIR", PROJECT_DIR / ".data"),
             reports_dir=_path(env, "RISK_REPORTS_DIR", PROJECT_DIR / "reports"),
+            outbox_dir=_path(env, "RISK_OUTBOX_DIR", PROJECT_DIR / "outbox"),
             sql_dir=_path(env, "RISK_SQL_DIR", PROJECT_DIR / "sql"),
             source_database_url=env.get("SOURCE_DATABASE_URL") or None,
             risk_database_url=env.get("RISK_DATABASE_URL") or None,

@@ -62,23 +62,31 @@ def test_demo_runs_twice_reusing_its_data_and_leaves_no_server(cli_env):
     assert "no demo data yet" in first.stdout
     assert "materialising week" in first.stdout
     snapshots = data / "snapshots"
-    [week_folder] = snapshots.iterdir()
-    week = week_folder.name.removeprefix("week=")
+    weeks = sorted(p.name.removeprefix("week=") for p in snapshots.iterdir())
+    assert len(weeks) == 3  # the last three complete weeks, oldest first
+    week = weeks[-1]
+    assert [l.split("materialising week ")[1].split()[0] for l in first.stdout.splitlines()
+            if "materialising week" in l] == weeks
+    reports = Path(cli_env["RISK_REPORTS_DIR"]) / week
     for tenant in ("seoul-central", "busan-ocean", "nyc-bridge"):
-        line = next(l for l in first.stdout.splitlines() if l.startswith(tenant))
+        line = next(l for l in first.stdout.splitlines() if l.startswith(tenant) and f" {week} " in l)
         assert line.split()[:3] == [tenant, week, "ok"]
-        manifest = json.loads((week_folder / f"tenant={tenant}" / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((snapshots / f"week={week}" / f"tenant={tenant}" / "manifest.json").read_text(encoding="utf-8"))
         assert 250 <= manifest["rows"]["students"] <= 300
         assert manifest["rows"]["presentations"] > 10 * manifest["rows"]["students"]
-        csv_path = Path(cli_env["RISK_REPORTS_DIR"]) / week / f"{tenant}_students.csv"
-        assert line.endswith(str(csv_path))
-        students = pd.read_csv(csv_path)
+        students = pd.read_csv(reports / f"{tenant}_students.csv")
         assert list(students.columns) == STUDENT_COLUMNS
         assert len(students) == manifest["rows"]["students"]
         counts = line.split()[6:10]  # after tenant, week, status, students, presentations, data issues
         assert [int(c) for c in counts] == [
             int((students["level"] == level).sum()) for level in ("CRIT", "WARN", "OK", "INSUFFICIENT_DATA")
         ]
+        for name in (f"{tenant}_report.html", f"{tenant}_summary.json"):
+            assert (reports / name).exists()
+            assert f"  {name}  (" in first.stdout
+        summary = json.loads((reports / f"{tenant}_summary.json").read_text(encoding="utf-8"))
+        assert summary["week_over_week"]["available"] and summary["week_over_week"]["persistent_available"]
+    assert (reports / "summary.csv").exists()
     assert "stopped the embedded PostgreSQL server" in first.stdout
     assert postgres_processes_using(data) == []
     assert (data / "demo" / "ground_truth.csv").exists()
@@ -89,10 +97,10 @@ def test_demo_runs_twice_reusing_its_data_and_leaves_no_server(cli_env):
     assert "re-using the demo data already loaded" in second.stdout
     assert "generating demo data" not in second.stdout
     assert postgres_processes_using(data) == []
-    # Both demos' runs are recorded in the Dagster instance the UI reads: 3 tenants each.
+    # Both demos' runs are recorded in the Dagster instance the UI reads: 3 weeks × 3 tenants each.
     with DagsterInstance.from_config(cli_env["DAGSTER_HOME"]) as instance:
-        runs = instance.get_runs()
-    assert len(runs) == 6
+        runs = [r for r in instance.get_runs() if r.job_name == "weekly_risk_job"]
+    assert len(runs) == 18
     assert {r.status.value for r in runs} == {"SUCCESS"}
 
 

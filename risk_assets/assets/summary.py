@@ -54,7 +54,8 @@ def build_summary_asset(config: AppConfig, partitions: MultiPartitionsDefinition
             raise Failure(description=f"no metrics of tenant '{tenant_key}' for week {week}: materialise "
                                       "`metrics` for this partition first", allow_retries=False) from None
         manifest = storage.snapshots().manifest(week, tenant_key)
-        generated_at = dt.datetime.now(dt.timezone.utc)
+        # The data's time, not the clock's: the same snapshot always gives the same summary and report.
+        generated_at = dt.datetime.fromisoformat(manifest["taken_at"])
         try:
             with risk_db.connect(storage.sql_path) as conn:
                 store = ResultsStore(conn)

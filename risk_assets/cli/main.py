@@ -86,7 +86,7 @@ def _print_outputs(settings: Settings, outcomes) -> None:
 
 
 def _materialize(settings: Settings, config: AppConfig, weeks, tenants: list[str], verbose: bool,
-                 progress: Progress) -> int:
+                 progress: Progress, deliver: bool = False) -> int:
     """Each week for every tenant, oldest week first so week-over-week figures find the week before."""
     from risk_assets.cli.materialize import materialize_week
     from risk_assets.cli.runtime import dagster_instance
@@ -98,7 +98,27 @@ def _materialize(settings: Settings, config: AppConfig, weeks, tenants: list[str
         progress(f"materialising week {week} for {len(tenants)} tenant(s) through Dagster")
         outcomes += materialize_week(defs, instance, week, tenants, verbose=verbose, progress=progress)
     _print_outputs(settings, outcomes)
+    if deliver:
+        delivered = _deliver(settings, defs, instance, [o for o in outcomes if o.success], verbose, progress)
+        outcomes += delivered
     return 0 if all(o.success for o in outcomes) else EXIT_RUN_FAILED
+
+
+def _deliver(settings: Settings, defs, instance, reports, verbose: bool, progress: Progress, tags=None):
+    """The delivery job for each report, as the sensor would launch it (the ledger keeps it exactly once)."""
+    from risk_assets.cli.materialize import materialize_week
+    from risk_assets.jobs.delivery import DELIVERY_JOB
+
+    outcomes = []
+    for week in sorted({r.week for r in reports}):
+        tenants = [r.tenant for r in reports if r.week == week]
+        progress(f"delivering week {week} for {len(tenants)} tenant(s) (outbox: {settings.outbox_dir})")
+        outcomes += materialize_week(defs, instance, week, tenants, job_name=DELIVERY_JOB, tags=tags,
+                                     verbose=verbose, progress=progress)
+    for outcome in outcomes:
+        if not outcome.success:
+            print(f"\ndelivery {outcome.tenant} {outcome.week}: {outcome.error}", file=sys.stderr)
+    return outcomes
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
@@ -114,7 +134,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, progress: Progress) -
         progress(reason)
         if stale or args.reseed:
             seed(settings, config, dbs.source_url, week, args.seed, progress)
-        code = _materialize(settings, config, weeks, _selected_tenants(config, None), args.verbose, progress)
+        code = _materialize(settings, config, weeks, _selected_tenants(config, None), args.verbose, progress,
+                            deliver=True)
     progress("demo finished" if code == 0 else "demo finished with failures (see above)")
     return code
 
@@ -159,6 +180,63 @@ def cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progres
         table = run_validation(server, settings.sql_dir, week, args.students, args.seed, profiles, progress)
     print_validation(table)
     return 0
+
+
+def cmd_deliveries(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from risk_assets.cli.runtime import databases
+    from risk_assets.cli.table import format_table
+    from risk_assets.delivery.ledger import Ledger
+    from risk_assets.resources import RiskDatabase
+
+    config = _config(settings, progress)
+    week = _any_week(args.week, config)
+    with databases(settings, progress) as dbs, RiskDatabase(url=dbs.risk_url).connect(settings.sql_dir) as conn:
+        listing = Ledger(conn).listing(week)
+    if listing.empty:
+        print(f"no deliveries recorded for week {week}")
+        return 0
+    print(format_table(list(listing.columns), listing.fillna("").astype(str).values.tolist()))
+    return 0
+
+
+def cmd_resend(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    import getpass
+    import socket
+
+    from risk_assets.assets.report import report_name
+    from risk_assets.cli.materialize import PartitionOutcome
+    from risk_assets.cli.runtime import dagster_instance, databases
+    from risk_assets.delivery.content import ReportDelivery
+    from risk_assets.delivery.ledger import CHANNELS, Ledger
+    from risk_assets.graph import build_definitions
+    from risk_assets.jobs.delivery import ONLY_CHANNEL_TAG
+    from risk_assets.resources import RiskDatabase, Storage
+
+    config = _config(settings, progress)
+    tenant = config.tenants.get(args.tenant).key
+    week = _any_week(args.week, config)
+    storage = Storage.from_settings(settings)
+    report = storage.report_file(week, report_name(tenant))
+    if not report.exists():
+        raise UserError(f"there is no report of tenant '{tenant}' for week {week} ({report}); materialise it first")
+    checksum = ReportDelivery.load(storage.report_file(week, f"{tenant}_summary.json"), report).checksum
+    who = f"{getpass.getuser()}@{socket.gethostname()}"
+    with databases(settings, progress) as dbs:
+        with RiskDatabase(url=dbs.risk_url).connect(settings.sql_dir) as conn:
+            for channel in [args.channel] if args.channel else CHANNELS:
+                Ledger(conn).force(week, tenant, channel, checksum, who)
+        progress(f"re-send of {tenant} week {week} ({args.channel or 'all channels'}) recorded for {who}")
+        defs, instance = build_definitions(config, settings), dagster_instance(settings)
+        outcomes = _deliver(settings, defs, instance, [PartitionOutcome(week, tenant, True, "", 0.0)], args.verbose,
+                            progress, tags={ONLY_CHANNEL_TAG: args.channel} if args.channel else None)
+    return 0 if all(o.success for o in outcomes) else EXIT_RUN_FAILED
+
+
+def _any_week(text: str, config: AppConfig):
+    """A --week that names a Monday on or after first_week (it may be any week already reported)."""
+    from risk_assets.partitions import parse_week
+
+    return parse_week(text, config.tenants, [])
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
@@ -229,6 +307,17 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--students", type=int, default=3000, help="size of the synthetic tenant (default 3000)")
     validate.add_argument("--seed", type=int, default=DEMO_SEED, help=f"generator seed (default {DEMO_SEED})")
     validate.set_defaults(handler=cmd_validate)
+
+    deliveries = commands.add_parser("deliveries", help="list the delivery ledger of a week")
+    deliveries.add_argument("--week", required=True, help="the Monday that starts the report week, YYYY-MM-DD")
+    deliveries.set_defaults(handler=cmd_deliveries)
+
+    resend = commands.add_parser("resend", help="send a report again, even if it was sent (recorded in the ledger)")
+    resend.add_argument("--week", required=True, help="the Monday that starts the report week, YYYY-MM-DD")
+    resend.add_argument("--tenant", required=True, metavar="KEY")
+    resend.add_argument("--channel", choices=["email", "slack"], help="only this channel (default: both)")
+    resend.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
+    resend.set_defaults(handler=cmd_resend)
 
     db = commands.add_parser("db", help="the embedded PostgreSQL server: start | stop | status | url")
     db.add_argument("action", choices=["start", "stop", "status", "url"])

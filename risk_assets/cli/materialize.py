@@ -12,7 +12,8 @@ from dagster import DagsterInstance, Definitions
 from risk_assets.graph import WEEKLY_JOB
 from risk_assets.partitions import partition_key
 
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The CLI reports each run's outcome itself; Dagster's console log is for --verbose.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,13 @@ def materialize_week(
     week: dt.date,
     tenants: Sequence[str],
     *,
+    job_name: str = WEEKLY_JOB,
+    tags: Optional[dict[str, str]] = None,
     verbose: bool = False,
     progress: Callable[[str], None] = print,
 ) -> list[PartitionOutcome]:
-    """One run per tenant; a tenant's failure is reported and the others still run."""
-    job = defs.resolve_job_def(WEEKLY_JOB)
+    """One run of `job_name` per tenant; a tenant's failure is reported and the others still run."""
+    job = defs.resolve_job_def(job_name)
     outcomes = []
     for index, tenant in enumerate(tenants, start=1):
         started = time.monotonic()
@@ -61,7 +64,7 @@ def materialize_week(
             instance=instance,
             raise_on_error=False,
             run_config={} if verbose else QUIET_RUN_CONFIG,
-            tags={"risk/trigger": "cli"},
+            tags={"risk/trigger": "cli", **(tags or {})},
         )
         outcome = PartitionOutcome(
             week=week,
@@ -71,6 +74,7 @@ def materialize_week(
             seconds=time.monotonic() - started,
             error=None if result.success else _failure_message(result),
         )
-        progress(f"  [{index}/{len(tenants)}] {tenant}: {'ok' if outcome.success else 'FAILED'} ({outcome.seconds:.1f} s)")
+        progress(f"  [{index}/{len(tenants)}] {tenant} {week}: {'ok' if outcome.success else 'FAILED'} "
+                 f"({outcome.seconds:.1f} s)")
         outcomes.append(outcome)
     return outcomes

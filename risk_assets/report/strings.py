@@ -5,7 +5,7 @@ from __future__ import annotations
 KO = {
     "title": "주간 학생 위험 보고서",
     "week": "보고 주간",
-    "generated": "생성 시각",
+    "generated": "생성(자료 기준)",
     "profile": "기준 프로파일",
     "profile_names": {"legacy": "legacy (기존 기준)", "reliable": "reliable (측정 오차 반영)"},
     "students": "전체 학생",
@@ -76,7 +76,7 @@ KO = {
 EN = {
     "title": "Weekly student risk report",
     "week": "Report week",
-    "generated": "Generated",
+    "generated": "Generated (data as of)",
     "profile": "Threshold profile",
     "profile_names": {"legacy": "legacy (previous rules)", "reliable": "reliable (measurement-error gates)"},
     "students": "Students",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -23,6 +23,9 @@ class Snapshot:
     attendance: pd.DataFrame
     rejected: pd.DataFrame
     quality: dict[str, int]
+    # When the source was read: the "data as of" time shown in reports. Re-rendering from the same snapshot
+    # therefore gives byte-identical reports, which delivery recognises as already sent.
+    taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
     def week(self) -> dt.date:

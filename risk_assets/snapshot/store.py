@@ -58,6 +58,7 @@ class SnapshotStore:
             org_name=manifest["org_name"],
             window=ReportWindow(dt.date.fromisoformat(manifest["week"]), manifest["timezone"]),
             quality=manifest["quality"],
+            taken_at=dt.datetime.fromisoformat(manifest["taken_at"]),
             **tables,
         )
 
@@ -83,4 +84,5 @@ def _manifest(snapshot: Snapshot) -> dict:
         "window": snapshot.window.describe(),
         "rows": snapshot.row_counts(),
         "quality": snapshot.quality,
+        "taken_at": snapshot.taken_at.isoformat(),
     }

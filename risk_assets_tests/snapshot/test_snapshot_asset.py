@@ -34,7 +34,8 @@ def run_snapshot(source_url: str, tmp_path: Path, tenant: str):
         partition_key=partition_key(WEEK, tenant),
         resources={
             "source": SourceDatabase(url=source_url),
-            "storage": Storage(data_dir=str(tmp_path), sql_dir=str(PROJECT_DIR / "sql"), reports_dir=str(tmp_path / "reports")),
+            "storage": Storage(data_dir=str(tmp_path), sql_dir=str(PROJECT_DIR / "sql"), reports_dir=str(tmp_path / "reports"),
+                               outbox_dir=str(tmp_path / "outbox")),
         },
         instance=DagsterInstance.ephemeral(),
         raise_on_error=False,

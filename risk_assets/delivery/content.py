@@ -1,0 +1,49 @@
+"""What is delivered for one report: the tenant, the week, its figures and the report file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver. The message never contains a secret (password, token, webhook URL)."""
+
+
+@dataclass(frozen=True)
+class ReportDelivery:
+    tenant: str  # tenant key, e.g. "seoul-central"
+    org_name: str  # the school's display name (may be Korean)
+    locale: str  # "ko" | "en"
+    week: dt.date  # Monday of the report week
+    week_end: dt.date  # Sunday of the report week
+    summary: Mapping[str, Any]  # the content of <tenant>_summary.json (figures, no student names)
+    report_path: Path  # <tenant>_report.html
+    report_bytes: bytes
+
+    @property
+    def checksum(self) -> str:
+        """sha256 of the report: a re-materialised report with identical bytes is the same delivery."""
+        return hashlib.sha256(self.report_bytes).hexdigest()
+
+    @property
+    def attachment_name(self) -> str:
+        return self.report_path.name
+
+    @classmethod
+    def load(cls, summary_path: Path, report_path: Path) -> "ReportDelivery":
+        summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
+        return cls(
+            tenant=summary["tenant"],
+            org_name=summary["org_name"],
+            locale=summary["locale"],
+            week=dt.date.fromisoformat(summary["week"]),
+            week_end=dt.date.fromisoformat(summary["week_end"]),
+            summary=summary,
+            report_path=Path(report_path),
+            report_bytes=Path(report_path).read_bytes(),
+        )

@@ -1,0 +1,545 @@
+"""E-mail delivery of one weekly report: SMTP settings from the environment, the message, sending it with retries."""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from email.utils import formatdate, make_msgid, parseaddr
+from html import escape
+from pathlib import Path
+from typing import Literal, Mapping, Optional, Sequence
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from risk_assets.config.tenants import EmailDelivery
+from risk_assets.delivery.content import DeliveryError, ReportDelivery
+
+log = logging.getLogger(__name__)
+
+TlsMode = Literal["starttls", "ssl", "none"]
+_TLS_MODES: tuple[TlsMode, ...] = ("starttls", "ssl", "none")
+_DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "ssl": 465, "none": 25}
+_AUTH_MECHANISMS = ("PLAIN", "LOGIN")  # in order of preference; both are safe inside TLS
+LEVELS = ("CRIT", "WARN", "OK", "OK_PARTIAL", "INSUFFICIENT_DATA")
+MAX_NAMED_STUDENTS = 20  # a longer list belongs in the attached report, not in a mail body
+
+# -- words -----------------------------------------------------------------------------------------
+
+KO = {
+    "subject": "[주간 위험 보고서] {org} {week} – {week_end} · 위험 {crit} · 주의 {warn}",
+    "title": "주간 학생 위험 보고서",
+    "week": "보고 주간",
+    "students": "전체 학생",
+    "level": "수준",
+    "count": "학생 수",
+    "share": "비율",
+    "levels": {"CRIT": "위험", "WARN": "주의", "OK": "정상", "OK_PARTIAL": "정상(부분)",
+               "INSUFFICIENT_DATA": "데이터 부족"},
+    "wow_title": "지난주 대비",
+    "wow_unavailable": "비교 불가: 지난주 결과가 저장되어 있지 않습니다.",
+    "new": "새로 주의 이상",
+    "resolved": "해소됨",
+    "persistent": "3주 연속 주의 이상",
+    "not_available": "비교 불가",
+    "crit_students": "위험 수준 학생",
+    "more_students": "외 {n}명",
+    "no_crit_students": "이번 주 위험 수준인 학생이 없습니다.",
+    "names_notice": "학생 이름이 포함된 메일입니다. 외부로 전달하지 마세요.",
+    "attachment": "전체 보고서는 첨부 파일 {name}에 있습니다. 웹 브라우저로 열어 보세요.",
+}
+
+EN = {
+    "subject": "[Weekly risk report] {org} {week} – {week_end} · critical {crit} · warning {warn}",
+    "title": "Weekly student risk report",
+    "week": "Report week",
+    "students": "Students",
+    "level": "Level",
+    "count": "Students",
+    "share": "Share",
+    "levels": {"CRIT": "Critical", "WARN": "Warning", "OK": "OK", "OK_PARTIAL": "OK (partial)",
+               "INSUFFICIENT_DATA": "Insufficient data"},
+    "wow_title": "Compared with last week",
+    "wow_unavailable": "not available: last week's results are not stored.",
+    "new": "New warning or critical",
+    "resolved": "Resolved",
+    "persistent": "Flagged 3 weeks in a row",
+    "not_available": "not available",
+    "crit_students": "Students at critical level",
+    "more_students": "and {n} more",
+    "no_crit_students": "No student is at critical level this week.",
+    "names_notice": "This e-mail contains student names. Please do not forward it outside the school.",
+    "attachment": "The full report is attached as {name}; open it in a web browser.",
+}
+
+STRINGS = {"ko": KO, "en": EN}
+
+_LEVEL_COLOURS = {"CRIT": "#c62828", "WARN": "#e65100", "OK": "#2e7d32", "OK_PARTIAL": "#558b2f",
+                  "INSUFFICIENT_DATA": "#616161"}
+_FONT = "font-family:Arial,'Malgun Gothic','Apple SD Gothic Neo',sans-serif;"
+
+
+# -- settings --------------------------------------------------------------------------------------
+
+class SmtpSettings(BaseModel):
+    """Where and how to send. The password is a SecretStr, so a repr or log of the settings never shows it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    user: Optional[str] = None
+    password: Optional[SecretStr] = None
+    sender: str = Field(min_length=3)  # the From address, e.g. "Risk reports <reports@school.example>"
+    tls: TlsMode = "starttls"
+    timeout: float = Field(default=30.0, gt=0)  # seconds, per connection and per reply
+    ca_file: Optional[str] = None  # PEM bundle to trust instead of the system's (private CA, self-signed test cert)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Optional["SmtpSettings"]:
+        """The settings in SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_FROM, SMTP_TLS, SMTP_CA_FILE;
+        None without SMTP_HOST (the caller then writes to the outbox)."""
+        host = _env_value(env, "SMTP_HOST")
+        if host is None:
+            return None
+        tls = _tls_from_env(env)
+        user, password = _credentials_from_env(env)
+        return cls(host=host, port=_port_from_env(env, tls), user=user, password=password,
+                   sender=_sender_from_env(env), tls=tls, ca_file=_ca_file_from_env(env))
+
+
+def _env_value(env: Mapping[str, str], name: str) -> Optional[str]:
+    # An exported but empty variable means "not set", as in most shells' `VAR= command` idiom.
+    return env.get(name, "").strip() or None
+
+
+def _tls_from_env(env: Mapping[str, str]) -> TlsMode:
+    value = (_env_value(env, "SMTP_TLS") or "starttls").lower()
+    for mode in _TLS_MODES:
+        if value == mode:
+            return mode
+    raise DeliveryError(
+        f"SMTP_TLS={value!r} is not one of starttls, ssl, none: write SMTP_TLS=starttls (usually port 587), "
+        "SMTP_TLS=ssl (usually port 465) or SMTP_TLS=none (unencrypted, only on a trusted network)"
+    )
+
+
+def _port_from_env(env: Mapping[str, str], tls: TlsMode) -> int:
+    value = _env_value(env, "SMTP_PORT")
+    if value is None:
+        return _DEFAULT_PORTS[tls]
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise DeliveryError(f"SMTP_PORT={value!r} is not a port number: write a number from 1 to 65535, "
+                            f"e.g. SMTP_PORT={_DEFAULT_PORTS[tls]} for SMTP_TLS={tls}")
+    return int(value)
+
+
+def _credentials_from_env(env: Mapping[str, str]) -> tuple[Optional[str], Optional[SecretStr]]:
+    user = _env_value(env, "SMTP_USER")
+    password = env.get("SMTP_PASSWORD") or None  # not stripped: spaces may be part of a password
+    if password is not None and user is None:
+        raise DeliveryError("SMTP_PASSWORD is set but SMTP_USER is not: set SMTP_USER to the login name, "
+                            "or unset SMTP_PASSWORD if the server needs no login")
+    if user is not None and password is None:
+        raise DeliveryError(f"SMTP_USER is set ({user!r}) but SMTP_PASSWORD is not: export SMTP_PASSWORD with "
+                            "that user's password, or unset SMTP_USER if the server needs no login")
+    return user, SecretStr(password) if password is not None else None
+
+
+def _sender_from_env(env: Mapping[str, str]) -> str:
+    value = _env_value(env, "SMTP_FROM")
+    example = "e.g. SMTP_FROM=reports@school.example or SMTP_FROM='Risk reports <reports@school.example>'"
+    if value is None:
+        raise DeliveryError(f"SMTP_HOST is set but SMTP_FROM is not: export the reports' sender address, {example}")
+    if not _is_mail_address(value):
+        raise DeliveryError(f"SMTP_FROM={value!r} is not an e-mail address: write {example}")
+    return value
+
+
+def _is_mail_address(value: str) -> bool:
+    if "\r" in value or "\n" in value:  # would split the From header
+        return False
+    local, at, domain = parseaddr(value)[1].rpartition("@")
+    return bool(at and local and domain)
+
+
+def _ca_file_from_env(env: Mapping[str, str]) -> Optional[str]:
+    value = _env_value(env, "SMTP_CA_FILE")
+    if value is not None and not Path(value).is_file():
+        raise DeliveryError(f"SMTP_CA_FILE={value!r} is not a file: point it at the PEM file of the CA that "
+                            "signed the SMTP server's certificate, or unset it to trust the system's CAs")
+    return value
+
+
+# -- the message -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _WeekOverWeek:
+    new: int
+    resolved: int
+    persistent: Optional[int]  # None: fewer than three stored weeks
+
+
+@dataclass(frozen=True)
+class _Figures:
+    total: int
+    levels: dict[str, tuple[int, float]]  # level -> (count, percent)
+    week_over_week: Optional[_WeekOverWeek]  # None: last week is not stored
+
+
+def build_email(delivery: ReportDelivery, recipients: EmailDelivery, sender: str, *,
+                include_student_names: bool = False, students: Optional[pd.DataFrame] = None) -> EmailMessage:
+    """The report e-mail: figures as plain text and e-mail-safe HTML, the report attached.
+
+    Bcc addresses are deliberately not in any header: pass `recipients.recipients` (to + cc + bcc) to
+    send_email as the envelope. Student names appear only with include_student_names (then `students`,
+    the tenant's students table, is required)."""
+    words = _words(delivery)
+    figures = _figures(delivery)
+    names = _crit_student_names(students) if include_student_names else None
+    subject = _subject(delivery, figures, words)
+
+    message = EmailMessage(policy=default_policy)
+    message["Subject"] = subject
+    message["From"] = sender
+    if recipients.to:
+        message["To"] = ", ".join(recipients.to)
+    if recipients.cc:
+        message["Cc"] = ", ".join(recipients.cc)
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=_sender_domain(sender))
+    # base64 keeps every part 7-bit clean, so servers without 8BITMIME relay the Korean text unchanged.
+    message.set_content(_text_body(delivery, figures, names, words), subtype="plain", cte="base64")
+    message.add_alternative(_html_body(delivery, figures, names, words, subject), subtype="html", cte="base64")
+    message.add_attachment(delivery.report_bytes, maintype="text", subtype="html",
+                           filename=delivery.attachment_name, params={"charset": "utf-8"})
+    return message
+
+
+def _words(delivery: ReportDelivery) -> dict:
+    if delivery.locale not in STRINGS:
+        raise DeliveryError(f"tenant '{delivery.tenant}' has locale {delivery.locale!r}; "
+                            f"e-mails exist in {', '.join(sorted(STRINGS))}")
+    return STRINGS[delivery.locale]
+
+
+def _figures(delivery: ReportDelivery) -> _Figures:
+    summary = delivery.summary
+    try:
+        levels = {level: (int(summary["levels"][level]["count"]), float(summary["levels"][level]["pct"]))
+                  for level in LEVELS}
+        wow = summary["week_over_week"]
+        week_over_week = None
+        if wow["available"]:
+            persistent = int(wow["persistent"]) if wow.get("persistent_available") else None
+            week_over_week = _WeekOverWeek(int(wow["new_warn_or_crit"]), int(wow["resolved"]), persistent)
+        return _Figures(int(summary["total_students"]), levels, week_over_week)
+    except KeyError as missing:
+        raise DeliveryError(f"the summary of tenant '{delivery.tenant}' week {delivery.week} has no field {missing}: "
+                            "re-materialise the tenant's summary and report") from None
+
+
+def _crit_student_names(students: Optional[pd.DataFrame]) -> list[str]:
+    """Names of CRIT students as "name (class)", ordered by class then name."""
+    if students is None:
+        raise DeliveryError("include_student_names is on but no students table was given to build_email")
+    missing = {"display_name", "class_name", "level"} - set(students.columns)
+    if missing:
+        raise DeliveryError(f"the students table lacks the column(s) {', '.join(sorted(missing))} "
+                            "needed to name the critical students")
+    crit = students.loc[students["level"] == "CRIT", ["class_name", "display_name"]].fillna("").astype(str)
+    crit = crit.sort_values(["class_name", "display_name"])
+    return [f"{name} ({class_name})" if class_name else name
+            for class_name, name in crit.itertuples(index=False)]
+
+
+def _subject(delivery: ReportDelivery, figures: _Figures, words: dict) -> str:
+    org = " ".join(delivery.org_name.split())  # a line break in the name must not break the header
+    return words["subject"].format(org=org, week=delivery.week, week_end=delivery.week_end,
+                                   crit=_count(figures.levels["CRIT"][0]), warn=_count(figures.levels["WARN"][0]))
+
+
+def _sender_domain(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+
+
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def _percent(pct: float) -> str:
+    return f"{pct:.1f}%"
+
+
+def _week_over_week_rows(week_over_week: _WeekOverWeek, words: dict) -> list[tuple[str, str]]:
+    persistent = words["not_available"] if week_over_week.persistent is None else _count(week_over_week.persistent)
+    return [(words["new"], _count(week_over_week.new)), (words["resolved"], _count(week_over_week.resolved)),
+            (words["persistent"], persistent)]
+
+
+def _shown_names(names: list[str], words: dict) -> tuple[list[str], Optional[str]]:
+    """The names listed in the body, and the "and N more" line when the list is cut."""
+    rest = len(names) - MAX_NAMED_STUDENTS
+    return names[:MAX_NAMED_STUDENTS], words["more_students"].format(n=rest) if rest > 0 else None
+
+
+def _text_body(delivery: ReportDelivery, figures: _Figures, names: Optional[list[str]], words: dict) -> str:
+    lines = [f"{delivery.org_name} · {words['title']}",
+             f"{words['week']}: {delivery.week} – {delivery.week_end}",
+             f"{words['students']}: {_count(figures.total)}", ""]
+    lines += [f"{words['levels'][level]}: {_count(count)} ({_percent(pct)})"
+              for level, (count, pct) in figures.levels.items()]
+    lines += ["", words["wow_title"]]
+    if figures.week_over_week is None:
+        lines.append(words["wow_unavailable"])
+    else:
+        lines += [f"{label}: {value}" for label, value in _week_over_week_rows(figures.week_over_week, words)]
+    if names is not None:
+        lines += ["", words["crit_students"], words["names_notice"]]
+        shown, more = _shown_names(names, words)
+        lines += [f"- {name}" for name in shown] or [words["no_crit_students"]]
+        lines += [more] if more else []
+    lines += ["", words["attachment"].format(name=delivery.attachment_name)]
+    return "\n".join(lines) + "\n"
+
+
+def _html_body(delivery: ReportDelivery, figures: _Figures, names: Optional[list[str]], words: dict,
+               subject: str) -> str:
+    """Table layout with inline styles only: what Outlook, Gmail and phone clients all render alike."""
+    sections = [_html_header(delivery, figures, words), _html_levels(figures, words),
+                _html_week_over_week(figures, words)]
+    if names is not None:
+        sections.append(_html_names(names, words))
+    attachment = escape(words["attachment"].format(name=delivery.attachment_name))
+    sections.append(f'<p style="margin:0;font-size:14px;color:#1f2328;">{attachment}</p>')
+    rows = "".join(f'<tr><td style="padding:16px 24px;">{section}</td></tr>' for section in sections)
+    return (
+        f'<!DOCTYPE html><html lang="{escape(delivery.locale)}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(subject)}</title></head>'
+        f'<body style="margin:0;padding:0;background-color:#f3f4f6;">'
+        f'<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
+        f'style="background-color:#f3f4f6;"><tr><td align="center" style="padding:24px 8px;">'
+        f'<table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" '
+        f'style="width:100%;max-width:600px;background-color:#ffffff;border:1px solid #d0d7de;{_FONT}">'
+        f"{rows}</table></td></tr></table></body></html>"
+    )
+
+
+def _html_header(delivery: ReportDelivery, figures: _Figures, words: dict) -> str:
+    return (
+        f'<h1 style="margin:0 0 8px 0;font-size:20px;color:#1f2328;">{escape(delivery.org_name)} · '
+        f'{escape(words["title"])}</h1>'
+        f'<p style="margin:0;font-size:14px;color:#57606a;">{escape(words["week"])}: '
+        f'{escape(str(delivery.week))} – {escape(str(delivery.week_end))} · '
+        f'{escape(words["students"])}: {escape(_count(figures.total))}</p>'
+    )
+
+
+def _html_levels(figures: _Figures, words: dict) -> str:
+    cell = "padding:6px 8px;border-bottom:1px solid #d0d7de;font-size:14px;"
+    head = "".join(f'<th align="{align}" style="{cell}color:#57606a;">{escape(words[key])}</th>'
+                   for key, align in (("level", "left"), ("count", "right"), ("share", "right")))
+    rows = "".join(
+        f'<tr data-level="{level}"><td style="{cell}color:{_LEVEL_COLOURS[level]};font-weight:bold;">'
+        f'{escape(words["levels"][level])}</td>'
+        f'<td align="right" style="{cell}">{escape(_count(count))}</td>'
+        f'<td align="right" style="{cell}">{escape(_percent(pct))}</td></tr>'
+        for level, (count, pct) in figures.levels.items()
+    )
+    return (f'<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">'
+            f"<tr>{head}</tr>{rows}</table>")
+
+
+def _html_week_over_week(figures: _Figures, words: dict) -> str:
+    title = f'<h2 style="margin:0 0 8px 0;font-size:16px;color:#1f2328;">{escape(words["wow_title"])}</h2>'
+    if figures.week_over_week is None:
+        return f'{title}<p style="margin:0;font-size:14px;color:#57606a;">{escape(words["wow_unavailable"])}</p>'
+    cell = "padding:4px 8px;font-size:14px;"
+    rows = "".join(f'<tr><td style="{cell}">{escape(label)}</td>'
+                   f'<td align="right" style="{cell}font-weight:bold;">{escape(value)}</td></tr>'
+                   for label, value in _week_over_week_rows(figures.week_over_week, words))
+    return f'{title}<table role="presentation" cellpadding="0" cellspacing="0" border="0">{rows}</table>'
+
+
+def _html_names(names: list[str], words: dict) -> str:
+    shown, more = _shown_names(names, words)
+    items = "".join(f'<li style="margin:0 0 2px 0;">{escape(name)}</li>' for name in shown)
+    listing = (f'<ul style="margin:0;padding-left:20px;font-size:14px;">{items}</ul>' if shown
+               else f'<p style="margin:0;font-size:14px;">{escape(words["no_crit_students"])}</p>')
+    more_line = f'<p style="margin:4px 0 0 0;font-size:14px;color:#57606a;">{escape(more)}</p>' if more else ""
+    return (f'<h2 style="margin:0 0 4px 0;font-size:16px;color:{_LEVEL_COLOURS["CRIT"]};">'
+            f'{escape(words["crit_students"])}</h2>'
+            f'<p style="margin:0 0 8px 0;font-size:12px;color:#57606a;">{escape(words["names_notice"])}</p>'
+            f"{listing}{more_line}")
+
+
+# -- sending ---------------------------------------------------------------------------------------
+
+def send_email(settings: SmtpSettings, message: EmailMessage, envelope_to: Sequence[str], *,
+               attempts: int = 3, backoff_seconds: float = 1.0) -> str:
+    """Sends `message` to `envelope_to` (to + cc + bcc) and returns its Message-ID.
+
+    Transient failures (refused or reset connections, timeouts, disconnects, 4xx replies) are retried
+    after backoff_seconds · 2^k; permanent ones (login, TLS, 5xx) raise DeliveryError at once."""
+    message_id = message["Message-ID"]
+    if message_id is None:
+        raise ValueError("the message has no Message-ID; build it with build_email")
+    if attempts < 1:
+        raise ValueError(f"attempts must be at least 1, not {attempts}")
+    if not envelope_to:
+        raise _failure(settings, "there is no recipient: configure delivery.email.to, cc or bcc for the tenant")
+    context = _tls_context(settings)
+    reason = ""  # of the last transient failure
+    for attempt in range(attempts):
+        if attempt:
+            delay = backoff_seconds * 2 ** (attempt - 1)
+            log.warning("e-mail via %s:%s failed (%s); attempt %d of %d in %.1f s", settings.host, settings.port,
+                        reason, attempt + 1, attempts, delay)
+            time.sleep(delay)
+        try:
+            refused = _send_once(settings, context, message, envelope_to)
+        except (smtplib.SMTPException, OSError) as error:
+            if not _is_transient(error):
+                raise _permanent_failure(settings, error) from None
+            reason = _describe(error, settings)
+            continue
+        if refused:
+            raise _failure(settings, f"the message was delivered to {len(envelope_to) - len(refused)} of "
+                                     f"{len(envelope_to)} recipients; refused: {_describe_refused(refused)}")
+        return str(message_id)
+    raise _failure(settings, f"gave up after {attempts} attempts: {reason}")
+
+
+def _tls_context(settings: SmtpSettings) -> Optional[ssl.SSLContext]:
+    if settings.tls == "none":
+        return None
+    try:
+        return ssl.create_default_context(cafile=settings.ca_file)
+    except OSError as error:  # includes ssl.SSLError for a file that is not PEM
+        raise _failure(settings, f"cannot use SMTP_CA_FILE {settings.ca_file!r} ({error}): point it at the PEM "
+                                 "file of the CA that signed the server's certificate") from None
+
+
+def _send_once(settings: SmtpSettings, context: Optional[ssl.SSLContext], message: EmailMessage,
+               envelope_to: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+    """One connection: TLS, login, send. Returns the recipients the server refused while accepting others."""
+    client = _connect(settings, context)
+    try:
+        if settings.tls == "starttls":
+            _start_tls(client, settings, context)
+        if settings.user:
+            _login(client, settings)
+        return client.send_message(message, to_addrs=list(envelope_to))
+    finally:
+        _close(client)
+
+
+def _connect(settings: SmtpSettings, context: Optional[ssl.SSLContext]) -> smtplib.SMTP:
+    if settings.tls == "ssl":
+        return smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
+    return smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+
+
+def _start_tls(client: smtplib.SMTP, settings: SmtpSettings, context: Optional[ssl.SSLContext]) -> None:
+    client.ehlo()
+    if not client.has_extn("starttls"):
+        raise _failure(settings, "the server does not offer STARTTLS: use SMTP_TLS=ssl (usually port 465), "
+                                 "or SMTP_TLS=none only on a trusted network")
+    client.starttls(context=context)
+
+
+def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
+    # One AUTH exchange with one mechanism: smtplib's login() would repeat a wrong password with every
+    # mechanism the server offers, which counts double against lockout limits.
+    client.ehlo_or_helo_if_needed()
+    if not client.has_extn("auth"):
+        raise _failure(settings, "the server offers no login (AUTH) on this connection: many servers offer it "
+                                 "only after STARTTLS (SMTP_TLS=starttls); if it needs no login, unset SMTP_USER "
+                                 "and SMTP_PASSWORD")
+    offered = client.esmtp_features["auth"].upper().split()
+    mechanism = next((m for m in _AUTH_MECHANISMS if m in offered), None)
+    if mechanism is None:
+        raise _failure(settings, f"the server offers login only by {', '.join(offered)}; "
+                                 f"supported are {', '.join(_AUTH_MECHANISMS)}")
+    # auth_plain / auth_login read the credentials from these attributes (documented for SMTP.auth).
+    client.user = settings.user
+    client.password = settings.password.get_secret_value() if settings.password else ""
+    try:
+        client.auth(mechanism, getattr(client, f"auth_{mechanism.lower()}"))
+    except UnicodeEncodeError:
+        raise _failure(settings, "SMTP_USER and SMTP_PASSWORD must be ASCII: smtplib cannot send other "
+                                 "characters in a login") from None
+
+
+def _close(client: smtplib.SMTP) -> None:
+    # The message may already be accepted: a failing QUIT must not turn into an error and a resend.
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
+
+
+def _is_transient(error: Exception) -> bool:
+    """Refused or reset connections, timeouts, disconnects and 4xx replies may heal by themselves;
+    TLS and name resolution failures and 5xx replies will not."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in error.recipients.values())
+    return isinstance(error, (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError))
+
+
+def _permanent_failure(settings: SmtpSettings, error: Exception) -> DeliveryError:
+    reason = _describe(error, settings)
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return DeliveryError(_scrub(
+            f"SMTP login failed for user {settings.user!r} at {settings.host}:{settings.port}: "
+            f"check SMTP_USER / SMTP_PASSWORD (server said: {reason})", settings))
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return _failure(settings, f"the server's TLS certificate could not be verified ({error.verify_message}): "
+                                  "if the server uses a private CA or a self-signed certificate, set SMTP_CA_FILE "
+                                  "to that CA's PEM file")
+    if isinstance(error, ssl.SSLError):
+        return _failure(settings, f"TLS with the server failed ({reason}): check SMTP_TLS "
+                                  "(ssl for implicit TLS, usually port 465; starttls for port 587)")
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return _failure(settings, f"the server refused the sender {error.sender!r} ({reason}): check SMTP_FROM")
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return _failure(settings, f"the server refused every recipient: {reason}")
+    if isinstance(error, socket.gaierror):
+        return _failure(settings, f"the host name cannot be resolved ({reason}): check SMTP_HOST")
+    return _failure(settings, f"the message was not accepted: {reason}")
+
+
+def _describe(error: Exception, settings: SmtpSettings) -> str:
+    if isinstance(error, smtplib.SMTPResponseException):
+        return _scrub(f"{error.smtp_code} {_reply_text(error.smtp_error)}", settings)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return _scrub(_describe_refused(error.recipients), settings)
+    return _scrub(str(error) or type(error).__name__, settings)
+
+
+def _describe_refused(refused: Mapping[str, tuple[int, bytes]]) -> str:
+    return "; ".join(f"{address} ({code} {_reply_text(reply)})" for address, (code, reply) in refused.items())
+
+
+def _reply_text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+def _failure(settings: SmtpSettings, reason: str) -> DeliveryError:
+    login = f"user {settings.user!r}" if settings.user else "no login"
+    return DeliveryError(_scrub(f"e-mail via {settings.host}:{settings.port} ({login}) failed: {reason}", settings))
+
+
+def _scrub(text: str, settings: SmtpSettings) -> str:
+    """Servers and libraries may echo what they were sent; the password never leaves this module."""
+    password = settings.password.get_secret_value() if settings.password else ""
+    return text.replace(password, "********") if password else text

@@ -1,0 +1,169 @@
+"""Delivery end to end with a real Dagster instance: the sensor, the ledger, the outbox, and no secret anywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import json
+from email import policy
+from pathlib import Path
+
+import psycopg2
+import pytest
+from dagster import AssetSelection, DagsterInstance, build_sensor_context, materialize
+
+from risk_assets.config import AppConfig, TenantsFile, Thresholds
+from risk_assets.graph import WEEKLY_JOB, build_definitions
+from risk_assets.jobs.delivery import DELIVERY_JOB
+from risk_assets.partitions import partition_key
+from risk_assets.settings import Settings
+from risk_assets.window import ReportWindow
+from risk_assets_tests.source_rows import SourceRows
+
+WEEK = dt.date(2026, 11, 16)
+SECRET_WEBHOOK = "http://127.0.0.1:9/services/T000/B000/SUPERSECRETHOOK"
+
+
+def tenants(webhook_env: str | None = None) -> TenantsFile:
+    slack = {"webhook_env": webhook_env} if webhook_env else {}
+    return TenantsFile.model_validate({
+        "first_week": dt.date(2026, 10, 5),
+        "tenants": [
+            {"key": "alpha", "org_id": 601, "name": "알파중학교",
+             "delivery": {"email": {"to": ["head@alpha.example.kr"]}, "slack": slack}},
+            {"key": "beta", "org_id": 602, "name": "Beta School", "locale": "en",
+             "delivery": {"email": {"to": ["office@beta.example.org"], "bcc": ["audit@beta.example.org"]}}},
+        ],
+    })
+
+
+@pytest.fixture
+def env(source_conn, source_url, risk_url, tmp_path, monkeypatch):
+    for name in ("SMTP_HOST", "SMTP_PASSWORD", "SMTP_USER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SOURCE_DATABASE_URL", source_url)
+    monkeypatch.setenv("RISK_DATABASE_URL", risk_url)
+    for name in ("data", "reports", "outbox"):
+        monkeypatch.setenv(f"RISK_{name.upper()}_DIR", str(tmp_path / name))
+    rows = SourceRows(source_conn)
+    cutoff = ReportWindow(WEEK, "Asia/Seoul").cutoff
+    for org in (601, 602):
+        rows.organization(org, f"org {org}")
+        item = rows.item()
+        for n in range(3):
+            sid = rows.student(org, f"학생 {org}-{n}")
+            rows.presentation(sid, item, cutoff - dt.timedelta(days=1))
+            rows.theta(sid, cutoff - dt.timedelta(days=9), 0.5, 0.2)
+            rows.theta(sid, cutoff - dt.timedelta(days=2), 0.5 - 0.3 * n, 0.2)
+    return tmp_path
+
+
+def definitions(config_tenants: TenantsFile):
+    config = AppConfig(tenants=config_tenants, thresholds=Thresholds(), tenants_path=Path("t"),
+                       thresholds_path=Path("t"))
+    return build_definitions(config, Settings.from_env())
+
+
+def materialise(defs, instance, tenant: str, job_name: str = WEEKLY_JOB):
+    result = defs.resolve_job_def(job_name).execute_in_process(
+        partition_key=partition_key(WEEK, tenant), instance=instance, raise_on_error=False)
+    assert result.success, result
+    return result
+
+
+def rerender_report(defs, instance, tenant: str):
+    """Only tenant_report again: same snapshot, same bytes."""
+    return materialize(list(defs.assets), selection=AssetSelection.assets("tenant_report"),
+                       partition_key=partition_key(WEEK, tenant), instance=instance, resources=defs.resources)
+
+
+def ledger(risk_url: str) -> list[tuple]:
+    with psycopg2.connect(risk_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT tenant, channel, generation, status, destination, attempts FROM risk.deliveries"
+                    " ORDER BY tenant, channel, generation, id")
+        return cur.fetchall()
+
+
+def run_requests(defs, instance, cursor):
+    sensor = defs.get_sensor_def("report_delivery")
+    context = build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+    result = sensor.evaluate_tick(context)
+    return result.run_requests or [], result.cursor, result.skip_message
+
+
+def test_sensor_requests_one_run_per_new_report_and_none_twice(env, risk_url, source_conn):
+    defs = definitions(tenants())
+    with DagsterInstance.ephemeral() as instance:
+        for tenant in ("alpha", "beta"):
+            materialise(defs, instance, tenant)
+        requests, cursor, _ = run_requests(defs, instance, None)
+        assert sorted(r.partition_key for r in requests) == ["alpha|2026-11-16", "beta|2026-11-16"]
+        assert len({r.run_key for r in requests}) == 2
+        again, cursor_again, skip = run_requests(defs, instance, cursor)
+        assert again == [] and skip == "no new tenant_report materialisations"
+
+        for request in requests:
+            defs.resolve_job_def(DELIVERY_JOB).execute_in_process(
+                partition_key=request.partition_key, instance=instance, tags=request.tags)
+        assert ledger(risk_url) == [
+            ("alpha", "email", 0, "sent", "outbox", 1), ("alpha", "slack", 0, "sent", "outbox", 1),
+            ("beta", "email", 0, "sent", "outbox", 1), ("beta", "slack", 0, "sent", "outbox", 1),
+        ]
+        outbox = env / "outbox" / "2026-11-16"
+        message = email.message_from_bytes((outbox / "alpha" / "email.eml").read_bytes(), policy=policy.default)
+        assert message["To"] == "head@alpha.example.kr"
+        assert "알파" in message["Subject"] or "org 601" in message["Subject"]
+        [attachment] = list(message.iter_attachments())
+        assert attachment.get_filename() == "alpha_report.html"
+        assert attachment.get_content().encode("utf-8") == (env / "reports" / "2026-11-16" / "alpha_report.html").read_bytes()
+        beta = email.message_from_bytes((outbox / "beta" / "email.eml").read_bytes(), policy=policy.default)
+        assert beta["Bcc"] is None
+        payload = json.loads((outbox / "alpha" / "slack.json").read_text(encoding="utf-8"))
+        assert payload["blocks"]
+
+        # Same snapshot, report rendered again: identical bytes → one request, and its run sends nothing.
+        rerender_report(defs, instance, "alpha")
+        requests, cursor, _ = run_requests(defs, instance, cursor)
+        assert [r.partition_key for r in requests] == ["alpha|2026-11-16"]
+        defs.resolve_job_def(DELIVERY_JOB).execute_in_process(
+            partition_key=requests[0].partition_key, instance=instance, tags=requests[0].tags)
+        assert len(ledger(risk_url)) == 4
+
+        # New data in the source → changed report → one request, sent again.
+        rows = SourceRows(source_conn)
+        newcomer = rows.student(601, "전학생")
+        cutoff = ReportWindow(WEEK, "Asia/Seoul").cutoff
+        rows.theta(newcomer, cutoff - dt.timedelta(days=9), 1.0, 0.1)
+        rows.theta(newcomer, cutoff - dt.timedelta(days=1), 0.0, 0.1)
+        materialise(defs, instance, "alpha")
+        requests, cursor, _ = run_requests(defs, instance, cursor)
+        assert [r.partition_key for r in requests] == ["alpha|2026-11-16"]
+        defs.resolve_job_def(DELIVERY_JOB).execute_in_process(
+            partition_key=requests[0].partition_key, instance=instance, tags=requests[0].tags)
+        rows = ledger(risk_url)
+        assert len(rows) == 6 and [r[3] for r in rows if r[0] == "alpha"] == ["sent"] * 4
+
+
+def test_failed_channel_is_recorded_and_secrets_never_leak(env, risk_url, monkeypatch, caplog):
+    monkeypatch.setenv("SLACK_WEBHOOK_ALPHA", SECRET_WEBHOOK)  # nothing listens on port 9
+    monkeypatch.setenv("SMTP_PASSWORD", "hunter2-secret")  # set but SMTP_HOST unset: outbox for e-mail
+    defs = definitions(tenants("SLACK_WEBHOOK_ALPHA"))
+    with DagsterInstance.ephemeral() as instance:
+        materialise(defs, instance, "alpha")
+        result = defs.resolve_job_def(DELIVERY_JOB).execute_in_process(
+            partition_key=partition_key(WEEK, "alpha"), instance=instance, raise_on_error=False)
+        assert not result.success
+        rows = ledger(risk_url)
+        assert [(r[1], r[3]) for r in rows] == [("email", "sent"), ("slack", "failed")]
+        everything = [str(e) for e in result.all_events]
+        with psycopg2.connect(risk_url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT row_to_json(d)::text FROM risk.deliveries d")
+            everything += [r[0] for r in cur.fetchall()]
+        for path in (env / "outbox").rglob("*"):
+            if path.is_file():
+                everything.append(path.read_text(encoding="utf-8", errors="replace"))
+        everything.append(caplog.text)
+        for secret in ("SUPERSECRETHOOK", SECRET_WEBHOOK, "hunter2-secret"):
+            assert not [text for text in everything if secret in text], secret
+        [failure] = [e for e in result.all_events if e.is_step_failure]
+        assert "SLACK_WEBHOOK_ALPHA" in failure.step_failure_data.user_failure_data.description
