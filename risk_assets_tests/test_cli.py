@@ -47,7 +47,7 @@ def cli_env(tmp_path) -> dict[str, str]:
     data = traversable_tmp_dir("risk-test-cli-")
     env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATABASE_URL", "RISK_DATABASE_URL")}
     env.update({"RISK_DATA_DIR": str(data), "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-                "RISK_REPORTS_DIR": str(tmp_path / "reports")})
+                "RISK_REPORTS_DIR": str(tmp_path / "reports"), "RISK_OUTBOX_DIR": str(tmp_path / "outbox")})
     yield env
     subprocess.run([sys.executable, "-m", "risk_assets.cli.main", "db", "stop"], env=env, capture_output=True)
     shutil.rmtree(data, ignore_errors=True)
@@ -177,3 +177,29 @@ def test_dagster_definitions_validate(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Validation successful for code location risk_assets.definitions" in result.stderr + result.stdout
+
+
+def test_deliveries_and_resend(cli_env):
+    first = risk_report("demo", env=cli_env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    week = sorted(p.name.removeprefix("week=") for p in (Path(cli_env["RISK_DATA_DIR"]) / "snapshots").iterdir())[-1]
+    outbox = Path(cli_env["RISK_OUTBOX_DIR"]) / week
+    assert sorted(p.name for p in outbox.iterdir()) == ["busan-ocean", "nyc-bridge", "seoul-central"]
+    assert sorted(p.name for p in (outbox / "nyc-bridge").iterdir()) == ["email.eml", "slack.json"]
+
+    listing = risk_report("deliveries", "--week", week, env=cli_env)
+    assert listing.returncode == 0, listing.stderr
+    lines = [l.split() for l in listing.stdout.splitlines() if l.startswith(("seoul", "busan", "nyc"))]
+    assert [(l[0], l[1], l[2], l[3], l[4]) for l in lines] == [
+        (t, c, "0", "sent", "outbox") for t in ("busan-ocean", "nyc-bridge", "seoul-central") for c in ("email", "slack")
+    ]
+    eml = outbox / "nyc-bridge" / "email.eml"
+    eml.unlink()
+
+    resend = risk_report("resend", "--week", week, "--tenant", "nyc-bridge", "--channel", "email", env=cli_env)
+    assert resend.returncode == 0, resend.stdout + resend.stderr
+    assert eml.exists()
+    listing = risk_report("deliveries", "--week", week, env=cli_env).stdout
+    nyc_email = [l.split() for l in listing.splitlines() if l.startswith("nyc-bridge") and " email " in l]
+    assert [row[2:5] for row in nyc_email] == [["0", "sent", "outbox"], ["1", "sent", "outbox"]]
+    assert any("@" in token for token in nyc_email[1])  # forced_by: user@host of whoever asked

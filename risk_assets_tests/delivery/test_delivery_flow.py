@@ -85,7 +85,7 @@ def ledger(risk_url: str) -> list[tuple]:
 
 
 def run_requests(defs, instance, cursor):
-    sensor = defs.get_sensor_def("report_delivery")
+    sensor = defs.resolve_sensor_def("report_delivery")
     context = build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
     result = sensor.evaluate_tick(context)
     return result.run_requests or [], result.cursor, result.skip_message
