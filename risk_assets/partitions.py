@@ -58,18 +58,19 @@ def latest_complete_week(tenants: TenantsFile, now: Optional[dt.datetime] = None
     return min(weeks)
 
 
-def parse_week(text: str, tenants: TenantsFile, selected: list[str], now: Optional[dt.datetime] = None) -> dt.date:
-    """A --week argument: a Monday, not before first_week, and finished for every selected tenant."""
+def parse_week(text: str, tenants: TenantsFile, selected: list[str], now: Optional[dt.datetime] = None,
+               flag: str = "--week") -> dt.date:
+    """A week argument: a Monday, not before first_week, and finished for every selected tenant."""
     try:
         week = dt.date.fromisoformat(text)
     except ValueError:
-        raise UserError(f"--week {text!r} is not a date; write the Monday of the week as YYYY-MM-DD") from None
+        raise UserError(f"{flag} {text!r} is not a date; write the Monday of the week as YYYY-MM-DD") from None
     if week.weekday() != 0:
         monday = week - dt.timedelta(days=week.weekday())
-        raise UserError(f"--week {week} is a {week:%A}; give the Monday that starts the week, e.g. --week {monday}")
+        raise UserError(f"{flag} {week} is a {week:%A}; give the Monday that starts the week, e.g. {flag} {monday}")
     if week < tenants.first_week:
         raise UserError(
-            f"--week {week} is before the first report week {tenants.first_week} (first_week in tenants.yaml)"
+            f"{flag} {week} is before the first report week {tenants.first_week} (first_week in tenants.yaml)"
         )
     now = now or dt.datetime.now(dt.timezone.utc)
     for key in selected:
@@ -78,7 +79,7 @@ def parse_week(text: str, tenants: TenantsFile, selected: list[str], now: Option
         if window.cutoff > now:
             ends = window.cutoff.astimezone(tenant.zone)
             raise UserError(
-                f"--week {week} has not ended yet for tenant '{key}' ({tenant.timezone}): it ends "
+                f"{flag} {week} has not ended yet for tenant '{key}' ({tenant.timezone}): it ends "
                 f"{ends:%Y-%m-%d %H:%M %Z}; the latest complete week is {latest_complete_week(tenants, now)}"
             )
     return week

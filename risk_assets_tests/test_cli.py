@@ -147,7 +147,14 @@ def test_week_mistakes_are_clear_errors_without_traceback(cli_env):
     assert early.returncode == 2 and "is before the first report week" in early.stderr
     unknown = risk_report("run", "--week", "2026-11-16", "--tenant", "atlantis", env=cli_env)
     assert unknown.returncode == 2 and "unknown tenant 'atlantis'" in unknown.stderr
-    for result in (future, early, unknown):
+    backwards = risk_report("backfill", "--tenant", "nyc-bridge", "--from", "2026-11-16", "--to", "2026-11-02",
+                            env=cli_env)
+    assert backwards.returncode == 2
+    assert "--to 2026-11-02 is before --from 2026-11-16; give the older week first" in backwards.stderr
+    not_monday = risk_report("backfill", "--tenant", "nyc-bridge", "--from", "2026-11-17", "--to", "2026-11-23",
+                             env=cli_env)
+    assert "--from 2026-11-17 is a Tuesday" in not_monday.stderr
+    for result in (future, early, unknown, backwards, not_monday):
         assert "Traceback" not in result.stderr
 
 

@@ -9,9 +9,9 @@ from dagster import (
     AssetDep,
     AssetExecutionContext,
     AssetsDefinition,
+    BackfillPolicy,
     BetaWarning,
     Failure,
-    MaterializeResult,
     MetadataValue,
     MultiPartitionsDefinition,
     asset,
@@ -19,13 +19,14 @@ from dagster import (
 )
 from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
 
+from risk_assets.assets.batching import for_each_partition, is_batched
 from risk_assets.config import AppConfig
 from risk_assets.files import write_atomically
 from risk_assets.metrics import SPEC_VERSION, STUDENT_COLUMNS, compute_metrics
 from risk_assets.metrics.levels import LEVEL_ORDER
 from risk_assets.metrics.student_table import students_csv_path, to_csv_bytes
-from risk_assets.partitions import split_partition_key
 from risk_assets.resources import Storage
+from risk_assets.snapshot.checks import has_activity
 
 DOMAIN_STATUSES = ("CRIT", "WARN", "OK", "INSUFFICIENT")
 _INTEGER_COLUMNS = {"student_id", "n_presented", "n_omitted", "n_not_reached", "n_guess_items", "sched_week",
@@ -106,6 +107,7 @@ def build_metrics_asset(config: AppConfig, partitions: MultiPartitionsDefinition
         name="metrics",
         partitions_def=partitions,
         deps=[AssetDep("snapshot")],
+        backfill_policy=BackfillPolicy.single_run(),
         group_name="weekly_risk",
         kinds={"pandas", "csv"},
         description=(
@@ -113,25 +115,31 @@ def build_metrics_asset(config: AppConfig, partitions: MultiPartitionsDefinition
             "OK / WARN / CRIT with reason codes. Writes reports/<week>/<tenant>_students.csv."
         ),
     )
-    def metrics(context: AssetExecutionContext, storage: Storage) -> MaterializeResult:
-        week, tenant = split_partition_key(context.partition_key)
-        try:
-            snapshot = storage.snapshots().read(week, tenant)
-        except FileNotFoundError:
-            raise Failure(
-                description=f"no snapshot of tenant '{tenant}' for week {week}: materialise `snapshot` for this "
-                "partition first",
-                allow_retries=False,
-            ) from None
-        started = time.perf_counter()
-        frame = compute_metrics(snapshot, config.thresholds)
-        seconds = time.perf_counter() - started
-        checked = check_dagster_type(StudentMetrics, frame)
-        if not checked.success:
-            raise Failure(description=f"metrics output failed its type check: {checked.description}")
-        csv_path = write_atomically(students_csv_path(storage.reports_path, week, tenant), to_csv_bytes(frame))
-        write_atomically(storage.metrics_file(week, tenant), frame.to_parquet(index=False))
-        context.log.info("metrics %s week %s: %s", tenant, week, level_counts(frame))
-        return MaterializeResult(metadata=metrics_metadata(frame, config, seconds, csv_path, snapshot.quality))
+    def metrics(context: AssetExecutionContext, storage: Storage):
+        batched = is_batched(context)
+
+        def compute(week, tenant) -> dict:
+            try:
+                snapshot = storage.snapshots().read(week, tenant)
+            except FileNotFoundError:
+                raise Failure(description=f"no snapshot of tenant '{tenant}' for week {week}: materialise "
+                                          "`snapshot` for this partition first", allow_retries=False) from None
+            if batched:
+                # The blocking activity check covers a single-partition run; a batch applies it per tenant.
+                activity = has_activity(snapshot, config.tenants.get(tenant).enabled)
+                if not activity.passed:
+                    raise Failure(description=f"held: {activity.description}")
+            started = time.perf_counter()
+            frame = compute_metrics(snapshot, config.thresholds)
+            seconds = time.perf_counter() - started
+            checked = check_dagster_type(StudentMetrics, frame)
+            if not checked.success:
+                raise Failure(description=f"metrics output failed its type check: {checked.description}")
+            csv_path = write_atomically(students_csv_path(storage.reports_path, week, tenant), to_csv_bytes(frame))
+            write_atomically(storage.metrics_file(week, tenant), frame.to_parquet(index=False))
+            context.log.info("metrics %s week %s: %s", tenant, week, level_counts(frame))
+            return metrics_metadata(frame, config, seconds, csv_path, snapshot.quality)
+
+        yield from for_each_partition(context, compute, upstream="snapshot")
 
     return metrics

@@ -6,18 +6,15 @@ from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
     Backoff,
-    Failure,
-    MaterializeResult,
+    BackfillPolicy,
     MetadataValue,
     MultiPartitionsDefinition,
     RetryPolicy,
     asset,
 )
 
+from risk_assets.assets.batching import for_each_partition
 from risk_assets.config import AppConfig
-from risk_assets.database.connection import DatabaseUnavailable
-from risk_assets.errors import UserError
-from risk_assets.partitions import split_partition_key
 from risk_assets.resources import SourceDatabase, Storage
 from risk_assets.snapshot import Snapshot, take_snapshot
 from risk_assets.snapshot.schema import SNAPSHOT_TABLES
@@ -48,6 +45,7 @@ def build_snapshot_asset(config: AppConfig, partitions: MultiPartitionsDefinitio
         name="snapshot",
         partitions_def=partitions,
         retry_policy=SOURCE_RETRY,
+        backfill_policy=BackfillPolicy.single_run(),
         group_name="weekly_risk",
         kinds={"postgres", "parquet"},
         metadata={f"schema/{t.name}": MetadataValue.md(t.dagster_type.description or "") for t in SNAPSHOT_TABLES},
@@ -57,22 +55,16 @@ def build_snapshot_asset(config: AppConfig, partitions: MultiPartitionsDefinitio
             "Dirty rows are quarantined and counted."
         ),
     )
-    def snapshot(context: AssetExecutionContext, source: SourceDatabase, storage: Storage) -> MaterializeResult:
-        week, tenant_key = split_partition_key(context.partition_key)
-        try:
+    def snapshot(context: AssetExecutionContext, source: SourceDatabase, storage: Storage):
+        def take(week, tenant_key) -> dict:
             tenant = config.tenants.get(tenant_key)
-            window = ReportWindow(week, tenant.timezone)
             with source.connect() as conn:
-                taken = take_snapshot(conn, storage.sql_path, tenant, window)
-        except DatabaseUnavailable as exc:
-            raise Failure(description=str(exc), allow_retries=True) from None
-        except UserError as exc:
-            raise Failure(description=str(exc), allow_retries=False) from None
-        folder = storage.snapshots().write(taken)
-        context.log.info(
-            "snapshot %s week %s: %s", tenant_key, week,
-            ", ".join(f"{n} {t}" for t, n in taken.row_counts().items()),
-        )
-        return MaterializeResult(metadata=snapshot_metadata(taken, folder))
+                taken = take_snapshot(conn, storage.sql_path, tenant, ReportWindow(week, tenant.timezone))
+            folder = storage.snapshots().write(taken)
+            context.log.info("snapshot %s week %s: %s", tenant_key, week,
+                             ", ".join(f"{n} {t}" for t, n in taken.row_counts().items()))
+            return snapshot_metadata(taken, folder)
+
+        yield from for_each_partition(context, take)
 
     return snapshot

@@ -8,18 +8,17 @@ from dagster import (
     AssetDep,
     AssetExecutionContext,
     AssetsDefinition,
+    BackfillPolicy,
     Failure,
-    MaterializeResult,
     MetadataValue,
     MultiPartitionsDefinition,
     asset,
 )
 
+from risk_assets.assets.batching import for_each_partition
 from risk_assets.config import AppConfig
-from risk_assets.database.connection import DatabaseUnavailable
 from risk_assets.files import write_atomically
 from risk_assets.metrics import SPEC_VERSION
-from risk_assets.partitions import split_partition_key
 from risk_assets.resources import RiskDatabase, Storage
 from risk_assets.results.store import ResultsStore
 from risk_assets.summary.figures import History, tenant_figures
@@ -32,21 +31,40 @@ def summary_json_name(tenant: str) -> str:
     return f"{tenant}_summary.json"
 
 
+def _tenant_row(figures: dict, payload: dict, org_name: str, profile: str, generated_at: dt.datetime) -> dict:
+    """The row of risk.tenant_weeks (counts as summary.csv reports them)."""
+    levels, wow = figures["levels"], figures["week_over_week"]
+    return {
+        "org_name": org_name,
+        "total_students": figures["total_students"],
+        "crit_count": levels["CRIT"]["count"],
+        "warn_count": levels["WARN"]["count"],
+        "ok_count": levels["OK"]["count"] + levels["OK_PARTIAL"]["count"],
+        "ok_partial_count": levels["OK_PARTIAL"]["count"],
+        "insufficient_count": levels["INSUFFICIENT_DATA"]["count"],
+        "new_warn_or_crit": wow.get("new_warn_or_crit") if wow["available"] else None,
+        "profile": profile,
+        "figures": payload,
+        "generated_at": generated_at,
+    }
+
+
+def _metadata(figures: dict, json_path, csv_path, tenants_in_csv: int) -> dict:
+    wow = figures["week_over_week"]
+    return {
+        "students": figures["total_students"],
+        **{f"level/{name}": value["count"] for name, value in figures["levels"].items()},
+        "new_warn_or_crit": wow.get("new_warn_or_crit") if wow["available"] else "not available",
+        "resolved": wow.get("resolved") if wow["available"] else "not available",
+        "persistent": wow.get("persistent") if wow.get("persistent_available") else "not available",
+        "summary_json": MetadataValue.path(str(json_path)),
+        "summary_csv": MetadataValue.path(str(csv_path)),
+        "tenants_in_summary_csv": tenants_in_csv,
+    }
+
+
 def build_summary_asset(config: AppConfig, partitions: MultiPartitionsDefinition) -> AssetsDefinition:
-    @asset(
-        name="tenant_summary",
-        partitions_def=partitions,
-        deps=[AssetDep("metrics")],
-        group_name="weekly_risk",
-        kinds={"postgres", "json"},
-        description=(
-            "The school's figures for the week (spec §7): levels, domains, Δθ_14 spread, new / resolved / "
-            "persistent against stored earlier weeks, classes, data quality. Upserted into schema `risk`; "
-            "writes reports/<week>/<tenant>_summary.json and refreshes reports/<week>/summary.csv."
-        ),
-    )
-    def tenant_summary(context: AssetExecutionContext, storage: Storage, risk_db: RiskDatabase) -> MaterializeResult:
-        week, tenant_key = split_partition_key(context.partition_key)
+    def summarise(storage: Storage, risk_db: RiskDatabase, week: dt.date, tenant_key: str) -> dict:
         tenant = config.tenants.get(tenant_key)
         try:
             frame = pd.read_parquet(storage.metrics_file(week, tenant_key))
@@ -56,60 +74,50 @@ def build_summary_asset(config: AppConfig, partitions: MultiPartitionsDefinition
         manifest = storage.snapshots().manifest(week, tenant_key)
         # The data's time, not the clock's: the same snapshot always gives the same summary and report.
         generated_at = dt.datetime.fromisoformat(manifest["taken_at"])
-        try:
-            with risk_db.connect(storage.sql_path) as conn:
-                store = ResultsStore(conn)
-                history = History(store.levels(week - WEEK, tenant_key), store.levels(week - 2 * WEEK, tenant_key))
-                figures = tenant_figures(frame, history, manifest["quality"])
-                payload = {
-                    "tenant": tenant_key,
-                    "org_name": manifest["org_name"],
-                    "week": week.isoformat(),
-                    "week_end": (week + dt.timedelta(days=6)).isoformat(),
-                    "timezone": tenant.timezone,
-                    "cutoff": ReportWindow(week, tenant.timezone).cutoff.isoformat(),
-                    "locale": tenant.locale,
-                    "profile": config.thresholds.profile,
-                    "spec_version": SPEC_VERSION,
-                    "generated_at": generated_at.isoformat(),
-                    **figures,
-                    "thresholds": config.thresholds.model_dump(),
-                }
-                levels = figures["levels"]
-                wow = figures["week_over_week"]
-                store.replace_partition(week, tenant_key, frame, {
-                    "org_name": manifest["org_name"],
-                    "total_students": figures["total_students"],
-                    "crit_count": levels["CRIT"]["count"],
-                    "warn_count": levels["WARN"]["count"],
-                    "ok_count": levels["OK"]["count"] + levels["OK_PARTIAL"]["count"],
-                    "ok_partial_count": levels["OK_PARTIAL"]["count"],
-                    "insufficient_count": levels["INSUFFICIENT_DATA"]["count"],
-                    "new_warn_or_crit": wow.get("new_warn_or_crit") if wow["available"] else None,
-                    "profile": config.thresholds.profile,
-                    "figures": payload,
-                    "generated_at": generated_at,
-                })
-                json_path = write_atomically(
-                    storage.report_file(week, summary_json_name(tenant_key)),
-                    json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"),
-                )
-                store.lock_week(week)
-                summary = store.week_summary(week)
-                csv_path = write_atomically(storage.report_file(week, "summary.csv"),
-                                            summary.to_csv(index=False, lineterminator="\n").encode("utf-8"))
-                conn.commit()
-        except DatabaseUnavailable as exc:
-            raise Failure(description=str(exc), allow_retries=True) from None
-        return MaterializeResult(metadata={
-            "students": figures["total_students"],
-            **{f"level/{name}": value["count"] for name, value in figures["levels"].items()},
-            "new_warn_or_crit": wow.get("new_warn_or_crit") if wow["available"] else "not available",
-            "resolved": wow.get("resolved") if wow["available"] else "not available",
-            "persistent": wow.get("persistent") if wow.get("persistent_available") else "not available",
-            "summary_json": MetadataValue.path(str(json_path)),
-            "summary_csv": MetadataValue.path(str(csv_path)),
-            "tenants_in_summary_csv": len(summary),
-        })
+        with risk_db.connect(storage.sql_path) as conn:
+            store = ResultsStore(conn)
+            history = History(store.levels(week - WEEK, tenant_key), store.levels(week - 2 * WEEK, tenant_key))
+            figures = tenant_figures(frame, history, manifest["quality"])
+            payload = {
+                "tenant": tenant_key,
+                "org_name": manifest["org_name"],
+                "week": week.isoformat(),
+                "week_end": (week + dt.timedelta(days=6)).isoformat(),
+                "timezone": tenant.timezone,
+                "cutoff": ReportWindow(week, tenant.timezone).cutoff.isoformat(),
+                "locale": tenant.locale,
+                "profile": config.thresholds.profile,
+                "spec_version": SPEC_VERSION,
+                "generated_at": generated_at.isoformat(),
+                **figures,
+                "thresholds": config.thresholds.model_dump(),
+            }
+            store.replace_partition(week, tenant_key, frame, _tenant_row(
+                figures, payload, manifest["org_name"], config.thresholds.profile, generated_at))
+            json_path = write_atomically(storage.report_file(week, summary_json_name(tenant_key)),
+                                         json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"))
+            store.lock_week(week)
+            summary = store.week_summary(week)
+            csv_path = write_atomically(storage.report_file(week, "summary.csv"),
+                                        summary.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+            conn.commit()
+        return _metadata(figures, json_path, csv_path, len(summary))
+
+    @asset(
+        name="tenant_summary",
+        partitions_def=partitions,
+        deps=[AssetDep("metrics")],
+        backfill_policy=BackfillPolicy.single_run(),
+        group_name="weekly_risk",
+        kinds={"postgres", "json"},
+        description=(
+            "The school's figures for the week (spec §7): levels, domains, Δθ_14 spread, new / resolved / "
+            "persistent against stored earlier weeks, classes, data quality. Upserted into schema `risk`; "
+            "writes reports/<week>/<tenant>_summary.json and refreshes reports/<week>/summary.csv."
+        ),
+    )
+    def tenant_summary(context: AssetExecutionContext, storage: Storage, risk_db: RiskDatabase):
+        yield from for_each_partition(context, lambda week, tenant: summarise(storage, risk_db, week, tenant),
+                                      upstream="metrics")
 
     return tenant_summary

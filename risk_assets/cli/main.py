@@ -182,6 +182,30 @@ def cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progres
     return 0
 
 
+def cmd_backfill(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from risk_assets.cli.materialize import run_batch
+    from risk_assets.cli.runtime import dagster_instance, databases
+    from risk_assets.graph import build_definitions
+    from risk_assets.partitions import parse_week
+
+    config = _config(settings, progress)
+    tenant = config.tenants.get(args.tenant).key
+    first = parse_week(args.from_week, config.tenants, [tenant], flag="--from")
+    last = parse_week(args.to_week, config.tenants, [tenant], flag="--to")
+    if last < first:
+        raise UserError(f"--to {last} is before --from {first}; give the older week first")
+    weeks = [first + dt.timedelta(days=7 * i) for i in range((last - first).days // 7 + 1)]
+    with databases(settings, progress):
+        progress(f"backfilling {tenant}: {len(weeks)} week(s) {first} … {last}, oldest first, in one batched run")
+        success, run_id, error = run_batch(build_definitions(config, settings), dagster_instance(settings), weeks,
+                                           tenant, verbose=args.verbose)
+    if not success:
+        print(f"risk-report: backfill run {run_id} failed: {error}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    progress(f"backfill run {run_id} succeeded: snapshot, metrics, tenant_summary, tenant_report × {len(weeks)} week(s)")
+    return 0
+
+
 def cmd_deliveries(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
     from risk_assets.cli.runtime import databases
     from risk_assets.cli.table import format_table
@@ -307,6 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--students", type=int, default=3000, help="size of the synthetic tenant (default 3000)")
     validate.add_argument("--seed", type=int, default=DEMO_SEED, help=f"generator seed (default {DEMO_SEED})")
     validate.set_defaults(handler=cmd_validate)
+
+    backfill = commands.add_parser("backfill", help="re-run a range of weeks for one tenant, in one batched run")
+    backfill.add_argument("--tenant", required=True, metavar="KEY")
+    backfill.add_argument("--from", dest="from_week", required=True, help="first week (a Monday, YYYY-MM-DD)")
+    backfill.add_argument("--to", dest="to_week", required=True, help="last week (a Monday, YYYY-MM-DD)")
+    backfill.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
+    backfill.set_defaults(handler=cmd_backfill)
 
     deliveries = commands.add_parser("deliveries", help="list the delivery ledger of a week")
     deliveries.add_argument("--week", required=True, help="the Monday that starts the report week, YYYY-MM-DD")

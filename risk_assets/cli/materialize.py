@@ -78,3 +78,22 @@ def materialize_week(
                  f"({outcome.seconds:.1f} s)")
         outcomes.append(outcome)
     return outcomes
+
+
+def run_batch(defs: Definitions, instance: DagsterInstance, weeks: Sequence[dt.date], tenant: str,
+              *, verbose: bool = False) -> tuple[bool, str, str]:
+    """One batched run over weeks × one tenant, oldest week first (the path the weekly schedule uses).
+    Returns (success, run id, failure message or '')."""
+    from risk_assets.assets.batching import TENANTS_TAG
+    from risk_assets.graph import BATCH_JOB
+    from risk_assets.schedules.weekly import RANGE_END_TAG, RANGE_START_TAG
+
+    first, last = min(weeks), max(weeks)
+    result = defs.resolve_job_def(BATCH_JOB).execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={} if verbose else QUIET_RUN_CONFIG,
+        tags={RANGE_START_TAG: partition_key(first, tenant), RANGE_END_TAG: partition_key(last, tenant),
+              TENANTS_TAG: tenant, "risk/trigger": "cli-backfill"},
+    )
+    return result.success, result.run_id, "" if result.success else _failure_message(result)

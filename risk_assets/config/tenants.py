@@ -87,17 +87,21 @@ class Tenant(StrictModel):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            close = _closest_timezone(value)
-            hint = f"did you mean '{close}'? " if close else ""
-            raise ValueError(f"'{value}' is not a known IANA time zone; {hint}write e.g. 'Asia/Seoul' or 'America/New_York'") from None
-        return value
+        return known_timezone(value)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def known_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = _closest_timezone(value)
+        hint = f"did you mean '{close}'? " if close else ""
+        raise ValueError(f"'{value}' is not a known IANA time zone; {hint}write e.g. 'Asia/Seoul' or 'America/New_York'") from None
+    return value
 
 
 def _closest_timezone(value: str) -> Optional[str]:
@@ -105,8 +109,26 @@ def _closest_timezone(value: str) -> Optional[str]:
     return matches[0] if matches else None
 
 
+class ScheduleSettings(StrictModel):
+    cron: str = "0 6 * * 1"  # Monday 06:00
+    timezone: str = "Asia/Seoul"
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(f"'{value}' is not a cron expression of 5 fields; e.g. '0 6 * * 1' (Monday 06:00)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        return known_timezone(value)
+
+
 class TenantsFile(StrictModel):
     first_week: dt.date
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     tenants: list[Tenant] = Field(min_length=1)
 
     @field_validator("first_week")
