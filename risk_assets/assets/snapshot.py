@@ -21,6 +21,7 @@ from risk_assets.snapshot.schema import SNAPSHOT_TABLES
 from risk_assets.window import ReportWindow
 
 SOURCE_RETRY = RetryPolicy(max_retries=3, delay=1.0, backoff=Backoff.EXPONENTIAL)
+SOURCE_POOL = "source_db"  # concurrency pool: limits simultaneous queries against the platform's database
 
 
 def snapshot_metadata(snapshot: Snapshot, folder: Path) -> dict[str, object]:
@@ -45,6 +46,7 @@ def build_snapshot_asset(config: AppConfig, partitions: MultiPartitionsDefinitio
         name="snapshot",
         partitions_def=partitions,
         retry_policy=SOURCE_RETRY,
+        pool=SOURCE_POOL,
         backfill_policy=BackfillPolicy.single_run(),
         group_name="weekly_risk",
         kinds={"postgres", "parquet"},

@@ -10,6 +10,7 @@ from typing import Callable, Optional, Sequence
 from dagster import DagsterInstance, Definitions
 
 from risk_assets.graph import WEEKLY_JOB
+from risk_assets.sensors.delivery import TENANT_TAG
 from risk_assets.partitions import partition_key
 
 # The CLI reports each run's outcome itself; Dagster's console log is for --verbose.
@@ -64,7 +65,7 @@ def materialize_week(
             instance=instance,
             raise_on_error=False,
             run_config={} if verbose else QUIET_RUN_CONFIG,
-            tags={"risk/trigger": "cli", **(tags or {})},
+            tags={"risk/trigger": "cli", TENANT_TAG: tenant, **(tags or {})},
         )
         outcome = PartitionOutcome(
             week=week,

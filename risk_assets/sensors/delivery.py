@@ -17,7 +17,10 @@ from dagster import (
     sensor,
 )
 
+from risk_assets.partitions import split_partition_key
+
 REPORT_ASSET = AssetKey("tenant_report")
+TENANT_TAG = "risk/tenant"  # the production run queue allows one run per tenant at a time
 BATCH = 200
 
 
@@ -34,7 +37,8 @@ def build_delivery_sensor(delivery_job: JobDefinition) -> SensorDefinition:
             return SkipReason("no new tenant_report materialisations")
         requests = [
             RunRequest(run_key=f"{record.partition_key}:{record.storage_id}", partition_key=record.partition_key,
-                       tags={"risk/report_event": str(record.storage_id)})
+                       tags={"risk/report_event": str(record.storage_id),
+                             TENANT_TAG: split_partition_key(record.partition_key)[1]})
             for record in records
         ]
         return SensorResult(run_requests=requests, cursor=str(records[-1].storage_id))
