@@ -127,7 +127,7 @@ class ScheduleSettings(StrictModel):
 
 
 class TenantsFile(StrictModel):
-    first_week: dt.date
+    first_week: dt.date = Field(strict=False)  # YAML gives a date; a quoted "2025-09-01" is fine too
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     tenants: list[Tenant] = Field(min_length=1)
 
