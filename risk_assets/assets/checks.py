@@ -1,6 +1,5 @@
 """Asset checks, partitioned like their assets: data quality of `snapshot` and coverage of `metrics`."""
 
-import warnings
 from collections.abc import Callable
 
 import pandas as pd
@@ -10,7 +9,6 @@ from dagster import (
     AssetCheckSeverity,
     AssetChecksDefinition,
     MultiPartitionsDefinition,
-    PreviewWarning,
     asset_check,
 )
 
@@ -29,19 +27,9 @@ def _result(outcome: CheckOutcome, severity: AssetCheckSeverity = AssetCheckSeve
                             metadata=outcome.metadata)
 
 
-def _partitioned_check(**kwargs):
-    """@asset_check with a partitions_def (a Dagster preview feature we rely on, pinned to 1.13.27)."""
-    def decorate(fn):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PreviewWarning)
-            return asset_check(**kwargs)(fn)
-
-    return decorate
-
-
 def _snapshot_check(name: str, description: str, partitions: MultiPartitionsDefinition, blocking: bool,
                     rule: Callable[[Snapshot, str], CheckOutcome]) -> AssetChecksDefinition:
-    @_partitioned_check(asset="snapshot", name=name, description=description, blocking=blocking,
+    @asset_check(asset="snapshot", name=name, description=description, blocking=blocking,
                         partitions_def=partitions)
     def _check(context: AssetCheckExecutionContext, storage: Storage) -> AssetCheckResult:
         week, tenant = split_partition_key(context.partition_key)
@@ -51,7 +39,7 @@ def _snapshot_check(name: str, description: str, partitions: MultiPartitionsDefi
 
 
 def build_checks(config: AppConfig, partitions: MultiPartitionsDefinition) -> list[AssetChecksDefinition]:
-    @_partitioned_check(
+    @asset_check(
         asset="metrics",
         name="insufficient_data_share",
         description=f"At most {MAX_INSUFFICIENT_SHARE:.0%} of students are INSUFFICIENT_DATA (warning).",

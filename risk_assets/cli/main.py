@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from typing import Optional, Sequence
 
 from risk_assets.config import AppConfig, load_config
@@ -366,8 +367,18 @@ def _terminate_cleanly(signum, _frame) -> None:
     raise SystemExit(128 + signum)
 
 
+def _quiet_dagster_feature_warnings() -> None:
+    """Dagster is pinned exactly; warnings about the beta/preview features we chose only clutter the CLI."""
+    from dagster import BetaWarning, PreviewWarning
+
+    warnings.simplefilter("ignore", BetaWarning)
+    warnings.simplefilter("ignore", PreviewWarning)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command not in ("db",):
+        _quiet_dagster_feature_warnings()
     signal.signal(signal.SIGTERM, _terminate_cleanly)
     try:
         return args.handler(args, Settings.from_env(), Progress())
