@@ -2,7 +2,13 @@
 
 import warnings
 
-from dagster import AssetSelection, BetaWarning, Definitions, PreviewWarning, define_asset_job
+from dagster import (
+    AssetSelection,
+    BetaWarning,
+    Definitions,
+    PreviewWarning,
+    define_asset_job,
+)
 
 from risk_assets.assets.batching import DEFER_ASSET_EVENTS_TAG
 from risk_assets.assets.checks import build_checks
@@ -12,10 +18,10 @@ from risk_assets.assets.snapshot import build_snapshot_asset
 from risk_assets.assets.summary import build_summary_asset
 from risk_assets.config import AppConfig
 from risk_assets.jobs.delivery import build_delivery_job
-from risk_assets.schedules.weekly import build_weekly_schedule
-from risk_assets.sensors.delivery import build_delivery_sensor
 from risk_assets.partitions import report_partitions
 from risk_assets.resources import RiskDatabase, SmtpServer, SourceDatabase, Storage
+from risk_assets.schedules.weekly import build_weekly_schedule
+from risk_assets.sensors.delivery import build_delivery_sensor
 from risk_assets.settings import Settings
 
 WEEKLY_JOB = "weekly_risk_job"

@@ -5,7 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from dagster import MultiPartitionKey, MultiPartitionsDefinition, StaticPartitionsDefinition, WeeklyPartitionsDefinition
+from dagster import (
+    MultiPartitionKey,
+    MultiPartitionsDefinition,
+    StaticPartitionsDefinition,
+    WeeklyPartitionsDefinition,
+)
 
 from risk_assets.config import TenantsFile
 from risk_assets.errors import UserError

@@ -24,31 +24,19 @@ def embedded_server(settings: Settings) -> EmbeddedPostgres:
     return EmbeddedPostgres(settings.embedded_dir)
 
 
-def source_database_url(settings: Settings) -> str:
-    """SOURCE_DATABASE_URL, else the embedded server's source database if that server is running."""
-    if settings.source_database_url:
-        return settings.source_database_url
+def database_url(settings: Settings, env_name: str, embedded_database: str) -> str:
+    """The URL in `env_name`, else the embedded server's database if that server is running."""
+    configured = {"SOURCE_DATABASE_URL": settings.source_database_url,
+                  "RISK_DATABASE_URL": settings.risk_database_url}[env_name]
+    if configured:
+        return configured
     server = embedded_server(settings)
     if server.is_running():
-        return server.url(SOURCE_DATABASE)
+        return server.url(embedded_database)
     raise UserError(
-        "SOURCE_DATABASE_URL is not set and the embedded PostgreSQL server is not running: "
+        f"{env_name} is not set and the embedded PostgreSQL server is not running: "
         "start it with `risk-report db start` (or use `make ui` / `risk-report demo`, which start it), "
-        "or export SOURCE_DATABASE_URL=postgresql://user@host/db"
-    )
-
-
-def risk_database_url(settings: Settings) -> str:
-    """RISK_DATABASE_URL, else the embedded server's `risk` database if that server is running."""
-    if settings.risk_database_url:
-        return settings.risk_database_url
-    server = embedded_server(settings)
-    if server.is_running():
-        return server.url(RISK_DATABASE)
-    raise UserError(
-        "RISK_DATABASE_URL is not set and the embedded PostgreSQL server is not running: "
-        "start it with `risk-report db start` (or use `make ui` / `risk-report demo`, which start it), "
-        "or export RISK_DATABASE_URL=postgresql://user@host/db"
+        f"or export {env_name}=postgresql://user@host/db"
     )
 
 
@@ -58,7 +46,7 @@ class SourceDatabase(ConfigurableResource):
     url: Optional[str] = None
 
     def resolved_url(self) -> str:
-        return self.url or source_database_url(Settings.from_env())
+        return self.url or database_url(Settings.from_env(), "SOURCE_DATABASE_URL", SOURCE_DATABASE)
 
     @contextmanager
     def connect(self) -> Iterator[psycopg2.extensions.connection]:
@@ -72,7 +60,7 @@ class RiskDatabase(ConfigurableResource):
     url: Optional[str] = None
 
     def resolved_url(self) -> str:
-        return self.url or risk_database_url(Settings.from_env())
+        return self.url or database_url(Settings.from_env(), "RISK_DATABASE_URL", RISK_DATABASE)
 
     @contextmanager
     def connect(self, sql_dir: Path) -> Iterator[psycopg2.extensions.connection]:

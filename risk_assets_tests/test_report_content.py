@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import math
 
-
 from risk_assets.assets.report import TEMPLATE
 from risk_assets.config import Thresholds
 from risk_assets.metrics import compute_metrics

@@ -88,7 +88,11 @@ STATUS = 'query Status($id: ID!) { runOrError(runId: $id) { __typename ... on Ru
 
 @pytest.fixture
 def dagster_dev(pg_admin_url, source_template, tmp_path):
-    from risk_assets_tests.conftest import _create_database, _drop_database, _with_database
+    from risk_assets_tests.conftest import (
+        _create_database,
+        _drop_database,
+        _with_database,
+    )
 
     names = {"dagster": _create_database(pg_admin_url), "source": _create_database(pg_admin_url, source_template),
              "risk": _create_database(pg_admin_url)}

@@ -8,7 +8,13 @@ import pytest
 
 from risk_assets.config.tenants import TenantsFile
 from risk_assets.errors import UserError
-from risk_assets.partitions import latest_complete_week, parse_week, partition_key, report_partitions, split_partition_key
+from risk_assets.partitions import (
+    latest_complete_week,
+    parse_week,
+    partition_key,
+    report_partitions,
+    split_partition_key,
+)
 from risk_assets.window import ReportWindow
 
 UTC = dt.timezone.utc

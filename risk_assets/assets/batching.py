@@ -14,7 +14,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional
 
-from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, AssetRecordsFilter, Failure, MaterializeResult
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    AssetRecordsFilter,
+    Failure,
+    MaterializeResult,
+)
 
 from risk_assets.database.connection import DatabaseUnavailable
 from risk_assets.errors import UserError

@@ -5,8 +5,8 @@ from pathlib import Path
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
-    Backoff,
     BackfillPolicy,
+    Backoff,
     MetadataValue,
     MultiPartitionsDefinition,
     RetryPolicy,

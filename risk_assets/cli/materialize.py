@@ -10,8 +10,8 @@ from typing import Callable, Optional, Sequence
 from dagster import DagsterInstance, Definitions
 
 from risk_assets.graph import WEEKLY_JOB
-from risk_assets.sensors.delivery import TENANT_TAG
 from risk_assets.partitions import partition_key
+from risk_assets.sensors.delivery import TENANT_TAG
 
 # The CLI reports each run's outcome itself; Dagster's console log is for --verbose.
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}

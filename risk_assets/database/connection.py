@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Mapping, Sequence
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import pandas as pd
 import psycopg2
 import psycopg2.extensions
 
@@ -56,6 +57,16 @@ def connect(url: str, *, purpose: str = "database", connect_timeout: int = 10) -
         cur.execute("SET TIME ZONE 'UTC'")
     conn.commit()
     return conn
+
+
+def query_frame(conn: psycopg2.extensions.connection, query: str, params: Sequence | Mapping) -> pd.DataFrame:
+    """Rows of a read-only query as a DataFrame with the query's column names (transaction ended after)."""
+    with conn.cursor() as cur:
+        cur.execute(query, params)
+        columns = [d.name for d in cur.description]
+        rows = cur.fetchall()
+    conn.rollback()
+    return pd.DataFrame(rows, columns=columns)
 
 
 @contextmanager

@@ -10,6 +10,8 @@ from typing import Iterator, Optional
 import pandas as pd
 import psycopg2.extensions
 
+from risk_assets.database.connection import query_frame
+
 CHANNELS = ("email", "slack")
 
 
@@ -83,14 +85,10 @@ class Ledger:
         self.conn.commit()
 
     def listing(self, week: dt.date) -> pd.DataFrame:
-        with self.conn.cursor() as cur:
-            cur.execute(
-                "SELECT tenant, channel, generation, status, destination, attempts, provider_message_id,"
-                " left(checksum, 12) AS checksum, forced_by, error, updated_at, sent_at FROM risk.deliveries"
-                " WHERE week = %s ORDER BY tenant, channel, generation",
-                (week,),
-            )
-            columns = [d.name for d in cur.description]
-            rows = cur.fetchall()
-        self.conn.rollback()
-        return pd.DataFrame(rows, columns=columns)
+        return query_frame(
+            self.conn,
+            "SELECT tenant, channel, generation, status, destination, attempts, provider_message_id,"
+            " left(checksum, 12) AS checksum, forced_by, error, updated_at, sent_at FROM risk.deliveries"
+            " WHERE week = %s ORDER BY tenant, channel, generation",
+            (week,),
+        )

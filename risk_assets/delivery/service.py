@@ -13,7 +13,13 @@ from risk_assets.delivery.content import DeliveryError, ReportDelivery
 from risk_assets.delivery.email import SmtpSettings, build_email, send_email
 from risk_assets.delivery.ledger import CHANNELS, Ledger
 from risk_assets.delivery.outbox import Outbox
-from risk_assets.delivery.slack import build_payload, post_webhook, resolve_bot, resolve_webhook, upload_report
+from risk_assets.delivery.slack import (
+    build_payload,
+    post_webhook,
+    resolve_bot,
+    resolve_webhook,
+    upload_report,
+)
 
 OUTBOX_SENDER = "risk-report@outbox.invalid"  # From of outbox e-mails when SMTP is not configured
 

@@ -27,7 +27,13 @@ import numpy as np
 import pandas as pd
 
 from .attendance import plan_attendance
-from .dirty import DIRTY_ORG_ID, DIRTY_ROWS, dirty_attendance, dirty_estimates, dirty_presentations
+from .dirty import (
+    DIRTY_ORG_ID,
+    DIRTY_ROWS,
+    dirty_attendance,
+    dirty_estimates,
+    dirty_presentations,
+)
 from .groups import GROUP_SPECS, ORDINARY, assign_groups, latent_traits
 from .items import UsableItems, build_item_bank, usable_items
 from .local_time import local_midnight_utc, wall_to_utc

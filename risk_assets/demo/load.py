@@ -23,7 +23,8 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 from psycopg2 import sql
-from psycopg2.extensions import connection as Connection, cursor as Cursor
+from psycopg2.extensions import connection as Connection
+from psycopg2.extensions import cursor as Cursor
 
 from .dataset import DemoDataset
 from .schema import DATE_COLUMNS, SOURCE_COLUMNS, SOURCE_TABLES

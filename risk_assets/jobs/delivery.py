@@ -1,7 +1,15 @@
 """Job `delivery`: send one tenant-week's report by e-mail and Slack (or to the outbox), exactly once."""
 
 import pandas as pd
-from dagster import Failure, JobDefinition, MultiPartitionsDefinition, OpExecutionContext, Output, job, op
+from dagster import (
+    Failure,
+    JobDefinition,
+    MultiPartitionsDefinition,
+    OpExecutionContext,
+    Output,
+    job,
+    op,
+)
 
 from risk_assets.assets.report import report_name
 from risk_assets.assets.summary import summary_json_name

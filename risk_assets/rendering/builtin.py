@@ -17,7 +17,14 @@ from risk_assets.rendering.errors import RenderError
 from risk_assets.rendering.kernel import CellResult, Kernel, importable_from
 from risk_assets.rendering.page import html_page
 from risk_assets.rendering.params import ParamValue
-from risk_assets.rendering.qmd import ASIS, Cell, Document, Markdown, QmdError, read_document
+from risk_assets.rendering.qmd import (
+    ASIS,
+    Cell,
+    Document,
+    Markdown,
+    QmdError,
+    read_document,
+)
 from risk_assets.rendering.self_contained import check_self_contained
 
 # Quarto shows code unless told otherwise; a report for school staff never should, so the built-in

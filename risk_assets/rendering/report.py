@@ -8,7 +8,11 @@ from typing import Literal, Mapping, Optional
 from risk_assets.rendering.builtin import render_builtin
 from risk_assets.rendering.errors import RenderError
 from risk_assets.rendering.params import normalize_params
-from risk_assets.rendering.quarto_cli import QUARTO_BIN_ENV, quarto_available, render_with_quarto
+from risk_assets.rendering.quarto_cli import (
+    QUARTO_BIN_ENV,
+    quarto_available,
+    render_with_quarto,
+)
 
 Engine = Literal["auto", "builtin", "quarto"]
 ENGINES = ("auto", "builtin", "quarto")

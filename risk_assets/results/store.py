@@ -11,6 +11,8 @@ import pandas as pd
 import psycopg2.extensions
 from psycopg2 import sql
 
+from risk_assets.database.connection import query_frame
+
 STUDENT_RESULT_COLUMNS = [
     "student_id", "class_name", "level", "coverage", "reason_codes",
     "theta_status", "omit_status", "guess_status", "attendance_status",
@@ -71,16 +73,12 @@ class ResultsStore:
 
     def week_summary(self, week: dt.date) -> pd.DataFrame:
         """One row per stored tenant of the week, in the columns of summary.csv."""
-        with self.conn.cursor() as cur:
-            cur.execute(
-                "SELECT tenant, org_name, total_students, crit_count, warn_count, ok_count, insufficient_count,"
-                " new_warn_or_crit, generated_at FROM risk.tenant_weeks WHERE week = %s ORDER BY tenant",
-                (week,),
-            )
-            columns = [d.name for d in cur.description]
-            rows = cur.fetchall()
-        self.conn.rollback()
-        frame = pd.DataFrame(rows, columns=columns)
+        frame = query_frame(
+            self.conn,
+            "SELECT tenant, org_name, total_students, crit_count, warn_count, ok_count, insufficient_count,"
+            " new_warn_or_crit, generated_at FROM risk.tenant_weeks WHERE week = %s ORDER BY tenant",
+            (week,),
+        )
         total = frame["total_students"].where(frame["total_students"] > 0)
         frame["crit_pct"] = (100 * frame["crit_count"] / total).round(1)
         frame["warn_pct"] = (100 * frame["warn_count"] / total).round(1)

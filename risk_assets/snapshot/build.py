@@ -11,7 +11,14 @@ from risk_assets.errors import UserError
 from risk_assets.snapshot import hygiene
 from risk_assets.snapshot.model import Snapshot
 from risk_assets.snapshot.queries import fetch_table, run_query
-from risk_assets.snapshot.schema import ATTENDANCE, PRESENTATIONS, SCHOOL_DAYS, SNAPSHOT_TABLES, STUDENTS, THETA
+from risk_assets.snapshot.schema import (
+    ATTENDANCE,
+    PRESENTATIONS,
+    SCHOOL_DAYS,
+    SNAPSHOT_TABLES,
+    STUDENTS,
+    THETA,
+)
 from risk_assets.window import ReportWindow
 
 

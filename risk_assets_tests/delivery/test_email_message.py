@@ -11,8 +11,15 @@ import pytest
 from risk_assets.config.tenants import EmailDelivery
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
 from risk_assets.delivery.email import MAX_NAMED_STUDENTS, build_email
-from risk_assets_tests.delivery.email_samples import (NYC_SUBJECT, REPORT_BYTES, SEOUL_SUBJECT, nyc_summary,
-                                                      seoul_summary, students_frame, write_delivery)
+from risk_assets_tests.delivery.email_samples import (
+    NYC_SUBJECT,
+    REPORT_BYTES,
+    SEOUL_SUBJECT,
+    nyc_summary,
+    seoul_summary,
+    students_frame,
+    write_delivery,
+)
 
 RECIPIENTS = EmailDelivery(to=["principal@seoul.example.kr", "vice@seoul.example.kr"], cc=["office@seoul.example.kr"],
                            bcc=["audit@platform.example"])

@@ -16,10 +16,24 @@ import trustme
 from risk_assets.config.tenants import EmailDelivery
 from risk_assets.delivery.content import DeliveryError
 from risk_assets.delivery.email import SmtpSettings, build_email, send_email
-from risk_assets_tests.delivery.email_samples import (NYC_SUBJECT, REPORT_BYTES, SEOUL_SUBJECT, nyc_summary,
-                                                      seoul_summary, students_frame, write_delivery)
-from risk_assets_tests.delivery.smtp_server import (HOST, PASSWORD, USER, RecordingHandler, RunningServer, free_port,
-                                                    running_smtp_server)
+from risk_assets_tests.delivery.email_samples import (
+    NYC_SUBJECT,
+    REPORT_BYTES,
+    SEOUL_SUBJECT,
+    nyc_summary,
+    seoul_summary,
+    students_frame,
+    write_delivery,
+)
+from risk_assets_tests.delivery.smtp_server import (
+    HOST,
+    PASSWORD,
+    USER,
+    RecordingHandler,
+    RunningServer,
+    free_port,
+    running_smtp_server,
+)
 
 RECIPIENTS = EmailDelivery(to=["principal@seoul.example.kr"], cc=["office@seoul.example.kr"],
                            bcc=["audit@platform.example"])

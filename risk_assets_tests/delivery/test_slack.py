@@ -12,7 +12,13 @@ import pytest
 
 from risk_assets.config.tenants import SlackDelivery
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
-from risk_assets.delivery.slack import build_payload, post_webhook, resolve_bot, resolve_webhook, upload_report
+from risk_assets.delivery.slack import (
+    build_payload,
+    post_webhook,
+    resolve_bot,
+    resolve_webhook,
+    upload_report,
+)
 from risk_assets_tests.delivery.slack_server import Reply, SlackStandIn
 
 WEBHOOK_PATH = "/services/T/B/SECRET"

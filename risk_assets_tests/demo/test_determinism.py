@@ -6,7 +6,13 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from risk_assets.demo import DEFAULT_DEMO_TENANTS, GENERATOR_VERSION, SOURCE_COLUMNS, SOURCE_TABLES, generate_demo
+from risk_assets.demo import (
+    DEFAULT_DEMO_TENANTS,
+    GENERATOR_VERSION,
+    SOURCE_COLUMNS,
+    SOURCE_TABLES,
+    generate_demo,
+)
 
 from .helpers import LAST_WEEK, SMALL
 

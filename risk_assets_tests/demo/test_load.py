@@ -11,7 +11,12 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from risk_assets.demo import DEFAULT_DEMO_TENANTS, SOURCE_TABLES, generate_demo, load_dataset
+from risk_assets.demo import (
+    DEFAULT_DEMO_TENANTS,
+    SOURCE_TABLES,
+    generate_demo,
+    load_dataset,
+)
 
 from .helpers import LAST_WEEK, SMALL
 

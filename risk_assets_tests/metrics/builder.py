@@ -11,7 +11,13 @@ import pandas as pd
 
 from risk_assets.snapshot.hygiene import REJECTED_COLUMNS
 from risk_assets.snapshot.model import Snapshot
-from risk_assets.snapshot.schema import ATTENDANCE, PRESENTATIONS, SCHOOL_DAYS, STUDENTS, THETA
+from risk_assets.snapshot.schema import (
+    ATTENDANCE,
+    PRESENTATIONS,
+    SCHOOL_DAYS,
+    STUDENTS,
+    THETA,
+)
 from risk_assets.window import ReportWindow
 
 

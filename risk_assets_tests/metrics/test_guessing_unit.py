@@ -6,7 +6,13 @@ import numpy as np
 
 from risk_assets.config.thresholds import GuessThresholds
 from risk_assets.metrics.domain import Roster
-from risk_assets.metrics.guessing import GuessItems, compute_guess, item_probabilities, mid_rank_percentile, _Model
+from risk_assets.metrics.guessing import (
+    GuessItems,
+    _Model,
+    compute_guess,
+    item_probabilities,
+    mid_rank_percentile,
+)
 from risk_assets_tests.metrics.test_spec_edge_cases import A, B, X
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from risk_assets.rendering import RenderError
-from risk_assets.rendering.self_contained import check_self_contained, external_references
+from risk_assets.rendering.self_contained import (
+    check_self_contained,
+    external_references,
+)
 
 
 @pytest.mark.parametrize(
