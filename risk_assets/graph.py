@@ -6,6 +6,7 @@ from dagster import (
     AssetSelection,
     BetaWarning,
     Definitions,
+    PipesSubprocessClient,
     PreviewWarning,
     define_asset_job,
 )
@@ -69,6 +70,7 @@ def _definitions(config: AppConfig, settings: Settings) -> Definitions:
         resources={
             "source": SourceDatabase(),  # URL read at run time: it may hold a password
             "risk_db": RiskDatabase(),  # URL read at run time, like the source's
+            "pipes_subprocess_client": PipesSubprocessClient(),  # runs the R engine (metrics_engine: r)
             "smtp": SmtpServer(),  # settings read at run time: SMTP_PASSWORD stays in the environment
             "storage": Storage.from_settings(settings),
         },

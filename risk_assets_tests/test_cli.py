@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dagster import DagsterInstance
+from dagster import DagsterEventType, DagsterInstance
 
 from risk_assets.metrics import STUDENT_COLUMNS
 from risk_assets.settings import PROJECT_DIR
@@ -210,3 +211,22 @@ def test_deliveries_and_resend(cli_env):
     nyc_email = [l.split() for l in listing.splitlines() if l.startswith("nyc-bridge") and " email " in l]
     assert [row[2:5] for row in nyc_email] == [["0", "sent", "outbox"], ["1", "sent", "outbox"]]
     assert any("@" in token for token in nyc_email[1])  # forced_by: user@host of whoever asked
+
+
+def test_backfill_materialises_exactly_weeks_times_assets(cli_env):
+    first = risk_report("demo", env=cli_env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    weeks = sorted(p.name.removeprefix("week=") for p in (Path(cli_env["RISK_DATA_DIR"]) / "snapshots").iterdir())
+
+    result = risk_report("backfill", "--tenant", "busan-ocean", "--from", weeks[0], "--to", weeks[-1], env=cli_env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    run_id = re.search(r"backfill run (\S+) succeeded", result.stdout).group(1)
+    with DagsterInstance.from_config(cli_env["DAGSTER_HOME"]) as instance:
+        assert instance.get_run_by_id(run_id).job_name == "weekly_batch"
+        events = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+        done = {(e.event_log_entry.dagster_event.asset_key.path[-1], e.event_log_entry.dagster_event.partition)
+                for e in events}
+    assert done == {(asset, f"busan-ocean|{week}") for asset in ("snapshot", "metrics", "tenant_summary", "tenant_report")
+                    for week in weeks}
+    assert len(events) == 12

@@ -1,8 +1,10 @@
 """Asset `metrics`: per-student risk levels for one tenant-week, from its snapshot."""
 
 import io
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import pandas as pd
 from dagster import (
@@ -14,15 +16,20 @@ from dagster import (
     Failure,
     MetadataValue,
     MultiPartitionsDefinition,
+    PipesSubprocessClient,
     asset,
     check_dagster_type,
 )
+
+# Raised by the Pipes client when the R process fails; Dagster does not export it at the top level.
+from dagster._core.errors import DagsterPipesExecutionError
 from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
 
 from risk_assets.assets.batching import for_each_partition, is_batched
-from risk_assets.config import AppConfig
+from risk_assets.config import AppConfig, Thresholds
 from risk_assets.files import write_atomically
-from risk_assets.metrics import SPEC_VERSION, STUDENT_COLUMNS, compute_metrics
+from risk_assets.metrics import SPEC_VERSION, STUDENT_COLUMNS, compute_metrics, r_engine
+from risk_assets.metrics.exchange import export_snapshot
 from risk_assets.metrics.levels import LEVEL_ORDER
 from risk_assets.metrics.student_table import students_csv_path, to_csv_bytes
 from risk_assets.resources import Storage
@@ -81,14 +88,14 @@ def _top_flagged(frame: pd.DataFrame, limit: int = 10) -> str:
 
 
 def metrics_metadata(frame: pd.DataFrame, config: AppConfig, seconds: float, csv_path,
-                     quality: dict[str, int]) -> dict[str, object]:
+                     quality: dict[str, int], engine: str = "python") -> dict[str, object]:
     metadata: dict[str, object] = {
         "students": len(frame),
         **{f"level/{level}": n for level, n in level_counts(frame).items()},
         "level/OK (partial)": int(((frame["level"] == "OK") & (frame["coverage"] < 1)).sum()),
         "profile": config.thresholds.profile,
         "spec_version": SPEC_VERSION,
-        "engine": "python",
+        "engine": engine,
         "runtime_seconds": round(seconds, 4),
         "csv": MetadataValue.path(str(csv_path)),
         "top_flagged": MetadataValue.md(_top_flagged(frame)),
@@ -100,6 +107,22 @@ def metrics_metadata(frame: pd.DataFrame, config: AppConfig, seconds: float, csv
         for status in DOMAIN_STATUSES:
             metadata[f"{domain}/{status}"] = int(counts.get(status, 0))
     return metadata
+
+
+def compute_with_r(context: AssetExecutionContext, pipes: PipesSubprocessClient, snapshot,
+                   thresholds: Thresholds) -> pd.DataFrame:
+    """The R engine (r/compute_metrics.R) through Dagster Pipes, on the snapshot exported as CSV."""
+    with tempfile.TemporaryDirectory(prefix="risk-r-") as scratch:
+        folder = Path(scratch)
+        command = r_engine.command(export_snapshot(snapshot, folder / "snapshot"),
+                                   r_engine.write_thresholds(thresholds, folder / "thresholds.yaml"),
+                                   folder / "students.csv")
+        try:
+            pipes.run(command=command, context=context)
+        except DagsterPipesExecutionError as exc:
+            raise Failure(description=f"the R engine failed for tenant '{snapshot.tenant}' week {snapshot.week}: "
+                                      f"{exc}", allow_retries=False) from None
+        return r_engine.read_result(folder / "students.csv")
 
 
 def build_metrics_asset(config: AppConfig, partitions: MultiPartitionsDefinition) -> AssetsDefinition:
@@ -115,8 +138,9 @@ def build_metrics_asset(config: AppConfig, partitions: MultiPartitionsDefinition
             "OK / WARN / CRIT with reason codes. Writes reports/<week>/<tenant>_students.csv."
         ),
     )
-    def metrics(context: AssetExecutionContext, storage: Storage):
+    def metrics(context: AssetExecutionContext, storage: Storage, pipes_subprocess_client: PipesSubprocessClient):
         batched = is_batched(context)
+        engine = config.tenants.metrics_engine
 
         def compute(week, tenant) -> dict:
             try:
@@ -130,7 +154,10 @@ def build_metrics_asset(config: AppConfig, partitions: MultiPartitionsDefinition
                 if not activity.passed:
                     raise Failure(description=f"held: {activity.description}")
             started = time.perf_counter()
-            frame = compute_metrics(snapshot, config.thresholds)
+            if engine == "r":
+                frame = compute_with_r(context, pipes_subprocess_client, snapshot, config.thresholds)
+            else:
+                frame = compute_metrics(snapshot, config.thresholds)
             seconds = time.perf_counter() - started
             checked = check_dagster_type(StudentMetrics, frame)
             if not checked.success:
@@ -138,7 +165,7 @@ def build_metrics_asset(config: AppConfig, partitions: MultiPartitionsDefinition
             csv_path = write_atomically(students_csv_path(storage.reports_path, week, tenant), to_csv_bytes(frame))
             write_atomically(storage.metrics_file(week, tenant), frame.to_parquet(index=False))
             context.log.info("metrics %s week %s: %s", tenant, week, level_counts(frame))
-            return metrics_metadata(frame, config, seconds, csv_path, snapshot.quality)
+            return metrics_metadata(frame, config, seconds, csv_path, snapshot.quality, engine)
 
         yield from for_each_partition(context, compute, upstream="snapshot")
 

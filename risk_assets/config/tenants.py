@@ -136,6 +136,7 @@ class ScheduleSettings(StrictModel):
 class TenantsFile(StrictModel):
     first_week: dt.date = Field(strict=False)  # YAML gives a date; a quoted "2025-09-01" is fine too
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    metrics_engine: Literal["python", "r"] = "python"
     tenants: list[Tenant] = Field(min_length=1)
 
     @field_validator("first_week")

@@ -1,0 +1,62 @@
+"""The R engine's side of the exchange: its command line, its thresholds file and reading its result."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from risk_assets.config import Thresholds
+from risk_assets.errors import UserError
+from risk_assets.metrics.engine import STUDENT_COLUMNS
+from risk_assets.settings import PROJECT_DIR
+
+R_SCRIPT = PROJECT_DIR / "r" / "compute_metrics.R"
+DEBIAN_PACKAGES = "r-base-core r-cran-jsonlite r-cran-yaml r-cran-data.table"
+_TEXT = ["display_name", "class_name", "reason_codes", "level",
+         "theta_status", "omit_status", "guess_status", "attendance_status"]
+_INTEGERS = ["student_id", "n_presented", "n_omitted", "n_not_reached", "n_guess_items", "sched_week", "absent_week",
+             "sched_2wk", "absent_2wk", "att_missing_days", "max_streak", "n_late"]
+
+
+def rscript() -> str:
+    """Path of Rscript (RISK_RSCRIPT or PATH), or a clear error saying what to install."""
+    found = os.environ.get("RISK_RSCRIPT") or shutil.which("Rscript")
+    if not found:
+        raise UserError(
+            "metrics_engine is 'r' but Rscript was not found: install R with "
+            f"`apt-get install -y --no-install-recommends {DEBIAN_PACKAGES}` (or set RISK_RSCRIPT), "
+            "or set `metrics_engine: python` in tenants.yaml"
+        )
+    return found
+
+
+def command(snapshot_dir: Path, thresholds_file: Path, out_csv: Path) -> list[str]:
+    return [rscript(), "--vanilla", str(R_SCRIPT), str(snapshot_dir), str(thresholds_file), str(out_csv)]
+
+
+def write_thresholds(thresholds: Thresholds, path: Path) -> Path:
+    """Every key spelled out, so the R script needs no knowledge of profile defaults."""
+    path.write_text(yaml.safe_dump(thresholds.model_dump(), sort_keys=True), encoding="utf-8")
+    return path
+
+
+def read_result(path: Path) -> pd.DataFrame:
+    """R's CSV as the same typed frame the Python engine returns."""
+    frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={c: str for c in _TEXT})
+    missing = [c for c in STUDENT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise UserError(f"the R engine's output {path} lacks column(s) {', '.join(missing)}")
+    frame["reason_codes"] = frame["reason_codes"].fillna("")
+    frame["display_name"] = frame["display_name"].fillna("")
+    frame["class_name"] = frame["class_name"].astype(object).where(frame["class_name"].notna(), None)
+    for column in _INTEGERS:
+        frame[column] = frame[column].astype(np.int64)
+    frame["n_guess_hard"] = frame["n_guess_hard"].astype("Int64")
+    for column in set(STUDENT_COLUMNS) - set(_TEXT) - set(_INTEGERS) - {"n_guess_hard"}:
+        frame[column] = frame[column].astype(float)
+    return frame[STUDENT_COLUMNS]
