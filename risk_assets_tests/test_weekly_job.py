@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -89,3 +90,30 @@ def test_blocking_activity_check_stops_metrics_for_a_stalled_tenant(job, source_
     materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
     assert materialized == {"snapshot"}  # metrics and everything after it held back
     assert not (tmp_path / "reports" / "2026-11-16" / "stalled_students.csv").exists()
+
+
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript is not installed (`.ci/run` installs it)")
+def test_metrics_through_the_r_engine_match_python(source_conn, source_url, risk_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATABASE_URL", source_url)
+    monkeypatch.setenv("RISK_DATABASE_URL", risk_url)
+    rows = SourceRows(source_conn)
+    rows.organization(301, "Active School")
+    item = rows.item()
+    for n in range(4):
+        sid = rows.student(301, f"학생{n}")
+        rows.presentation(sid, item, C - dt.timedelta(days=2))
+        rows.theta(sid, C - dt.timedelta(days=9), 0.5, 0.2)
+        rows.theta(sid, C - dt.timedelta(days=2), 0.5 - 0.2 * n, 0.2)
+    outputs = {}
+    for engine in ("python", "r"):
+        monkeypatch.setenv("RISK_DATA_DIR", str(tmp_path / engine / "data"))
+        monkeypatch.setenv("RISK_REPORTS_DIR", str(tmp_path / engine / "reports"))
+        config = CONFIG.model_copy(update={"tenants": TENANTS.model_copy(update={"metrics_engine": engine})})
+        job = build_definitions(config, Settings.from_env()).resolve_job_def(WEEKLY_JOB)
+        result = run(job, "active")
+        assert result.success, engine
+        [metrics] = [e.materialization for e in result.get_asset_materialization_events()
+                     if e.asset_key.path[-1] == "metrics"]
+        assert metrics.metadata["engine"].value == engine
+        outputs[engine] = pd.read_csv(tmp_path / engine / "reports" / "2026-11-16" / "active_students.csv")
+    pd.testing.assert_frame_equal(outputs["python"], outputs["r"], check_exact=False, rtol=0, atol=1e-9)

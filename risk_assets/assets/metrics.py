@@ -121,7 +121,8 @@ def compute_with_r(context: AssetExecutionContext, pipes: PipesSubprocessClient,
             pipes.run(command=command, context=context)
         except DagsterPipesExecutionError as exc:
             raise Failure(description=f"the R engine failed for tenant '{snapshot.tenant}' week {snapshot.week}: "
-                                      f"{exc}", allow_retries=False) from None
+                                      f"{exc} (R's own message, 'compute_metrics.R: …', is in the run log)",
+                          allow_retries=False) from None
         return r_engine.read_result(folder / "students.csv")
 
 

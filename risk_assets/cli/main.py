@@ -207,6 +207,23 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings, progress: Progres
     return 0
 
 
+def cmd_export_snapshot(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from pathlib import Path
+
+    from risk_assets.metrics.exchange import export_snapshot
+    from risk_assets.snapshot import SnapshotStore
+
+    config = _config(settings, progress)
+    tenant = config.tenants.get(args.tenant).key
+    week = _any_week(args.week, config)
+    store = SnapshotStore(settings.snapshots_dir)
+    if not store.folder(week, tenant).exists():
+        raise UserError(f"no snapshot of tenant '{tenant}' for week {week} in {store.root}; materialise it first")
+    folder = export_snapshot(store.read(week, tenant), Path(args.to))
+    print(f"{folder}  (for: Rscript r/compute_metrics.R {folder} config/thresholds.yaml students.csv)")
+    return 0
+
+
 def cmd_deliveries(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
     from risk_assets.cli.runtime import databases
     from risk_assets.cli.table import format_table
@@ -339,6 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--to", dest="to_week", required=True, help="last week (a Monday, YYYY-MM-DD)")
     backfill.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
     backfill.set_defaults(handler=cmd_backfill)
+
+    export = commands.add_parser("export-snapshot", help="a stored snapshot as CSV files for the R engine")
+    export.add_argument("--week", required=True, help="the Monday that starts the report week, YYYY-MM-DD")
+    export.add_argument("--tenant", required=True, metavar="KEY")
+    export.add_argument("--to", required=True, help="folder to write students.csv … window.json into")
+    export.set_defaults(handler=cmd_export_snapshot)
 
     deliveries = commands.add_parser("deliveries", help="list the delivery ledger of a week")
     deliveries.add_argument("--week", required=True, help="the Monday that starts the report week, YYYY-MM-DD")

@@ -47,7 +47,8 @@ def write_thresholds(thresholds: Thresholds, path: Path) -> Path:
 
 def read_result(path: Path) -> pd.DataFrame:
     """R's CSV as the same typed frame the Python engine returns."""
-    frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={c: str for c in _TEXT})
+    frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={c: str for c in _TEXT},
+                        float_precision="round_trip")
     missing = [c for c in STUDENT_COLUMNS if c not in frame.columns]
     if missing:
         raise UserError(f"the R engine's output {path} lacks column(s) {', '.join(missing)}")

@@ -1,0 +1,724 @@
+#!/usr/bin/env Rscript
+# The R metrics engine: spec v1 (/work/shared/spec/metrics.md §1-8, §10, §11), result-identical to the
+# Python engine (risk_assets/metrics/), which is the reference.
+#
+#   Rscript --vanilla r/compute_metrics.R <snapshot_dir> <thresholds.yaml> <out.csv>
+#
+# <snapshot_dir> is an exchange folder written by risk_assets/metrics/exchange.py; <out.csv> gets one row
+# per counted student, ordered by student_id, with the columns of STUDENT_COLUMNS (engine.py).
+# When DAGSTER_PIPES_CONTEXT is set the script is a Dagster Pipes client (pipes.R): it reports progress,
+# a materialization with metadata, and errors to Dagster.
+#
+# Every domain is vectorised over students (data.table joins and grouped aggregates); the only loops run
+# over codes, over the handful of Newton passes of c_hat, or over a fixed list of look-ups.
+
+# The work is vectorised: byte-compiling every closure on first use (R's JIT) costs more than it saves.
+if (sys.nframe() == 0L) invisible(compiler::enableJIT(0L))
+
+SPEC_VERSION <- "v1"
+REQUIRED_PACKAGES <- c("data.table", "jsonlite", "yaml")
+
+STUDENT_COLUMNS <- c(
+  "student_id", "display_name", "class_name", "level", "coverage", "reason_codes",
+  "theta_status", "omit_status", "guess_status", "attendance_status",
+  "theta_now", "se_now", "delta_7d", "delta_14d", "z_7d", "z_14d",
+  "n_presented", "n_omitted", "n_not_reached", "omit_rate",
+  "c_hat", "c_hat_se", "c_hat_z", "c_hat_pct", "n_guess_items", "n_guess_hard",
+  "sched_week", "absent_week", "sched_2wk", "absent_2wk", "att_missing_days", "max_streak", "n_late"
+)
+INTEGER_COLUMNS <- c("student_id", "n_presented", "n_omitted", "n_not_reached", "n_guess_items", "n_guess_hard",
+                     "sched_week", "absent_week", "sched_2wk", "absent_2wk", "att_missing_days", "max_streak",
+                     "n_late")
+TEXT_COLUMNS <- c("student_id", "display_name", "class_name", "level", "reason_codes",
+                  "theta_status", "omit_status", "guess_status", "attendance_status")
+LEVELS <- c("CRIT", "WARN", "OK", "INSUFFICIENT_DATA")
+OK <- "OK"; WARN <- "WARN"; CRIT <- "CRIT"; INSUFFICIENT <- "INSUFFICIENT"
+
+VALID_OUTCOMES <- c("correct", "incorrect", "omitted")  # codes 1, 2, 3 (risk_assets.snapshot.hygiene)
+CORRECT <- 1L; OMITTED <- 3L
+ABSENT_STATUSES <- c("absent", "excused")
+
+C_MAX <- 0.5
+MAX_NEWTON_STEPS <- 100L
+ROOT_TOLERANCE <- 1e-14
+
+# -- packages ---------------------------------------------------------------------------------------------
+
+missing_packages <- function() {
+  REQUIRED_PACKAGES[!vapply(REQUIRED_PACKAGES, requireNamespace, logical(1), quietly = TRUE)]
+}
+
+package_message <- function(pkg) {
+  sprintf("R package '%s' is not installed: apt-get install -y r-cran-%s", pkg, tolower(pkg))
+}
+
+# -- thresholds (risk_assets/config/thresholds.py) --------------------------------------------------------
+
+THRESHOLD_DEFAULTS <- list(
+  irt = list(D = 1.0),
+  theta = list(delta_7d_warn = -0.15, delta_7d_crit = -0.30, delta_14d_warn = -0.25, delta_14d_crit = -0.50,
+               gate = "none", z_max = -1.645, streak_eps = 0.0, streak_gate = "none"),
+  omit = list(warn_pct = 8, crit_pct = 15, min_count = 0, min_presented = 20),
+  guess = list(warn = 0.30, crit = 0.40, gate = "none", z_min = 1.645, prior_alpha = 2.0, prior_beta = 5.0,
+               min_items = 30, min_hard_items = 8, hard_p = 0.35),
+  attendance = list(week_warn_pct = 10, week_crit_pct = 20, two_week_warn_pct = 15, two_week_crit_pct = 30,
+                    streak_crit_days = 5, weekly_crit_min_days = 1, max_missing_pct = 20, min_week_days = 3,
+                    min_two_week_days = 6)
+)
+
+# `legacy` is the defaults; `reliable` adds the measurement-error gates of spec §8.
+PROFILE_OVERRIDES <- list(
+  legacy = list(),
+  reliable = list(
+    theta = list(gate = "z", streak_eps = 0.05, streak_gate = "z"),
+    omit = list(min_count = 3),
+    guess = list(gate = "z"),
+    attendance = list(weekly_crit_min_days = 2)
+  )
+)
+
+deep_merge <- function(base, override) {
+  for (key in names(override)) {
+    value <- override[[key]]
+    if (is.list(value) && is.list(base[[key]])) base[[key]] <- deep_merge(base[[key]], value)
+    else base[key] <- list(value)
+  }
+  base
+}
+
+#' Profile defaults first, then every key of the file (as Thresholds.from_mapping does).
+read_thresholds <- function(path) {
+  if (!file.exists(path)) stop(sprintf("thresholds file %s does not exist", path), call. = FALSE)
+  raw <- yaml::read_yaml(path)
+  if (is.null(raw)) raw <- list()
+  if (!is.list(raw) || (length(raw) && is.null(names(raw))))
+    stop(sprintf("thresholds file %s must be a mapping (e.g. `profile: legacy`)", path), call. = FALSE)
+  profile <- if (is.null(raw$profile)) "legacy" else raw$profile
+  if (!is.character(profile) || length(profile) != 1L || !profile %in% names(PROFILE_OVERRIDES))
+    stop(sprintf("unknown thresholds profile '%s' in %s: use one of %s", paste(profile, collapse = ","), path,
+                 paste(names(PROFILE_OVERRIDES), collapse = ", ")), call. = FALSE)
+  sections <- raw[names(raw) != "profile"]
+  for (section in names(sections)) {
+    known <- names(THRESHOLD_DEFAULTS[[section]])
+    if (is.null(known))
+      stop(sprintf("unknown thresholds section '%s' in %s: expected one of %s", section, path,
+                   paste(names(THRESHOLD_DEFAULTS), collapse = ", ")), call. = FALSE)
+    if (!is.list(sections[[section]]) || (length(sections[[section]]) && is.null(names(sections[[section]]))))
+      stop(sprintf("thresholds section '%s' in %s must be a mapping of keys to values", section, path),
+           call. = FALSE)
+    unknown <- setdiff(names(sections[[section]]), known)
+    if (length(unknown))
+      stop(sprintf("unknown thresholds key(s) %s in %s", paste0(section, ".", unknown, collapse = ", "), path),
+           call. = FALSE)
+  }
+  merged <- deep_merge(deep_merge(THRESHOLD_DEFAULTS, PROFILE_OVERRIDES[[profile]]), sections)
+  for (key in c("theta.gate", "theta.streak_gate", "guess.gate")) {
+    parts <- strsplit(key, ".", fixed = TRUE)[[1L]]
+    value <- merged[[parts[1L]]][[parts[2L]]]
+    if (!identical(value, "none") && !identical(value, "z"))
+      stop(sprintf("thresholds key %s in %s must be none or z, got '%s'", key, path, format(value)), call. = FALSE)
+  }
+  for (section in names(THRESHOLD_DEFAULTS)) {
+    for (key in names(THRESHOLD_DEFAULTS[[section]])) {
+      value <- merged[[section]][[key]]
+      if (is.character(THRESHOLD_DEFAULTS[[section]][[key]])) next
+      if (!is.numeric(value) || length(value) != 1L || !is.finite(value))
+        stop(sprintf("thresholds key %s.%s in %s must be a number, got '%s'", section, key, path,
+                     paste(format(value), collapse = " ")), call. = FALSE)
+      merged[[section]][[key]] <- as.double(value)
+    }
+  }
+  merged$profile <- profile
+  merged
+}
+
+# -- input ------------------------------------------------------------------------------------------------
+
+SNAPSHOT_FILES <- c("students.csv", "presentations.csv", "theta.csv", "school_days.csv", "attendance.csv",
+                    "window.json")
+
+read_table <- function(dir, name, classes) {
+  first_line <- readLines(file.path(dir, name), n = 1L, warn = FALSE)
+  if (!length(first_line)) stop(sprintf("%s in %s is empty (not even a header)", name, dir), call. = FALSE)
+  header <- gsub('^"|"$', "", strsplit(first_line, ",", fixed = TRUE)[[1L]])
+  missing <- setdiff(names(classes), header)
+  if (length(missing))
+    stop(sprintf("%s in %s lacks column(s) %s", name, dir, paste(missing, collapse = ", ")), call. = FALSE)
+  # Only the columns the metrics use; ids and epoch microseconds fit doubles exactly (< 2^53).
+  frame <- data.table::fread(
+    file.path(dir, name), select = classes, na.strings = "", strip.white = FALSE, encoding = "UTF-8",
+    integer64 = "double", showProgress = FALSE
+  )
+  missing <- setdiff(names(classes), names(frame))
+  if (length(missing))
+    stop(sprintf("%s in %s lacks column(s) %s", name, dir, paste(missing, collapse = ", ")), call. = FALSE)
+  for (column in names(classes)) {
+    # An all-empty column comes back logical; give it its declared type.
+    if (classes[[column]] == "double" && !is.double(frame[[column]]))
+      data.table::set(frame, j = column, value = as.double(frame[[column]]))
+    if (classes[[column]] == "character" && !is.character(frame[[column]]))
+      data.table::set(frame, j = column, value = as.character(frame[[column]]))
+  }
+  frame
+}
+
+#' students.csv holds free text (names with commas, quotes, line breaks, leading spaces): base R's reader
+#' undoes the doubled quotes of quoted fields, which fread 1.14 leaves doubled. It is a small table.
+read_students <- function(dir) {
+  path <- file.path(dir, "students.csv")
+  frame <- utils::read.csv(path, colClasses = "character", na.strings = "", strip.white = FALSE,
+                           encoding = "UTF-8", check.names = FALSE)
+  columns <- c("student_id", "display_name", "class_name", "enrolled_on", "withdrawn_on")
+  missing <- setdiff(columns, names(frame))
+  if (length(missing))
+    stop(sprintf("students.csv in %s lacks column(s) %s", dir, paste(missing, collapse = ", ")), call. = FALSE)
+  frame <- data.table::as.data.table(frame[columns])
+  frame[, student_id := as.double(student_id)]
+  frame
+}
+
+#' YYYY-MM-DD strings to IDate (parsing each distinct value once).
+as_date <- function(values) {
+  distinct <- unique(values)
+  data.table::as.IDate(distinct, format = "%Y-%m-%d")[match(values, distinct)]
+}
+
+read_snapshot <- function(dir) {
+  if (!dir.exists(dir)) stop(sprintf("snapshot folder %s does not exist", dir), call. = FALSE)
+  absent <- SNAPSHOT_FILES[!file.exists(file.path(dir, SNAPSHOT_FILES))]
+  if (length(absent))
+    stop(sprintf("snapshot folder %s lacks %s", dir, paste(absent, collapse = ", ")), call. = FALSE)
+  window <- jsonlite::fromJSON(file.path(dir, "window.json"), simplifyVector = TRUE)
+  instants <- unlist(window$instants_us)
+  for (days in c(0, 7, 14, 21, 28)) {
+    if (is.null(instants[[sprintf("c_minus_%dd", days)]]))
+      stop(sprintf("window.json in %s lacks instants_us.c_minus_%dd", dir, days), call. = FALSE)
+  }
+  students <- read_students(dir)
+  presentations <- read_table(dir, "presentations.csv", c(
+    presentation_id = "double", student_id = "double", session_id = "double", item_id = "double",
+    presented_at = "double", outcome = "character", a = "double", b = "double", c = "double",
+    n_options = "double"))
+  theta <- read_table(dir, "theta.csv", c(estimate_id = "double", student_id = "double", estimated_at = "double",
+                                          theta = "double", se = "double"))
+  school_days <- read_table(dir, "school_days.csv", c(school_date = "character"))
+  attendance <- read_table(dir, "attendance.csv", c(student_id = "double", school_date = "character",
+                                                    status = "character"))
+  students[, `:=`(enrolled_on = as_date(enrolled_on), withdrawn_on = as_date(withdrawn_on))]
+  school_days[, school_date := as_date(school_date)]
+  attendance[, school_date := as_date(school_date)]
+  list(
+    window = list(
+      tenant = window$tenant,
+      instant = function(days) as.double(instants[[sprintf("c_minus_%dd", days)]]),
+      evaluation_start_date = data.table::as.IDate(window$evaluation_start_date),
+      week_start_date = data.table::as.IDate(window$week_start_date)
+    ),
+    students = students, presentations = presentations, theta = theta, school_days = school_days,
+    attendance = attendance
+  )
+}
+
+# -- helpers ----------------------------------------------------------------------------------------------
+
+#' NA-safe logical: a comparison with NULL is FALSE (as numpy's NaN comparisons are).
+holds <- function(x) !is.na(x) & x
+
+#' Per-position sums in row order with plain double accumulation, as numpy's bincount does (base sum()
+#' and cumsum() accumulate in long double, so they could differ in the last bit; rowsum() does not).
+#' Returns a function of a vector (or a matrix of columns summed at once) over rows with positions `pos`
+#' in 1..n, giving a length-n vector (or an n-row matrix); built once per set of rows.
+group_summer <- function(pos, n) {
+  groups <- unique(pos)
+  function(values) {
+    values <- as.matrix(values)
+    out <- matrix(0, n, ncol(values))
+    if (length(pos)) out[groups, ] <- rowsum(values, pos, reorder = FALSE)
+    if (ncol(out) == 1L) out[, 1L] else out
+  }
+}
+
+count_by <- function(pos, n) tabulate(pos, nbins = n)
+
+#' CRIT over WARN over INSUFFICIENT over OK.
+grade <- function(crit, warn, insufficient) {
+  data.table::fifelse(crit, CRIT, data.table::fifelse(warn, WARN, data.table::fifelse(insufficient, INSUFFICIENT, OK)))
+}
+
+#' One measure contributes only its highest-severity code.
+highest <- function(crit_code, crit, warn_code, warn) {
+  stats::setNames(list(crit, warn & !crit), c(crit_code, warn_code))
+}
+
+#' A domain's result: statuses, reason-code flags and the numbers behind them (plus any extras).
+domain <- function(status, codes, values, ...) c(list(status = status, codes = codes, values = values), list(...))
+
+# -- THETA (spec §3) --------------------------------------------------------------------------------------
+
+theta_domain <- function(theta, n, window, rules) {
+  estimates <- theta[!is.na(pos)]
+  data.table::setorder(estimates, pos, estimated_at, estimate_id)  # larger estimate_id wins a tie
+
+  # theta_at(C - d, age): the last estimate with C - (d + age) <= estimated_at < C - d.
+  theta_at <- function(days_before, max_age) {
+    start <- window$instant(days_before + max_age)
+    end <- window$instant(days_before)
+    last <- unique(estimates[estimated_at >= start & estimated_at < end], by = "pos", fromLast = TRUE)
+    value <- rep(NA_real_, n); se <- rep(NA_real_, n)
+    value[last$pos] <- last$theta
+    se[last$pos] <- last$se
+    list(theta = value, se = se, exists = !is.na(value))
+  }
+  z_score <- function(delta, se_a, se_b) delta / sqrt(se_a^2 + se_b^2)
+  drop <- function(delta, z, threshold) {
+    fires <- holds(delta < threshold)
+    if (rules$gate == "z") fires <- fires & holds(z <= rules$z_max)
+    fires
+  }
+
+  now <- theta_at(0, 7)
+  base_7 <- theta_at(7, 14)
+  base_14 <- theta_at(14, 14)
+  delta_7 <- now$theta - base_7$theta
+  delta_14 <- now$theta - base_14$theta
+  z_7 <- z_score(delta_7, now$se, base_7$se)
+  z_14 <- z_score(delta_14, now$se, base_14$se)
+  crit_7 <- drop(delta_7, z_7, rules$delta_7d_crit)
+  warn_7 <- drop(delta_7, z_7, rules$delta_7d_warn)
+  crit_14 <- drop(delta_14, z_14, rules$delta_14d_crit)
+  warn_14 <- drop(delta_14, z_14, rules$delta_14d_warn)
+
+  weekly <- c(list(now), lapply(1:3, function(k) theta_at(7 * k, 7)))
+  streak_known <- Reduce(`&`, lapply(weekly, `[[`, "exists"))
+  falls <- Reduce(`&`, lapply(1:3, function(j) holds((weekly[[j]]$theta - weekly[[j + 1]]$theta) < -rules$streak_eps)))
+  if (rules$streak_gate == "z")
+    falls <- falls & holds(z_score(weekly[[1]]$theta - weekly[[4]]$theta, weekly[[1]]$se, weekly[[4]]$se) <= rules$z_max)
+  decline <- falls & streak_known
+
+  insufficient <- !now$exists | (is.na(delta_7) & is.na(delta_14))
+  evaluated <- !insufficient
+  codes <- c(highest("THETA_DROP_7D_CRIT", crit_7, "THETA_DROP_7D_WARN", warn_7),
+             highest("THETA_DROP_14D_CRIT", crit_14, "THETA_DROP_14D_WARN", warn_14),
+             list(THETA_DECLINE_3WK = decline))
+  codes <- lapply(codes, function(flags) flags & evaluated)
+  codes <- c(codes, list(
+    INSUFF_THETA_NO_RECENT = !now$exists,
+    INSUFF_THETA_NO_BASELINE_7D = !base_7$exists,
+    INSUFF_THETA_NO_BASELINE_14D = !base_14$exists,
+    INSUFF_THETA_STREAK = !streak_known
+  ))
+  domain(
+    status = grade(crit_7 | crit_14, warn_7 | warn_14 | decline, insufficient),
+    codes = codes,
+    values = list(theta_now = now$theta, se_now = now$se, delta_7d = delta_7, delta_14d = delta_14,
+                  z_7d = z_7, z_14d = z_14),
+    theta_ref = base_14
+  )
+}
+
+# -- OMIT (spec §4) ---------------------------------------------------------------------------------------
+
+omit_domain <- function(pres, n, rules) {
+  # Rows are in the spec's order (student, presented_at, item_id, presentation_id): an omitted presentation
+  # is OMITTED when a later answered presentation exists in its session, otherwise NOT_REACHED.
+  answered <- pres$oc != OMITTED
+  rank <- seq_len(nrow(pres))
+  ranks <- data.table::data.table(pos = pres$pos, session_id = pres$session_id,
+                                  ranked = data.table::fifelse(answered, rank, -1L))
+  last_answered <- integer(0)
+  if (nrow(ranks)) {
+    last <- ranks[, list(last_answered = max(ranked)), by = c("pos", "session_id")]
+    last_answered <- last[ranks, on = c("pos", "session_id"), x.last_answered]
+  }
+  # One pass: each row is answered (1), OMITTED (2) or NOT_REACHED (3).
+  kind <- data.table::fifelse(answered, 1L, data.table::fifelse(rank < last_answered, 2L, 3L))
+  counts <- matrix(tabulate((pres$pos - 1L) * 3L + kind, nbins = 3L * n), nrow = 3L)
+  n_answered <- counts[1L, ]
+  n_omitted <- counts[2L, ]
+  n_not_reached <- counts[3L, ]
+  n_presented <- n_answered + n_omitted
+
+  insufficient <- n_presented < rules$min_presented
+  # Rates against thresholds use integer cross-multiplication, never floats.
+  crit <- !insufficient & (100 * n_omitted >= rules$crit_pct * n_presented) & (n_omitted >= rules$min_count)
+  warn <- !insufficient & (100 * n_omitted >= rules$warn_pct * n_presented) & (n_omitted >= rules$min_count)
+  rate <- ifelse(n_presented > 0, n_omitted / n_presented, NA_real_)
+  domain(
+    status = grade(crit, warn, insufficient),
+    codes = c(highest("OMIT_CRIT", crit, "OMIT_WARN", warn), list(INSUFF_OMIT_FEW_ITEMS = insufficient)),
+    values = list(n_presented = n_presented, n_omitted = n_omitted, n_not_reached = n_not_reached,
+                  omit_rate = rate)
+  )
+}
+
+# -- GUESS (spec §5) --------------------------------------------------------------------------------------
+
+#' First answered presentation of each item per student, kept when n_options >= 3, a > 0 and b finite.
+guess_items <- function(pres) {
+  answered <- which(pres$oc != OMITTED)
+  item <- pres$item_id[answered]
+  distinct <- unique(item)
+  key <- pres$pos[answered] * (length(distinct) + 1) + match(item, distinct)  # exact: far below 2^53
+  first <- answered[!duplicated(key)]
+  a <- pres$a[first]; b <- pres$b[first]
+  used <- first[holds(pres$n_options[first] >= 3) & is.finite(a) & holds(a > 0) & is.finite(b)]
+  list(pos = pres$pos[used], x = as.integer(pres$oc[used] == CORRECT), a = pres$a[used], b = pres$b[used],
+       c = pres$c[used])
+}
+
+#' The score function of the students being solved, and its safeguarded Newton root (guessing.py _Model).
+#' `pos` (dense 1..n) of each correct row in summation order; n0 per student.
+c_hat_model <- function(pos, p, q, scale, n0, alpha, beta) {
+  n <- length(n0)
+  prior <- function(c, power) {
+    if (alpha == 1) return(numeric(length(c)))
+    if (power == 1) (alpha - 1) / c else (alpha - 1) / c^2
+  }
+  # s(c) = Σ_{x=1} q/(p + c·q) − (n0 + β − 1)/(1 − c) + (α − 1)/c and I(c) = −s'(c) =
+  # Σ_{x=1} (q/P)² + (n0 + β − 1)/(1 − c)² + (α − 1)/c², from one pass over the rows.
+  sum_by <- group_summer(pos, n)
+  score_and_information <- function(c) {
+    ratio <- q / (p + c[pos] * q)
+    sums <- matrix(sum_by(cbind(ratio, ratio^2)), ncol = 2L)
+    list(score = sums[, 1L] - (n0 + beta - 1) / (1 - c) + prior(c, 1),
+         information = sums[, 2L] + (n0 + beta - 1) / (1 - c)^2 + prior(c, 2))
+  }
+  score <- function(c) score_and_information(c)$score
+  information <- function(c) score_and_information(c)$information
+  slope <- function(c) {  # dĉ/dθ = −[Σ_{x=1} D·a·p·q/P²] / I
+    big_p <- p + c[pos] * q
+    -sum_by(scale * p * q / big_p^2) / information(c)
+  }
+  solve <- function() {
+    # ĉ = 0.5 when s(0.5) >= 0 (with α = 1 also ĉ = 0 when s(0) <= 0), else the root of s on (0, 0.5):
+    # Newton steps inside the shrinking bisection bracket reach the 60-step bisection's answer (to
+    # rounding), step for step as the Python engine takes them.
+    c_hat <- rep(NA_real_, n)
+    if (n == 0L) return(c_hat)
+    at_top <- score(rep(C_MAX, n)) >= 0
+    c_hat[at_top] <- C_MAX
+    open <- !at_top
+    if (alpha == 1) {
+      at_zero <- open & score(numeric(n)) <= 0
+      c_hat[at_zero] <- 0
+      open <- open & !at_zero
+    }
+    lo <- numeric(n); hi <- rep(C_MAX, n)
+    c <- rep(C_MAX / 2, n)
+    for (step in seq_len(MAX_NEWTON_STEPS)) {
+      both <- score_and_information(c)
+      s <- both$score
+      up <- holds(s > 0)
+      lo <- data.table::fifelse(up, c, lo)
+      hi <- data.table::fifelse(up, hi, c)
+      delta <- s / both$information
+      converged <- holds(abs(delta) <= ROOT_TOLERANCE) | holds(hi - lo <= ROOT_TOLERANCE)
+      newton <- c + delta
+      inside <- holds(newton >= lo) & holds(newton <= hi)
+      c <- data.table::fifelse(inside | converged, newton, (lo + hi) / 2)
+      if (all(converged[open])) break
+    }
+    c_hat[open] <- c[open]
+    c_hat
+  }
+  list(solve = solve, information = information, slope = slope)
+}
+
+#' 100·(#{v_j < v} + 0.5·#{v_j = v}) / N over the students in `among`; NA for the others.
+mid_rank_percentile <- function(values, among) {
+  pool <- sort(values[among])
+  pct <- rep(NA_real_, length(values))
+  v <- values[among]
+  below <- findInterval(v, pool, left.open = TRUE)
+  equal <- findInterval(v, pool) - below
+  pct[among] <- 100 * (below + 0.5 * equal) / length(pool)
+  pct
+}
+
+guess_domain <- function(items, n, theta_ref, se_ref, rules, D) {
+  n_items <- count_by(items$pos, n)
+  has_ref <- is.finite(theta_ref)
+  scale <- D * items$a
+  z <- scale * (theta_ref[items$pos] - items$b)
+  p <- 1 / (1 + exp(-z))  # p and q each computed directly, never 1 - p
+  q <- 1 / (1 + exp(z))
+  n_hard <- count_by(items$pos[holds(p < rules$hard_p)], n)
+
+  few_items <- n_items < rules$min_items
+  few_hard <- has_ref & (n_hard < rules$min_hard_items)
+  evaluated <- has_ref & !few_items & !few_hard
+
+  solved <- which(evaluated)
+  dense <- rep(NA_integer_, n)
+  dense[solved] <- seq_along(solved)
+  rows <- evaluated[items$pos]
+  correct <- rows & items$x == 1L
+  incorrect <- rows & items$x == 0L
+  model <- c_hat_model(pos = dense[items$pos[correct]], p = p[correct], q = q[correct], scale = scale[correct],
+                       n0 = as.double(count_by(dense[items$pos[incorrect]], length(solved))),
+                       alpha = rules$prior_alpha, beta = rules$prior_beta)
+  c_hat_solved <- model$solve()
+  se_c <- 1 / sqrt(model$information(c_hat_solved))
+  dc_dtheta <- model$slope(c_hat_solved)
+  se_total <- sqrt(se_c^2 + (dc_dtheta * se_ref[solved])^2)
+  # c_ref: mean of the finite item c of the items used (NA when none is finite).
+  item_c <- items$c[rows]
+  finite <- is.finite(item_c)
+  used_pos <- dense[items$pos[rows]]
+  sums <- matrix(group_summer(used_pos, length(solved))(cbind(ifelse(finite, item_c, 0), as.double(finite))),
+                 ncol = 2L)
+  total <- sums[, 1L]
+  count <- sums[, 2L]
+  c_ref <- ifelse(count > 0, total / count, NA_real_)
+  z_c <- (c_hat_solved - c_ref) / se_total
+
+  c_hat <- rep(NA_real_, n); c_se <- rep(NA_real_, n); c_z <- rep(NA_real_, n)
+  c_hat[solved] <- c_hat_solved; c_se[solved] <- se_total; c_z[solved] <- z_c
+
+  gate <- if (rules$gate == "z") holds(c_z >= rules$z_min) else rep(TRUE, n)
+  crit <- evaluated & holds(c_hat >= rules$crit) & gate
+  warn <- evaluated & holds(c_hat >= rules$warn) & gate
+  domain(
+    status = grade(crit, warn, !evaluated),
+    codes = c(highest("GUESS_CRIT", crit, "GUESS_WARN", warn), list(
+      INSUFF_GUESS_NO_THETA_REF = !has_ref,
+      INSUFF_GUESS_FEW_ITEMS = few_items,
+      INSUFF_GUESS_FEW_HARD_ITEMS = few_hard
+    )),
+    values = list(c_hat = c_hat, c_hat_se = c_se, c_hat_z = c_z,
+                  c_hat_pct = mid_rank_percentile(c_hat, evaluated),
+                  n_guess_items = n_items, n_guess_hard = ifelse(has_ref, n_hard, NA_integer_))
+  )
+}
+
+# -- ATTENDANCE (spec §6) ---------------------------------------------------------------------------------
+
+attendance_domain <- function(students, school_days, attendance, n, window, rules) {
+  # Every (student, scheduled day): the tenant's dates within [enrolled_on, withdrawn_on), by student, date.
+  days <- sort(school_days$school_date)
+  grid <- data.table::data.table(pos = rep(seq_len(n), each = length(days)), day = rep(days, times = n))
+  grid[, `:=`(enrolled = students$enrolled_on[pos], withdrawn = students$withdrawn_on[pos])]
+  grid <- grid[day >= enrolled & !holds(day >= withdrawn), list(pos, day)]
+
+  # A (student, day) has at most one record: the last one in the file counts, as in the Python engine.
+  # Records on days that are not scheduled for the student find no grid row and are ignored.
+  records <- unique(attendance[!is.na(pos)], by = c("pos", "school_date"), fromLast = TRUE)
+  grid[, `:=`(recorded = FALSE, absent = FALSE, late = FALSE)]
+  grid[records, on = c(pos = "pos", day = "school_date"),
+       `:=`(recorded = TRUE, absent = i.status %in% ABSENT_STATUSES, late = i.status == "late")]
+
+  in_window <- grid$day >= window$evaluation_start_date
+  in_week <- grid$day >= window$week_start_date
+  per_student <- function(mask) count_by(grid$pos[mask], n)
+  scheduled_window <- per_student(in_window)
+  missing <- per_student(in_window & !grid$recorded)
+  s_w <- per_student(in_week & grid$recorded); a_w <- per_student(in_week & grid$absent)
+  s_2 <- per_student(in_window & grid$recorded); a_2 <- per_student(in_window & grid$absent)
+  n_late <- per_student(in_window & grid$late)
+
+  # Longest run of consecutive ABSENT scheduled days whose last day is in the window, counted with its
+  # full length; days that are not scheduled are not in the sequence, a day without a record breaks a run.
+  grid[, run := data.table::rleid(pos, absent)]
+  streak <- integer(n)
+  runs <- grid[absent == TRUE, list(pos = pos[1L], length = .N, last_day = day[.N]), by = run]
+  runs <- runs[last_day >= window$evaluation_start_date]
+  if (nrow(runs)) {
+    longest <- runs[, list(longest = max(length)), by = pos]
+    streak[longest$pos] <- longest$longest
+  }
+
+  too_many_missing <- 100 * missing > rules$max_missing_pct * scheduled_window
+  week_rated <- s_w >= rules$min_week_days
+  two_week_rated <- s_2 >= rules$min_two_week_days
+  usable <- !too_many_missing
+  week_crit <- usable & week_rated & (100 * a_w >= rules$week_crit_pct * s_w) & (a_w >= rules$weekly_crit_min_days)
+  week_warn <- usable & week_rated & (100 * a_w >= rules$week_warn_pct * s_w)
+  two_crit <- usable & two_week_rated & (100 * a_2 >= rules$two_week_crit_pct * s_2)
+  two_warn <- usable & two_week_rated & (100 * a_2 >= rules$two_week_warn_pct * s_2)
+  streak_crit <- usable & (streak >= rules$streak_crit_days)
+  few_days <- !week_rated & !two_week_rated & !streak_crit
+  insufficient <- too_many_missing | few_days
+  domain(
+    status = grade(week_crit | two_crit | streak_crit, week_warn | two_warn, insufficient),
+    codes = c(highest("ABSENCE_WEEK_CRIT", week_crit, "ABSENCE_WEEK_WARN", week_warn),
+              highest("ABSENCE_2WK_CRIT", two_crit, "ABSENCE_2WK_WARN", two_warn),
+              list(ABSENCE_STREAK_CRIT = streak_crit, INSUFF_ATT_MISSING_RECORDS = too_many_missing,
+                   INSUFF_ATT_FEW_DAYS = few_days)),
+    values = list(sched_week = s_w, absent_week = a_w, sched_2wk = s_2, absent_2wk = a_2,
+                  att_missing_days = missing, max_streak = streak, n_late = n_late)
+  )
+}
+
+# -- levels and the whole table (spec §7) -----------------------------------------------------------------
+
+#' Per student: the codes that hold, sorted by code point, joined with ';' (empty when none).
+join_codes <- function(codes, n) {
+  joined <- character(n)
+  for (code in sort(names(codes), method = "radix")) {
+    on <- codes[[code]]
+    joined[on] <- ifelse(joined[on] == "", code, paste0(joined[on], ";", code))
+  }
+  joined
+}
+
+#' TRUE when the rows are already in lexicographic order of `keys` (the usual case: the snapshot query
+#' returns the spec's order), so sorting can be skipped.
+is_sorted_by <- function(frame, keys) {
+  if (nrow(frame) < 2L) return(TRUE)
+  tied <- rep(TRUE, nrow(frame) - 1L)
+  for (key in keys) {
+    step <- diff(frame[[key]])
+    if (any(tied & step < 0)) return(FALSE)
+    tied <- tied & step == 0
+    if (!any(tied)) break  # later keys only order rows tied on every key so far
+  }
+  TRUE
+}
+
+compute_metrics <- function(snapshot, thresholds) {
+  students <- snapshot$students[order(student_id)]
+  roster <- students$student_id
+  n <- length(roster)
+
+  # Rows of counted students with a valid outcome, in the spec's order (student, presented_at, item_id,
+  # presentation_id); an invalid presentation does not exist for any rule.
+  source <- snapshot$presentations
+  presentations <- data.table::setDT(list(
+    pos = match(source$student_id, roster), oc = match(source$outcome, VALID_OUTCOMES),
+    session_id = source$session_id, item_id = source$item_id, presented_at = source$presented_at,
+    presentation_id = source$presentation_id, a = source$a, b = source$b, c = source$c,
+    n_options = source$n_options))
+  valid <- !is.na(presentations$pos) & !is.na(presentations$oc)
+  if (!all(valid)) presentations <- presentations[valid]
+  order_keys <- c("pos", "presented_at", "item_id", "presentation_id")
+  if (!is_sorted_by(presentations, order_keys)) data.table::setorderv(presentations, order_keys)
+
+  theta <- snapshot$theta[, list(pos = match(student_id, roster), estimate_id, estimated_at, theta, se)]
+  attendance <- snapshot$attendance[, list(pos = match(student_id, roster), school_date, status)]
+
+  theta_result <- theta_domain(theta, n, snapshot$window, thresholds$theta)
+  omit_result <- omit_domain(presentations, n, thresholds$omit)
+  guess_result <- guess_domain(guess_items(presentations), n, theta_result$theta_ref$theta,
+                               theta_result$theta_ref$se, thresholds$guess, thresholds$irt$D)
+  attendance_result <- attendance_domain(students, snapshot$school_days, attendance, n, snapshot$window,
+                                         thresholds$attendance)
+  results <- list(theta = theta_result, omit = omit_result, guess = guess_result, attendance = attendance_result)
+
+  statuses <- lapply(results, `[[`, "status")
+  any_status <- function(value) Reduce(`|`, lapply(statuses, `==`, value))
+  evaluated <- Reduce(`+`, lapply(statuses, function(s) as.integer(s != INSUFFICIENT)))
+  level <- data.table::fifelse(any_status(CRIT), CRIT, data.table::fifelse(
+    any_status(WARN), WARN, data.table::fifelse(evaluated > 0L, OK, "INSUFFICIENT_DATA")))
+  no_activity <- (omit_result$values$n_presented + omit_result$values$n_not_reached) == 0
+  codes <- c(list(NO_ACTIVITY_14D = no_activity), unlist(lapply(unname(results), `[[`, "codes"), recursive = FALSE))
+
+  frame <- data.table::data.table(
+    student_id = students$student_id, display_name = students$display_name, class_name = students$class_name,
+    level = level, coverage = evaluated / length(results), reason_codes = join_codes(codes, n)
+  )
+  for (name in names(results)) data.table::set(frame, j = paste0(name, "_status"), value = results[[name]]$status)
+  for (result in results) for (name in names(result$values)) data.table::set(frame, j = name, value = result$values[[name]])
+  data.table::setcolorder(frame, STUDENT_COLUMNS)
+  frame[]
+}
+
+# -- output -----------------------------------------------------------------------------------------------
+
+#' Doubles with 17 significant digits (exact when read back), integers as integers, NULL as an empty cell.
+format_column <- function(values, name) {
+  if (name %in% TEXT_COLUMNS && name != "student_id") return(values)
+  out <- if (name %in% INTEGER_COLUMNS) sprintf("%.0f", as.double(values)) else sprintf("%.17g", values)
+  out[is.infinite(values)] <- ifelse(values[is.infinite(values)] > 0, "inf", "-inf")
+  out[is.na(values)] <- NA_character_
+  out
+}
+
+write_result <- function(frame, path) {
+  out <- data.table::copy(frame)
+  for (name in names(out)) data.table::set(out, j = name, value = format_column(out[[name]], name))
+  tmp <- paste0(path, ".tmp")
+  data.table::fwrite(out, tmp, na = "", eol = "\n")
+  if (!file.rename(tmp, path)) stop(sprintf("could not write %s", path), call. = FALSE)
+  invisible(path)
+}
+
+# -- command line -----------------------------------------------------------------------------------------
+
+script_dir <- function() {
+  file_arg <- grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE)
+  if (length(file_arg)) dirname(normalizePath(sub("^--file=", "", file_arg[1L]))) else getwd()
+}
+
+run <- function(args) {
+  if (length(args) != 3L)
+    stop("usage: Rscript compute_metrics.R <snapshot_dir> <thresholds.yaml> <out.csv>", call. = FALSE)
+  clock <- function() proc.time()[["elapsed"]]
+  started <- clock()
+  thresholds <- read_thresholds(args[[2L]])
+  snapshot <- read_snapshot(args[[1L]])
+  read_at <- clock()
+  frame <- compute_metrics(snapshot, thresholds)
+  computed_at <- clock()
+  write_result(frame, args[[3L]])
+  list(frame = frame, thresholds = thresholds, tenant = snapshot$window$tenant,
+       seconds = c(read = read_at - started, metrics = computed_at - read_at, write = clock() - computed_at))
+}
+
+main <- function() {
+  args <- commandArgs(trailingOnly = TRUE)
+  started <- proc.time()[["elapsed"]]
+  pipes <- NULL
+  fail <- function(message) {
+    if (!is.null(pipes)) {
+      pipes$log(message, "ERROR")
+      pipes$close(exception = message)
+    }
+    cat("compute_metrics.R: ", message, "\n", sep = "", file = stderr())
+    quit(save = "no", status = 1L)
+  }
+  missing <- missing_packages()
+  if (length(missing)) {
+    if (nzchar(Sys.getenv("DAGSTER_PIPES_CONTEXT")) && !"jsonlite" %in% missing) {
+      source(file.path(script_dir(), "pipes.R"), local = TRUE)
+      pipes <- tryCatch(open_dagster_pipes(), error = function(e) NULL)
+    }
+    fail(paste(vapply(missing, package_message, ""), collapse = "; "))
+  }
+  suppressPackageStartupMessages(library(data.table))
+  if (nzchar(Sys.getenv("DAGSTER_PIPES_CONTEXT"))) {
+    source(file.path(script_dir(), "pipes.R"), local = TRUE)
+    pipes <- tryCatch(open_dagster_pipes(), error = function(e) {
+      cat("compute_metrics.R: ", conditionMessage(e), "\n", sep = "", file = stderr())
+      quit(save = "no", status = 1L)
+    })
+  }
+  result <- tryCatch(run(args), error = function(e) fail(conditionMessage(e)))
+  seconds <- proc.time()[["elapsed"]] - started
+  frame <- result$frame
+  summary <- sprintf("computed %d students in %.2f s (read %.2f s, metrics %.2f s, write %.2f s)", nrow(frame),
+                     seconds, result$seconds[["read"]], result$seconds[["metrics"]], result$seconds[["write"]])
+  if (is.null(pipes)) {
+    cat("compute_metrics.R: ", summary, "\n", sep = "", file = stderr())
+    return(invisible(NULL))
+  }
+  tryCatch({
+    pipes$log(summary, "INFO")
+    counts <- stats::setNames(lapply(LEVELS, function(l) pipes_int(sum(frame$level == l))), paste0("level/", LEVELS))
+    if (length(pipes$asset_keys()) != 1L) {
+      # An op, or a step of several assets: there is no single asset to report a materialization for.
+      pipes$log(sprintf("not reporting a materialization: the step targets %d assets", length(pipes$asset_keys())))
+    } else pipes$report_asset_materialization(c(
+      list(students = pipes_int(nrow(frame))),
+      counts,
+      list(`level/OK (partial)` = pipes_int(sum(frame$level == OK & frame$coverage < 1)),
+           profile = pipes_text(result$thresholds$profile),
+           engine = pipes_text("r"),
+           spec_version = pipes_text(SPEC_VERSION),
+           runtime_seconds = pipes_float(round(seconds, 4)))
+    ))
+    pipes$close()
+  }, error = function(e) fail(conditionMessage(e)))
+  invisible(NULL)
+}
+
+if (sys.nframe() == 0L) main()
