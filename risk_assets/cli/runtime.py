@@ -20,7 +20,6 @@ from risk_assets.settings import PROJECT_DIR, Settings
 class Databases:
     source_url: str
     risk_url: str
-    embedded: bool
 
 
 def apply_sql_file(url: str, path: Path, purpose: str) -> None:
@@ -49,7 +48,7 @@ def _exported(values: dict[str, str]) -> Iterator[None]:
 def databases(settings: Settings, progress=print) -> Iterator[Databases]:
     """Configured URLs, or the embedded server for whichever is unset (started now, stopped after)."""
     if settings.source_database_url and settings.risk_database_url:
-        yield Databases(settings.source_database_url, settings.risk_database_url, embedded=False)
+        yield Databases(settings.source_database_url, settings.risk_database_url)
         return
     server = embedded_server(settings)
     progress(f"starting the embedded PostgreSQL server ({server.data_dir})")
@@ -59,7 +58,7 @@ def databases(settings: Settings, progress=print) -> Iterator[Databases]:
         if not settings.source_database_url:
             apply_sql_file(source_url, settings.sql_dir / "source_schema.sql", "source database")
         with _exported({"SOURCE_DATABASE_URL": source_url, "RISK_DATABASE_URL": risk_url}):
-            yield Databases(source_url, risk_url, embedded=True)
+            yield Databases(source_url, risk_url)
     progress("stopped the embedded PostgreSQL server")
 
 

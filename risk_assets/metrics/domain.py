@@ -51,10 +51,6 @@ class DomainResult:
     codes: dict[str, np.ndarray] = field(default_factory=dict)
     values: dict[str, np.ndarray] = field(default_factory=dict)
 
-    @property
-    def evaluated(self) -> np.ndarray:
-        return self.status != INSUFFICIENT
-
 
 def grade(crit: np.ndarray, warn: np.ndarray, insufficient: np.ndarray) -> np.ndarray:
     """CRIT over WARN over INSUFFICIENT over OK."""
