@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from risk_assets.config.tenants import EmailDelivery
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
+from risk_assets.report.strings import STRINGS as REPORT_STRINGS
 
 log = logging.getLogger(__name__)
 
@@ -33,22 +34,16 @@ MAX_NAMED_STUDENTS = 20  # a longer list belongs in the attached report, not in 
 
 # -- words -----------------------------------------------------------------------------------------
 
+# Words the report also uses come from the report's dictionaries, so both always say the same.
+_SHARED = ("title", "week", "students", "levels", "wow_title", "new", "resolved", "persistent", "not_available")
+
 KO = {
+    **{key: REPORT_STRINGS["ko"][key] for key in _SHARED},
     "subject": "[주간 위험 보고서] {org} {week} – {week_end} · 위험 {crit} · 주의 {warn}",
-    "title": "주간 학생 위험 보고서",
-    "week": "보고 주간",
-    "students": "전체 학생",
     "level": "수준",
     "count": "학생 수",
     "share": "비율",
-    "levels": {"CRIT": "위험", "WARN": "주의", "OK": "정상", "OK_PARTIAL": "정상(부분)",
-               "INSUFFICIENT_DATA": "데이터 부족"},
-    "wow_title": "지난주 대비",
     "wow_unavailable": "비교 불가: 지난주 결과가 저장되어 있지 않습니다.",
-    "new": "새로 주의 이상",
-    "resolved": "해소됨",
-    "persistent": "3주 연속 주의 이상",
-    "not_available": "비교 불가",
     "crit_students": "위험 수준 학생",
     "more_students": "외 {n}명",
     "no_crit_students": "이번 주 위험 수준인 학생이 없습니다.",
@@ -57,21 +52,12 @@ KO = {
 }
 
 EN = {
+    **{key: REPORT_STRINGS["en"][key] for key in _SHARED},
     "subject": "[Weekly risk report] {org} {week} – {week_end} · critical {crit} · warning {warn}",
-    "title": "Weekly student risk report",
-    "week": "Report week",
-    "students": "Students",
     "level": "Level",
     "count": "Students",
     "share": "Share",
-    "levels": {"CRIT": "Critical", "WARN": "Warning", "OK": "OK", "OK_PARTIAL": "OK (partial)",
-               "INSUFFICIENT_DATA": "Insufficient data"},
-    "wow_title": "Compared with last week",
     "wow_unavailable": "not available: last week's results are not stored.",
-    "new": "New warning or critical",
-    "resolved": "Resolved",
-    "persistent": "Flagged 3 weeks in a row",
-    "not_available": "not available",
     "crit_students": "Students at critical level",
     "more_students": "and {n} more",
     "no_crit_students": "No student is at critical level this week.",

@@ -18,31 +18,27 @@ from slack_sdk.webhook import WebhookClient
 
 from risk_assets.config.tenants import SlackDelivery
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
+from risk_assets.report.strings import STRINGS as REPORT_STRINGS
+
+# Words the report also uses come from the report's dictionaries, so both always say the same.
+_SHARED = ("week", "students", "levels", "not_available")
 
 KO = {
+    **{key: REPORT_STRINGS["ko"][key] for key in _SHARED},
     "header": "{org} 주간 위험 보고서",
-    "week": "보고 주간",
-    "students": "전체 학생",
     "count": "{n}명",
     "count_pct": "{n}명 ({pct:.1f}%)",
-    "levels": {"CRIT": "위험", "WARN": "주의", "OK": "정상", "OK_PARTIAL": "정상(부분)",
-               "INSUFFICIENT_DATA": "데이터 부족"},
     "new": "이번 주 새로 주의 이상",
-    "not_available": "비교 불가",
     "report_file": "보고서 파일: {name}",
     "summary": "{header} ({week}): 위험 {crit}명, 주의 {warn}명 / 전체 {total}명",
 }
 
 EN = {
+    **{key: REPORT_STRINGS["en"][key] for key in _SHARED},
     "header": "{org} Weekly Risk Report",
-    "week": "Report week",
-    "students": "Students",
     "count": "{n}",
     "count_pct": "{n} ({pct:.1f}%)",
-    "levels": {"CRIT": "Critical", "WARN": "Warning", "OK": "OK", "OK_PARTIAL": "OK (partial)",
-               "INSUFFICIENT_DATA": "Insufficient data"},
     "new": "New this week",
-    "not_available": "not available",
     "report_file": "Report file: {name}",
     "summary": "{header} ({week}): {crit} critical, {warn} warning of {total} students",
 }
