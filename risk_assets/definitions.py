@@ -1,8 +1,11 @@
-"""The code location Dagster loads (`[tool.dagster] module_name`): the single Definitions object."""
+"""The code location Dagster loads (`[tool.dagster] module_name`, `[tool.dg.project]`): every module of
+`risk_assets/defs/`, built from config/ and the environment."""
 
-from risk_assets.config import load_config
-from risk_assets.graph import build_definitions
-from risk_assets.settings import Settings
+import dagster as dg
 
-_settings = Settings.from_env()
-defs = build_definitions(load_config(_settings.config_dir), _settings)
+from risk_assets.project import load_definitions
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return load_definitions()

@@ -88,3 +88,8 @@ def parse_week(text: str, tenants: TenantsFile, selected: list[str], now: Option
                 f"{ends:%Y-%m-%d %H:%M %Z}; the latest complete week is {latest_complete_week(tenants, now)}"
             )
     return week
+
+
+def week_and_tenant(context) -> tuple[dt.date, str]:
+    """The (week, tenant) of a single-partition step (every run covers one partition: docs/orchestration.md)."""
+    return split_partition_key(context.partition_key)

@@ -1,13 +1,23 @@
-"""Resources at the edge: the source database and the folders assets write to."""
+"""Resources at the edge: the two databases, SMTP, the thresholds in force and the folders assets write to.
+
+Two sets (`resources_for`): `local` — the embedded PostgreSQL server's databases unless a URL is exported, SMTP only
+when SMTP_HOST is exported (else the outbox) — and `production` — every URL and secret from the environment,
+required. Secrets are `dagster.EnvVar` fields: Dagster resolves them in the run and shows only their names.
+"""
+
+from __future__ import annotations
 
 import datetime as dt
+import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Iterator, Mapping, Optional
 
 import psycopg2.extensions
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
+from pydantic import Field
 
+from risk_assets.config import Thresholds
 from risk_assets.database.connection import connection
 from risk_assets.database.embedded import EmbeddedPostgres
 from risk_assets.delivery.email import SmtpSettings
@@ -18,57 +28,35 @@ from risk_assets.snapshot import SnapshotStore
 
 SOURCE_DATABASE = "risk_source"
 RISK_DATABASE = "risk"
+SMTP_VARIABLES = ("SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM", "SMTP_TLS", "SMTP_CA_FILE")
 
 
 def embedded_server(settings: Settings) -> EmbeddedPostgres:
     return EmbeddedPostgres(settings.embedded_dir)
 
 
-def database_url(settings: Settings, env_name: str, embedded_database: str) -> str:
-    """The URL in `env_name`, else the embedded server's database if that server is running."""
-    configured = {"SOURCE_DATABASE_URL": settings.source_database_url,
-                  "RISK_DATABASE_URL": settings.risk_database_url}[env_name]
-    if configured:
-        return configured
-    server = embedded_server(settings)
-    if server.is_running():
-        return server.url(embedded_database)
-    raise UserError(
-        f"{env_name} is not set and the embedded PostgreSQL server is not running: "
-        "start it with `risk-report db start` (or use `make ui` / `risk-report demo`, which start it), "
-        f"or export {env_name}=postgresql://user@host/db"
-    )
-
-
 class SourceDatabase(ConfigurableResource):
-    """The platform's PostgreSQL (read only). `url` None: SOURCE_DATABASE_URL or the embedded server."""
+    """The platform's PostgreSQL, read only."""
 
-    url: Optional[str] = None
-
-    def resolved_url(self) -> str:
-        return self.url or database_url(Settings.from_env(), "SOURCE_DATABASE_URL", SOURCE_DATABASE)
+    url: str = Field(description="postgresql:// or postgresql+psycopg2:// URL (SOURCE_DATABASE_URL)")
 
     @contextmanager
     def connect(self) -> Iterator[psycopg2.extensions.connection]:
-        with connection(self.resolved_url(), purpose="source database") as conn:
+        with connection(self.url, purpose="source database") as conn:
             yield conn
 
 
 class RiskDatabase(ConfigurableResource):
-    """The pipeline's own PostgreSQL (results, later the delivery ledger); schema `risk` kept current."""
+    """The pipeline's own PostgreSQL (results, delivery ledger); schema `risk` kept current."""
 
-    url: Optional[str] = None
-
-    def resolved_url(self) -> str:
-        return self.url or database_url(Settings.from_env(), "RISK_DATABASE_URL", RISK_DATABASE)
+    url: str = Field(description="postgresql:// or postgresql+psycopg2:// URL (RISK_DATABASE_URL)")
 
     @contextmanager
     def connect(self, sql_dir: Path) -> Iterator[psycopg2.extensions.connection]:
-        url = self.resolved_url()
-        with connection(url, purpose="pipeline database") as conn:
-            if url not in _MIGRATED:
+        with connection(self.url, purpose="pipeline database") as conn:
+            if self.url not in _MIGRATED:
                 migrate(conn, sql_dir)
-                _MIGRATED.add(url)
+                _MIGRATED.add(self.url)
             yield conn
 
 
@@ -76,11 +64,33 @@ _MIGRATED: set[str] = set()  # URLs whose schema this process has brought up to 
 
 
 class SmtpServer(ConfigurableResource):
-    """SMTP settings from SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_FROM, SMTP_TLS (read at run time,
-    so the password never sits in Dagster's configuration); no SMTP_HOST means the outbox."""
+    """Where e-mail goes; an empty host means the outbox. Values are validated when a delivery starts."""
+
+    host: str = ""
+    port: str = ""
+    user: str = ""
+    password: str = ""
+    sender: str = ""
+    tls: str = ""
+    ca_file: str = ""
 
     def settings(self) -> Optional[SmtpSettings]:
-        return SmtpSettings.from_env()
+        values = (self.host, self.port, self.user, self.password, self.sender, self.tls, self.ca_file)
+        return SmtpSettings.from_env(dict(zip(SMTP_VARIABLES, values)))
+
+
+class MetricThresholds(ConfigurableResource):
+    """The thresholds in force: thresholds.yaml resolved against its profile, as the UI shows them."""
+
+    source: str = Field(description="the file they were read from")
+    values: dict[str, Any] = Field(description="every threshold, profile defaults included")
+
+    @classmethod
+    def of(cls, thresholds: Thresholds, source: Path) -> "MetricThresholds":
+        return cls(source=str(source), values=thresholds.model_dump())
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds.model_validate(self.values)
 
 
 class Storage(ConfigurableResource):
@@ -114,3 +124,45 @@ class Storage(ConfigurableResource):
     def metrics_file(self, week: dt.date, tenant: str) -> Path:
         """The metrics asset's stored frame (Parquet keeps the dtypes the CSV cannot)."""
         return Path(self.data_dir) / "metrics" / f"week={week.isoformat()}" / f"tenant={tenant}" / "students.parquet"
+
+
+def _exported(name: str, env: Mapping[str, str]) -> bool:
+    return bool(env.get(name, "").strip())
+
+
+def _smtp(env: Mapping[str, str]) -> SmtpServer:
+    return SmtpServer(**{field: EnvVar(name) for field, name in zip(SmtpServer.model_fields, SMTP_VARIABLES)
+                         if _exported(name, env)})
+
+
+def local_resources(settings: Settings, env: Mapping[str, str]) -> dict[str, ConfigurableResource]:
+    """Zero setup: the embedded server's databases (unix socket, no password) unless a URL is exported."""
+    server = embedded_server(settings)
+    return {
+        "source": SourceDatabase(url=EnvVar("SOURCE_DATABASE_URL") if _exported("SOURCE_DATABASE_URL", env)
+                                 else server.url(SOURCE_DATABASE)),
+        "risk_db": RiskDatabase(url=EnvVar("RISK_DATABASE_URL") if _exported("RISK_DATABASE_URL", env)
+                                else server.url(RISK_DATABASE)),
+        "smtp": _smtp(env),
+        "storage": Storage.from_settings(settings),
+    }
+
+
+def production_resources(settings: Settings, env: Mapping[str, str]) -> dict[str, ConfigurableResource]:
+    """Every database URL from the environment (required); SMTP from the environment, the outbox without SMTP_HOST."""
+    missing = [name for name in ("SOURCE_DATABASE_URL", "RISK_DATABASE_URL") if not _exported(name, env)]
+    if missing:
+        raise UserError(f"RISK_DEPLOYMENT=production needs {' and '.join(missing)}: export "
+                        "postgresql+psycopg2://user:password@host:5432/db URLs (docs/deploy.md)")
+    return {
+        "source": SourceDatabase(url=EnvVar("SOURCE_DATABASE_URL")),
+        "risk_db": RiskDatabase(url=EnvVar("RISK_DATABASE_URL")),
+        "smtp": _smtp(env),
+        "storage": Storage.from_settings(settings),
+    }
+
+
+def resources_for(settings: Settings, env: Optional[Mapping[str, str]] = None) -> dict[str, ConfigurableResource]:
+    env = os.environ if env is None else env
+    build = production_resources if settings.deployment == "production" else local_resources
+    return build(settings, env)

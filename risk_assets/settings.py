@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict
+
+from risk_assets.errors import UserError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,6 +33,7 @@ class Settings(BaseModel):
     sql_dir: Path
     source_database_url: Optional[str] = None
     risk_database_url: Optional[str] = None
+    deployment: Literal["local", "production"] = "local"
 
     @property
     def embedded_dir(self) -> Path:
@@ -55,4 +58,13 @@ class Settings(BaseModel):
             sql_dir=_path(env, "RISK_SQL_DIR", PROJECT_DIR / "sql"),
             source_database_url=env.get("SOURCE_DATABASE_URL") or None,
             risk_database_url=env.get("RISK_DATABASE_URL") or None,
+            deployment=_deployment(env),
         )
+
+
+def _deployment(env: Mapping[str, str]) -> str:
+    value = (env.get("RISK_DEPLOYMENT") or "local").strip().lower()
+    if value not in ("local", "production"):
+        raise UserError(f"RISK_DEPLOYMENT={value!r} is not local or production: unset it for the embedded server "
+                        "and the outbox, or write RISK_DEPLOYMENT=production (every URL from the environment)")
+    return value

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-DOMAINS = ("theta", "omit", "guess", "attendance")
+from risk_assets.vocabulary import DOMAINS
+
 FLAGGED = ("WARN", "CRIT")
 
 

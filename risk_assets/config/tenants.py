@@ -117,8 +117,9 @@ def _closest_timezone(value: str) -> Optional[str]:
 
 
 class ScheduleSettings(StrictModel):
+    """When the weekly schedules tick: `cron` in each tenant's own time zone (one schedule per zone)."""
+
     cron: str = "0 6 * * 1"  # Monday 06:00
-    timezone: str = "Asia/Seoul"
 
     @field_validator("cron")
     @classmethod
@@ -126,11 +127,6 @@ class ScheduleSettings(StrictModel):
         if len(value.split()) != 5:
             raise ValueError(f"'{value}' is not a cron expression of 5 fields; e.g. '0 6 * * 1' (Monday 06:00)")
         return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        return known_timezone(value)
 
 
 class TenantsFile(StrictModel):

@@ -19,6 +19,8 @@ from typing import Literal, Mapping, Optional, Sequence
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from risk_assets.vocabulary import REPORT_LEVELS as LEVELS
+
 from risk_assets.config.tenants import EmailDelivery
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
 from risk_assets.report.strings import STRINGS as REPORT_STRINGS
@@ -29,7 +31,6 @@ TlsMode = Literal["starttls", "ssl", "none"]
 _TLS_MODES: tuple[TlsMode, ...] = ("starttls", "ssl", "none")
 _DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "ssl": 465, "none": 25}
 _AUTH_MECHANISMS = ("PLAIN", "LOGIN")  # in order of preference; both are safe inside TLS
-LEVELS = ("CRIT", "WARN", "OK", "OK_PARTIAL", "INSUFFICIENT_DATA")
 MAX_NAMED_STUDENTS = 20  # a longer list belongs in the attached report, not in a mail body
 
 # -- words -----------------------------------------------------------------------------------------

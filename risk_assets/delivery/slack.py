@@ -19,6 +19,7 @@ from slack_sdk.webhook import WebhookClient
 from risk_assets.config.tenants import SlackDelivery
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
 from risk_assets.report.strings import STRINGS as REPORT_STRINGS
+from risk_assets.vocabulary import LEVEL_INSUFFICIENT, LEVEL_OK_PARTIAL
 
 # Words the report also uses come from the report's dictionaries, so both always say the same.
 _SHARED = ("week", "students", "levels", "not_available")
@@ -47,7 +48,7 @@ STRINGS = {"ko": KO, "en": EN}
 
 # Levels shown only when some student has them, so that a normal week stays a short message
 # while an all-insufficient week does not read as "0 critical, 0 warning".
-_SOMETIMES_SHOWN_LEVELS = ("OK_PARTIAL", "INSUFFICIENT_DATA")
+_SOMETIMES_SHOWN_LEVELS = (LEVEL_OK_PARTIAL, LEVEL_INSUFFICIENT)
 
 # slack-sdk logs request URLs (the webhook secret) at debug level and raw exception texts at error level;
 # failures reach the operator as a scrubbed DeliveryError instead.

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-OK, WARN, CRIT, INSUFFICIENT = "OK", "WARN", "CRIT", "INSUFFICIENT"
+from risk_assets.vocabulary import CRIT, INSUFFICIENT, OK, WARN  # noqa: F401 — the domains import them from here
 
 
 def lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from risk_assets.metrics.levels import join_codes, student_level
 from risk_assets.metrics.omit import compute_omit
 from risk_assets.metrics.presentations import Presentations
 from risk_assets.metrics.theta import compute_theta
+from risk_assets.vocabulary import DOMAINS
 
 if TYPE_CHECKING:
     from risk_assets.snapshot.model import Snapshot
@@ -29,7 +30,6 @@ STUDENT_COLUMNS = [
     "c_hat", "c_hat_se", "c_hat_z", "c_hat_pct", "n_guess_items", "n_guess_hard",
     "sched_week", "absent_week", "sched_2wk", "absent_2wk", "att_missing_days", "max_streak", "n_late",
 ]
-DOMAINS = ("theta", "omit", "guess", "attendance")
 
 
 def compute_metrics(snapshot: "Snapshot", thresholds: Thresholds) -> pd.DataFrame:

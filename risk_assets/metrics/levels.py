@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from risk_assets.metrics.domain import CRIT, INSUFFICIENT, WARN, DomainResult
-
-LEVEL_OK = "OK"
-LEVEL_INSUFFICIENT = "INSUFFICIENT_DATA"
-LEVEL_ORDER = (CRIT, WARN, LEVEL_OK, LEVEL_INSUFFICIENT)
+from risk_assets.metrics.domain import DomainResult
+from risk_assets.vocabulary import CRIT, INSUFFICIENT, LEVEL_INSUFFICIENT, WARN
+from risk_assets.vocabulary import OK as LEVEL_OK
 
 
 def student_level(domains: list[DomainResult]) -> tuple[np.ndarray, np.ndarray]:

@@ -22,9 +22,8 @@ from risk_assets.report import charts
 from risk_assets.report.assets import head_html
 from risk_assets.report.reasons import explain, signed
 from risk_assets.report.strings import STRINGS
-
-DOMAINS = ("theta", "omit", "guess", "attendance")
-FLAGGED = ("CRIT", "WARN")
+from risk_assets.vocabulary import DOMAINS
+from risk_assets.vocabulary import FLAGGED_LEVELS as FLAGGED
 DEFAULT_COLOURS = {"primary": "#1f3a5f", "crit": "#b03a2e", "warn": "#b9770e", "ok": "#1e8449",
                    "insufficient": "#7f8c8d"}
 

@@ -8,9 +8,10 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-LEVELS = ("CRIT", "WARN", "OK", "OK_PARTIAL", "INSUFFICIENT_DATA")
-DOMAINS = ("theta", "omit", "guess", "attendance")
-FLAGGED = ("WARN", "CRIT")
+from risk_assets.vocabulary import DOMAINS, FLAGGED_LEVELS, LEVEL_OK_PARTIAL, OK
+from risk_assets.vocabulary import REPORT_LEVELS as LEVELS
+
+FLAGGED = FLAGGED_LEVELS
 SMALL_CELL = 10  # counts below this are shown as "<10" in the class breakdown
 
 
@@ -23,8 +24,8 @@ class History:
 
 
 def display_level(frame: pd.DataFrame) -> pd.Series:
-    """OK with coverage below 1 is shown as OK (partial)."""
-    return frame["level"].where(~((frame["level"] == "OK") & (frame["coverage"] < 1)), "OK_PARTIAL")
+    """OK with coverage below 1 is counted and shown as OK_PARTIAL."""
+    return frame["level"].where(~((frame["level"] == OK) & (frame["coverage"] < 1)), LEVEL_OK_PARTIAL)
 
 
 def _pct(count: int, total: int) -> float:

@@ -1,1 +1,0 @@
-"""Thin Dagster assets: load, call the pure step, store, attach metadata."""

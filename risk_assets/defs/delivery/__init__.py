@@ -1,0 +1,1 @@
+"""Delivery: the report_delivery sensor and the delivery job it launches."""

@@ -1,0 +1,98 @@
+"""Job `delivery`: send reports by e-mail and Slack (or to the outbox), exactly once per report and channel.
+
+One run delivers a list of reports (the report_delivery sensor puts every new report of a tick in one run); a
+report that fails does not stop the others, and the ledger makes a retry send only what was not sent.
+"""
+
+
+import dagster as dg
+import pandas as pd
+
+from risk_assets.config import TenantsFile
+from risk_assets.database.connection import DatabaseUnavailable
+from risk_assets.defs.weekly.report import report_name
+from risk_assets.defs.weekly.summary import summary_json_name
+from risk_assets.delivery.content import DeliveryError, ReportDelivery
+from risk_assets.delivery.ledger import Ledger
+from risk_assets.delivery.outbox import Outbox
+from risk_assets.delivery.service import ChannelOutcome, Channels, deliver
+from risk_assets.metrics.student_table import students_csv_path
+from risk_assets.partitions import split_partition_key
+from risk_assets.project import current_project
+from risk_assets.resources import RiskDatabase, SmtpServer, Storage
+
+DELIVERY_JOB = "delivery"
+ONLY_CHANNEL_TAG = "risk/only_channel"
+
+
+class DeliveryRequest(dg.Config):
+    reports: list[str]  # partition keys "<tenant>|<week>" of tenant_report, e.g. "seoul-central|2026-11-16"
+
+
+def delivery_tags(reports: list[str]) -> dict[str, str]:
+    """risk/tenant and risk/week of a delivery run (comma-separated when it covers several)."""
+    keys = [split_partition_key(key) for key in reports]
+    return {"risk/tenant": ",".join(sorted({tenant for _week, tenant in keys})),
+            "risk/week": ",".join(sorted({week.isoformat() for week, _tenant in keys}))}
+
+
+def run_config(reports: list[str]) -> dict:
+    return {"ops": {"deliver_reports": {"config": {"reports": reports}}}}
+
+
+def _deliver_one(tenants: TenantsFile, key: str, storage: Storage, conn, smtp: SmtpServer, run_id: str,
+                 only: str | None) -> list[ChannelOutcome]:
+    week, tenant_key = split_partition_key(key)
+    tenant = tenants.get(tenant_key)
+    summary, report = (storage.report_file(week, summary_json_name(tenant_key)),
+                       storage.report_file(week, report_name(tenant_key)))
+    if not report.exists() or not summary.exists():
+        raise DeliveryError(f"no report of tenant '{tenant_key}' for week {week} to deliver: materialise "
+                            "`tenant_report` for this partition first")
+    delivery = ReportDelivery.load(summary, report)
+    students = (pd.read_csv(students_csv_path(storage.reports_path, week, tenant_key), keep_default_na=False)
+                if tenant.delivery.include_student_names else None)
+    channels = Channels(smtp=smtp.settings(), outbox=Outbox(storage.outbox_dir))
+    return deliver(delivery, tenant, Ledger(conn), channels, run_id, students, only=only)
+
+
+def _describe(outcomes: list[ChannelOutcome]) -> str:
+    return ", ".join(f"{o.channel} {o.status}" + (f" via {o.destination}" if o.destination else "") for o in outcomes)
+
+
+def build_delivery_job(tenants: TenantsFile) -> dg.JobDefinition:
+    @dg.op(name="deliver_reports", description="E-mail and Slack for each report; the outbox for what is not configured.")
+    def deliver_reports(context: dg.OpExecutionContext, config: DeliveryRequest, storage: Storage,
+                        risk_db: RiskDatabase, smtp: SmtpServer) -> dg.Output[None]:
+        results, failures = {}, []
+        try:
+            with risk_db.connect(storage.sql_path) as conn:
+                for key in config.reports:
+                    try:
+                        outcomes = _deliver_one(tenants, key, storage, conn, smtp, context.run_id,
+                                                context.run.tags.get(ONLY_CHANNEL_TAG))
+                    except DeliveryError as exc:
+                        failures.append(f"{key}: {exc}")
+                        continue
+                    results[key] = _describe(outcomes)
+                    failures += [f"{key} {o.channel}: {o.detail}" for o in outcomes if o.status == "failed"]
+                    context.log.info("delivered %s: %s", key, results[key])
+        except DatabaseUnavailable as exc:
+            raise dg.Failure(description=str(exc)) from None
+        metadata = {"reports": len(config.reports), "delivered": dg.MetadataValue.json(results)}
+        if failures:
+            raise dg.Failure(description="; ".join(failures), metadata=metadata)
+        return dg.Output(None, metadata=metadata)
+
+    @dg.job(name=DELIVERY_JOB, tags={"risk/pipeline": "delivery"},
+            description="Delivers the reports named in its config (`reports: [<tenant>|<week>, …]`); launched by "
+                        "the report_delivery sensor, by `risk-report resend`, or from the launchpad.")
+    def delivery():
+        deliver_reports()
+
+    return delivery
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(jobs=[build_delivery_job(current_project().config.tenants)])

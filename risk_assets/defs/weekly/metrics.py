@@ -1,0 +1,163 @@
+"""Asset `metrics`: per-student risk levels for one tenant-week, from its snapshot."""
+
+import io
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
+
+from risk_assets.config import Thresholds
+from risk_assets.defs.weekly.asset_conventions import GROUP, ONE_RUN_PER_PARTITION, OWNERS, code_version
+from risk_assets.failures import reported_to_dagster
+from risk_assets.files import write_atomically
+from risk_assets.metrics import SPEC_VERSION, STUDENT_COLUMNS, compute_metrics, r_engine
+from risk_assets.metrics.exchange import export_snapshot
+from risk_assets.metrics.student_table import students_csv_path, to_csv_bytes
+from risk_assets.partitions import week_and_tenant
+from risk_assets.project import Project, current_project
+from risk_assets.resources import MetricThresholds, Storage
+from risk_assets.summary.figures import display_level
+from risk_assets.vocabulary import DOMAINS, FLAGGED_LEVELS, LEVELS, NOT_A_FLAG_PREFIXES, REPORT_LEVELS, STATUSES
+
+_INTEGER_COLUMNS = {"student_id", "n_presented", "n_omitted", "n_not_reached", "n_guess_items", "sched_week",
+                    "absent_week", "sched_2wk", "absent_2wk", "att_missing_days", "max_streak", "n_late"}
+_TEXT_COLUMNS = {"display_name", "class_name", "reason_codes"}
+
+
+def _column(name: str) -> PandasColumn:
+    if name == "level":
+        return PandasColumn.categorical_column(name, categories=set(LEVELS), non_nullable=True)
+    if name.endswith("_status"):
+        return PandasColumn.categorical_column(name, categories=set(STATUSES), non_nullable=True)
+    if name in _INTEGER_COLUMNS:
+        return PandasColumn.integer_column(name, non_nullable=True, min_value=0)
+    if name == "n_guess_hard":
+        return PandasColumn.integer_column(name, ignore_missing_vals=True, min_value=0)
+    if name == "coverage":
+        return PandasColumn.float_column(name, min_value=0, max_value=1, non_nullable=True)
+    if name in _TEXT_COLUMNS:
+        return PandasColumn.exists(name, non_nullable=name != "class_name")
+    return PandasColumn.float_column(name, ignore_missing_vals=True)
+
+
+with warnings.catch_warnings():
+    # dagster-pandas marks its column API beta; we pin the version, so the warning is noise.
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    StudentMetrics = create_dagster_pandas_dataframe_type(
+        name="StudentMetrics",
+        description="One row per counted student: level, coverage, reason codes and every number behind them.",
+        columns=[_column(name) for name in STUDENT_COLUMNS],
+    )
+
+
+def level_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Students per report level (OK_PARTIAL apart from OK), the counts every asset and message shows."""
+    counts = display_level(frame).value_counts()
+    return {level: int(counts.get(level, 0)) for level in REPORT_LEVELS}
+
+
+def _top_flagged(frame: pd.DataFrame, limit: int = 10) -> str:
+    """Markdown table of the most severe students, by id only (no names in metadata)."""
+    flagged = frame.loc[frame["level"].isin(FLAGGED_LEVELS)].copy()
+    flagged["_rank"] = flagged["level"].map({level: rank for rank, level in enumerate(FLAGGED_LEVELS)})
+    flagged["_domains"] = flagged[[f"{d}_status" for d in DOMAINS]].isin(FLAGGED_LEVELS).sum(axis=1)
+    top = flagged.sort_values(["_rank", "_domains", "student_id"], ascending=[True, False, True]).head(limit)
+    out = io.StringIO()
+    out.write("| student_id | level | flags |\n|---|---|---|\n")
+    for row in top.itertuples():
+        flags = [code for code in row.reason_codes.split(";") if not code.startswith(NOT_A_FLAG_PREFIXES)]
+        out.write(f"| {row.student_id} | {row.level} | {', '.join(flags)} |\n")
+    return out.getvalue()
+
+
+def metrics_metadata(frame: pd.DataFrame, thresholds: Thresholds, seconds: float, csv_path,
+                     quality: dict[str, int], engine: str = "python") -> dict[str, object]:
+    metadata: dict[str, object] = {
+        "students": len(frame),
+        **{f"level/{level}": n for level, n in level_counts(frame).items()},
+        "profile": thresholds.profile,
+        "spec_version": SPEC_VERSION,
+        "engine": engine,
+        "runtime_seconds": round(seconds, 4),
+        "csv": dg.MetadataValue.path(str(csv_path)),
+        "top_flagged": dg.MetadataValue.md(_top_flagged(frame)),
+        # Dirty source rows the snapshot kept away from the formulas.
+        "data_quality": dg.MetadataValue.json(dict(sorted(quality.items()))),
+    }
+    for domain in DOMAINS:
+        counts = frame[f"{domain}_status"].value_counts()
+        for status in STATUSES:
+            metadata[f"{domain}/{status}"] = int(counts.get(status, 0))
+    return metadata
+
+
+def compute_with_r(context: dg.AssetExecutionContext, pipes: dg.PipesSubprocessClient, snapshot,
+                   thresholds: Thresholds) -> pd.DataFrame:
+    """The R engine (r/compute_metrics.R) through Dagster Pipes, on the snapshot exported as CSV."""
+    with tempfile.TemporaryDirectory(prefix="risk-r-") as scratch:
+        folder = Path(scratch)
+        command = r_engine.command(export_snapshot(snapshot, folder / "snapshot"),
+                                   r_engine.write_thresholds(thresholds, folder / "thresholds.yaml"),
+                                   folder / "students.csv")
+        try:
+            pipes.run(command=command, context=context)
+        except Exception as exc:  # noqa: BLE001 — Pipes raises DagsterPipesExecutionError, not exported publicly
+            raise dg.Failure(description=f"the R engine failed for tenant '{snapshot.tenant}' week {snapshot.week}: "
+                                         f"{exc} (R's own message, 'compute_metrics.R: …', is in the run log)",
+                             allow_retries=False) from None
+        return r_engine.read_result(folder / "students.csv")
+
+
+def build_metrics_asset(project: Project) -> dg.AssetsDefinition:
+    engine = project.config.tenants.metrics_engine
+    engine_sources = [r_engine.R_SCRIPT] if engine == "r" else []
+
+    @dg.asset(
+        name="metrics",
+        partitions_def=project.partitions,
+        deps=[dg.AssetDep("snapshot")],
+        backfill_policy=ONE_RUN_PER_PARTITION,
+        group_name=GROUP,
+        owners=OWNERS,
+        kinds={"pandas", "csv"} | ({"r"} if engine == "r" else set()),
+        code_version=code_version(SPEC_VERSION, engine, *engine_sources),
+        description=(
+            "Per-student risk metrics (spec v1): Δθ over 7 and 14 days and the 3-week decline, omit rate, "
+            "c_hat, absences → OK / WARN / CRIT / INSUFFICIENT_DATA with reason codes. Writes "
+            "`reports/<week>/<tenant>_students.csv`."
+        ),
+    )
+    def metrics(context: dg.AssetExecutionContext, storage: Storage, thresholds: MetricThresholds,
+                pipes_subprocess_client: dg.PipesSubprocessClient) -> dg.MaterializeResult:
+        week, tenant = week_and_tenant(context)
+        rules = thresholds.thresholds()
+        try:
+            snapshot = storage.snapshots().read(week, tenant)
+        except FileNotFoundError:
+            raise dg.Failure(description=f"no snapshot of tenant '{tenant}' for week {week}: materialise "
+                                         "`snapshot` for this partition first", allow_retries=False) from None
+        started = time.perf_counter()
+        with reported_to_dagster():
+            if engine == "r":
+                frame = compute_with_r(context, pipes_subprocess_client, snapshot, rules)
+            else:
+                frame = compute_metrics(snapshot, rules)
+        seconds = time.perf_counter() - started
+        checked = dg.check_dagster_type(StudentMetrics, frame)
+        if not checked.success:
+            raise dg.Failure(description=f"metrics output failed its type check: {checked.description}")
+        csv_path = write_atomically(students_csv_path(storage.reports_path, week, tenant), to_csv_bytes(frame))
+        write_atomically(storage.metrics_file(week, tenant), frame.to_parquet(index=False))
+        context.log.info("metrics %s week %s: %s", tenant, week, level_counts(frame))
+        return dg.MaterializeResult(metadata=metrics_metadata(frame, rules, seconds, csv_path, snapshot.quality, engine))
+
+    return metrics
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=[build_metrics_asset(current_project())])

@@ -1,0 +1,81 @@
+"""Schedules `weekly_risk_<zone>`: one per time zone the tenants live in, ticking at the configured cron
+(default Monday 06:00) in that zone and requesting the week that just ended for each enabled tenant there.
+
+A tenant in a new zone gets its schedule from tenants.yaml alone. Run keys are `<week>|<tenant>`, and a partition
+this schedule has already launched is not requested again, so a repeated tick requests nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import dagster as dg
+
+from risk_assets.config import Tenant, TenantsFile
+from risk_assets.defs.weekly.job import WEEKLY_JOB
+from risk_assets.partitions import partition_key
+from risk_assets.project import current_project
+
+TRIGGER_TAG = "risk/trigger"
+
+
+def schedule_name(zone: str) -> str:
+    return "weekly_risk_" + re.sub(r"[^a-z0-9]+", "_", zone.lower()).strip("_")
+
+
+def newest_complete_week(now: dt.datetime, tenant: Tenant) -> dt.date:
+    today = now.astimezone(tenant.zone).date()
+    return today - dt.timedelta(days=today.weekday() + 7)
+
+
+def zones(tenants: TenantsFile) -> list[str]:
+    return sorted({t.timezone for t in tenants.tenants})
+
+
+def _already_launched(instance: dg.DagsterInstance, name: str, key: str) -> bool:
+    runs = instance.get_run_records(dg.RunsFilter(tags={"dagster/schedule_name": name, "dagster/partition": key}),
+                                    limit=1)
+    return bool(runs)
+
+
+def weekly_requests(tenants: TenantsFile, zone: str, now: dt.datetime, name: str,
+                    instance: dg.DagsterInstance | None = None) -> list[dg.RunRequest]:
+    requests = []
+    for tenant in (t for t in tenants.enabled if t.timezone == zone):
+        week = newest_complete_week(now, tenant)
+        key = partition_key(week, tenant.key)
+        if week < tenants.first_week or (instance is not None and _already_launched(instance, name, key)):
+            continue
+        requests.append(dg.RunRequest(run_key=f"{week}|{tenant.key}", partition_key=key,
+                                      tags={TRIGGER_TAG: "schedule"}))
+    return requests
+
+
+def build_zone_schedule(tenants: TenantsFile, zone: str) -> dg.ScheduleDefinition:
+    name = schedule_name(zone)
+    members = [t.key for t in tenants.tenants if t.timezone == zone]
+
+    @dg.schedule(
+        name=name,
+        job_name=WEEKLY_JOB,
+        cron_schedule=tenants.schedule.cron,
+        execution_timezone=zone,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description=(f"At `{tenants.schedule.cron}` in {zone}: the week that just ended for each enabled tenant "
+                     f"in {zone}, one run per tenant ({', '.join(members)})."),
+        metadata={"time zone": zone, "tenants": ", ".join(members)},
+        tags={"risk/zone": zone},
+    )
+    def weekly_risk(context: dg.ScheduleEvaluationContext):
+        requests = weekly_requests(tenants, zone, context.scheduled_execution_time, name, context.instance)
+        return requests or dg.SkipReason(f"nothing new: every enabled tenant in {zone} already has its newest "
+                                         "complete week requested, or none has a week on or after first_week")
+
+    return weekly_risk
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    tenants = current_project().config.tenants
+    return dg.Definitions(schedules=[build_zone_schedule(tenants, zone) for zone in zones(tenants)])

@@ -1,0 +1,133 @@
+"""Asset `tenant_summary`: the school's weekly figures, stored in PostgreSQL and as JSON, plus summary.csv."""
+
+import datetime as dt
+import json
+
+import dagster as dg
+import pandas as pd
+from dagster import Failure, MetadataValue
+
+from risk_assets.config import Thresholds
+from risk_assets.defs.weekly.asset_conventions import GROUP, ONE_RUN_PER_PARTITION, OWNERS, code_version
+from risk_assets.failures import reported_to_dagster
+from risk_assets.files import write_atomically
+from risk_assets.metrics import SPEC_VERSION
+from risk_assets.partitions import week_and_tenant
+from risk_assets.project import Project, current_project
+from risk_assets.resources import MetricThresholds, RiskDatabase, Storage
+from risk_assets.settings import PROJECT_DIR
+from risk_assets.results.store import ResultsStore
+from risk_assets.summary.figures import History, tenant_figures
+from risk_assets.window import ReportWindow
+
+WEEK = dt.timedelta(days=7)
+
+
+def summary_json_name(tenant: str) -> str:
+    return f"{tenant}_summary.json"
+
+
+def _tenant_row(figures: dict, payload: dict, org_name: str, profile: str, generated_at: dt.datetime) -> dict:
+    """The row of risk.tenant_weeks (counts as summary.csv reports them)."""
+    levels, wow = figures["levels"], figures["week_over_week"]
+    return {
+        "org_name": org_name,
+        "total_students": figures["total_students"],
+        "crit_count": levels["CRIT"]["count"],
+        "warn_count": levels["WARN"]["count"],
+        "ok_count": levels["OK"]["count"] + levels["OK_PARTIAL"]["count"],
+        "ok_partial_count": levels["OK_PARTIAL"]["count"],
+        "insufficient_count": levels["INSUFFICIENT_DATA"]["count"],
+        "new_warn_or_crit": wow.get("new_warn_or_crit") if wow["available"] else None,
+        "profile": profile,
+        "figures": payload,
+        "generated_at": generated_at,
+    }
+
+
+def _metadata(figures: dict, json_path, csv_path, tenants_in_csv: int) -> dict:
+    wow = figures["week_over_week"]
+    return {
+        "students": figures["total_students"],
+        **{f"level/{name}": value["count"] for name, value in figures["levels"].items()},
+        "new_warn_or_crit": wow.get("new_warn_or_crit") if wow["available"] else "not available",
+        "resolved": wow.get("resolved") if wow["available"] else "not available",
+        "persistent": wow.get("persistent") if wow.get("persistent_available") else "not available",
+        "summary_json": MetadataValue.path(str(json_path)),
+        "summary_csv": MetadataValue.path(str(csv_path)),
+        "tenants_in_summary_csv": tenants_in_csv,
+    }
+
+
+def summarise(tenants, thresholds: Thresholds, storage: Storage, risk_db: RiskDatabase, week: dt.date,
+              tenant_key: str) -> dict:
+    tenant = tenants.get(tenant_key)
+    try:
+        frame = pd.read_parquet(storage.metrics_file(week, tenant_key))
+    except FileNotFoundError:
+        raise Failure(description=f"no metrics of tenant '{tenant_key}' for week {week}: materialise "
+                                  "`metrics` for this partition first", allow_retries=False) from None
+    manifest = storage.snapshots().manifest(week, tenant_key)
+    # The data's time, not the clock's: the same snapshot always gives the same summary and report.
+    generated_at = dt.datetime.fromisoformat(manifest["taken_at"])
+    with risk_db.connect(storage.sql_path) as conn:
+        store = ResultsStore(conn)
+        history = History(store.levels(week - WEEK, tenant_key), store.levels(week - 2 * WEEK, tenant_key))
+        figures = tenant_figures(frame, history, manifest["quality"])
+        payload = {
+            "tenant": tenant_key,
+            "org_name": manifest["org_name"],
+            "week": week.isoformat(),
+            "week_end": (week + dt.timedelta(days=6)).isoformat(),
+            "timezone": tenant.timezone,
+            "cutoff": ReportWindow(week, tenant.timezone).cutoff.isoformat(),
+            "locale": tenant.locale,
+            "profile": thresholds.profile,
+            "spec_version": SPEC_VERSION,
+            "generated_at": generated_at.isoformat(),
+            **figures,
+            "thresholds": thresholds.model_dump(),
+        }
+        store.replace_partition(week, tenant_key, frame, _tenant_row(
+            figures, payload, manifest["org_name"], thresholds.profile, generated_at))
+        json_path = write_atomically(storage.report_file(week, summary_json_name(tenant_key)),
+                                     json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"))
+        store.lock_week(week)
+        summary = store.week_summary(week)
+        csv_path = write_atomically(storage.report_file(week, "summary.csv"),
+                                    summary.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        conn.commit()
+    return _metadata(figures, json_path, csv_path, len(summary))
+
+
+def build_summary_asset(project: Project) -> dg.AssetsDefinition:
+    tenants = project.config.tenants
+
+    @dg.asset(
+        name="tenant_summary",
+        partitions_def=project.partitions,
+        deps=[dg.AssetDep("metrics")],
+        backfill_policy=ONE_RUN_PER_PARTITION,
+        group_name=GROUP,
+        owners=OWNERS,
+        kinds={"postgres", "json"},
+        code_version=code_version(SPEC_VERSION, files=(PROJECT_DIR / "sql" / "risk_schema").glob("*.sql")),
+        description=(
+            "The school's figures for the week (spec §7): levels, domains, Δθ_14 spread, new / resolved / "
+            "persistent against the stored earlier weeks, classes, data quality. Upserted into schema `risk`; "
+            "writes `reports/<week>/<tenant>_summary.json` and refreshes `reports/<week>/summary.csv`."
+        ),
+    )
+    def tenant_summary(context: dg.AssetExecutionContext, storage: Storage, risk_db: RiskDatabase,
+                       thresholds: MetricThresholds) -> dg.MaterializeResult:
+        week, tenant = week_and_tenant(context)
+        with reported_to_dagster():
+            metadata = summarise(tenants, thresholds.thresholds(), storage, risk_db, week, tenant)
+        return dg.MaterializeResult(metadata=metadata)
+
+    return tenant_summary
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=[build_summary_asset(current_project())])

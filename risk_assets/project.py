@@ -1,0 +1,62 @@
+"""The project a code location serves: settings and configuration, read once, and the Definitions built from them.
+
+Every module under `risk_assets/defs/` builds its definitions from `current_project()`; Dagster loads them with
+`load_from_defs_folder`. Tests and benchmarks build definitions for a configuration of their own with
+`build_definitions(config, settings)`, which loads the same defs folder for that project.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import warnings
+from dataclasses import dataclass
+from functools import cached_property
+
+from dagster import BetaWarning, Definitions, MultiPartitionsDefinition, PreviewWarning, load_from_defs_folder
+
+from risk_assets.config import AppConfig, load_config
+from risk_assets.partitions import report_partitions
+from risk_assets.settings import PROJECT_DIR, Settings
+
+
+@dataclass(frozen=True)
+class Project:
+    config: AppConfig
+    settings: Settings
+
+    @cached_property
+    def partitions(self) -> MultiPartitionsDefinition:
+        """Week × tenant, shared by every asset, check and job (tenants.yaml read once)."""
+        return report_partitions(self.config.tenants)
+
+
+_override: contextvars.ContextVar[Project | None] = contextvars.ContextVar("risk_project", default=None)
+
+
+@functools.cache
+def _from_environment() -> Project:
+    settings = Settings.from_env()
+    return Project(load_config(settings.config_dir), settings)
+
+
+def current_project() -> Project:
+    """The project being loaded: the one passed to `build_definitions`, else settings and config from the environment."""
+    return _override.get() or _from_environment()
+
+
+def build_definitions(config: AppConfig, settings: Settings) -> Definitions:
+    token = _override.set(Project(config, settings))
+    try:
+        return load_definitions()
+    finally:
+        _override.reset(token)
+
+
+def load_definitions() -> Definitions:
+    with warnings.catch_warnings():
+        # Dagster is pinned exactly; the beta/preview features we build on (partitioned asset checks,
+        # dagster-pandas types, pools) are chosen, so their warnings are noise here.
+        warnings.simplefilter("ignore", BetaWarning)
+        warnings.simplefilter("ignore", PreviewWarning)
+        return load_from_defs_folder(project_root=PROJECT_DIR)
