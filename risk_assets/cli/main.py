@@ -52,7 +52,7 @@ def _selected_tenants(config: AppConfig, requested: Optional[Sequence[str]]) -> 
 def _print_outputs(settings: Settings, outcomes) -> None:
     import pandas as pd
 
-    from risk_assets.assets.metrics import level_counts
+    from risk_assets.defs.weekly.metrics import level_counts
     from risk_assets.cli.table import format_table
     from risk_assets.resources import Storage
 
@@ -63,10 +63,10 @@ def _print_outputs(settings: Settings, outcomes) -> None:
             rows.append([outcome.tenant, outcome.week, "FAILED", "", "", "", "", "", "", "", outcome.error.splitlines()[0]])
             continue
         manifest = storage.snapshots().manifest(outcome.week, outcome.tenant)
-        levels = level_counts(pd.read_parquet(storage.metrics_file(outcome.week, outcome.tenant), columns=["level"]))
+        levels = level_counts(pd.read_parquet(storage.metrics_file(outcome.week, outcome.tenant), columns=["level", "coverage"]))
         rows.append([
             outcome.tenant, outcome.week, "ok", manifest["rows"]["students"], manifest["rows"]["presentations"],
-            sum(manifest["quality"].values()), levels["CRIT"], levels["WARN"], levels["OK"],
+            sum(manifest["quality"].values()), levels["CRIT"], levels["WARN"], levels["OK"] + levels["OK_PARTIAL"],
             levels["INSUFFICIENT_DATA"], storage.report_file(outcome.week, f"{outcome.tenant}_report.html").name,
         ])
     print()
@@ -86,44 +86,45 @@ def _print_outputs(settings: Settings, outcomes) -> None:
             print(f"\n{outcome.tenant} {outcome.week}: {outcome.error}", file=sys.stderr)
 
 
-def _materialize(settings: Settings, config: AppConfig, weeks, tenants: list[str], verbose: bool,
-                 progress: Progress, deliver: bool = False) -> int:
-    """Each week for every tenant, oldest week first so week-over-week figures find the week before."""
-    from risk_assets.cli.materialize import materialize_week
-    from risk_assets.cli.runtime import dagster_instance
-    from risk_assets.graph import build_definitions
+def _materialize(settings: Settings, server, weeks, tenants: list[str], title: str, trigger: str,
+                 progress: Progress) -> tuple[int, list]:
+    """Weeks × tenants in one backfill through Dagster (one run per partition), outputs printed after."""
+    from risk_assets.cli.materialize import materialize
 
-    defs, instance = build_definitions(config, settings), dagster_instance(settings)
-    outcomes = []
-    for week in sorted(weeks):
-        progress(f"materialising week {week} for {len(tenants)} tenant(s) through Dagster")
-        outcomes += materialize_week(defs, instance, week, tenants, verbose=verbose, progress=progress)
+    progress(f"materialising {len(weeks)} week(s) × {len(tenants)} tenant(s) through Dagster: {title}")
+    _backfill_id, outcomes = materialize(server, weeks, tenants, title, trigger, progress)
     _print_outputs(settings, outcomes)
-    if deliver:
-        delivered = _deliver(settings, defs, instance, [o for o in outcomes if o.success], verbose, progress)
-        outcomes += delivered
-    return 0 if all(o.success for o in outcomes) else EXIT_RUN_FAILED
+    return (0 if all(o.success for o in outcomes) else EXIT_RUN_FAILED), outcomes
 
 
-def _deliver(settings: Settings, defs, instance, reports, verbose: bool, progress: Progress, tags=None):
-    """The delivery job for each report, as the sensor would launch it (the ledger keeps it exactly once)."""
-    from risk_assets.cli.materialize import materialize_week
-    from risk_assets.jobs.delivery import DELIVERY_JOB
+def _deliver_through_sensor(server, outcomes, since: float, progress: Progress) -> int:
+    """The report_delivery sensor sends every new report; wait until its runs have covered them all."""
+    from risk_assets.cli.materialize import deliver, wait_for_sensor_deliveries, wait_for_sensor_start
+    from risk_assets.partitions import partition_key
 
-    outcomes = []
-    for week in sorted({r.week for r in reports}):
-        tenants = [r.tenant for r in reports if r.week == week]
-        progress(f"delivering week {week} for {len(tenants)} tenant(s) (outbox: {settings.outbox_dir})")
-        outcomes += materialize_week(defs, instance, week, tenants, job_name=DELIVERY_JOB, tags=tags,
-                                     verbose=verbose, progress=progress)
-    for outcome in outcomes:
-        if not outcome.success:
-            print(f"\ndelivery {outcome.tenant} {outcome.week}: {outcome.error}", file=sys.stderr)
-    return outcomes
+    reports = {str(partition_key(o.week, o.tenant)) for o in outcomes if o.success}
+    if not reports:
+        return 0
+    if not wait_for_sensor_start(server, "report_delivery", timeout=5):
+        progress("the report_delivery sensor is stopped: delivering with one run of the delivery job")
+        success, run_id, error = deliver(server, sorted(reports), {"risk/trigger": "cli"}, progress)
+        runs = [{"runId": run_id, "status": "SUCCESS" if success else "FAILURE"}]
+    else:
+        progress(f"waiting for the report_delivery sensor to deliver {len(reports)} report(s) to the outbox or SMTP/Slack")
+        runs = wait_for_sensor_deliveries(server, since, reports)
+    failed = [r for r in runs if r["status"] != "SUCCESS"]
+    for run in failed:
+        from risk_assets.cli.graphql import run_failure
+
+        print(f"\ndelivery run {run['runId']}: {run_failure(server, run['runId'])}", file=sys.stderr)
+    progress(f"delivered in {len(runs)} delivery run(s)" + (f", {len(failed)} failed" if failed else ""))
+    return EXIT_RUN_FAILED if failed else 0
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from risk_assets.cli.dagster_service import dagster_service
     from risk_assets.cli.demo import needs_seeding, seed
+    from risk_assets.cli.materialize import wait_for_sensor_start
     from risk_assets.cli.runtime import databases
     from risk_assets.partitions import latest_complete_week
 
@@ -135,8 +136,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, progress: Progress) -
         progress(reason)
         if stale or args.reseed:
             seed(settings, config, dbs.source_url, week, args.seed, progress)
-        code = _materialize(settings, config, weeks, _selected_tenants(config, None), args.verbose, progress,
-                            deliver=True)
+        with dagster_service(settings, progress) as server:
+            wait_for_sensor_start(server, "report_delivery")  # so the demo's reports count as new
+            since = time.time()
+            code, outcomes = _materialize(settings, server, weeks, _selected_tenants(config, None), "risk-report demo",
+                                          "demo", progress)
+            code = max(code, _deliver_through_sensor(server, outcomes, since, progress))
     progress("demo finished" if code == 0 else "demo finished with failures (see above)")
     return code
 
@@ -154,6 +159,7 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings, progress: Progre
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from risk_assets.cli.dagster_service import dagster_service
     from risk_assets.cli.runtime import databases
     from risk_assets.partitions import parse_week
 
@@ -162,8 +168,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings, progress: Progress) ->
     if not tenants:
         raise UserError("no enabled tenants in tenants.yaml; enable one or name it with --tenant")
     week = parse_week(args.week, config.tenants, tenants)
-    with databases(settings, progress):
-        return _materialize(settings, config, [week], tenants, args.verbose, progress)
+    with databases(settings, progress), dagster_service(settings, progress) as server:
+        code, _outcomes = _materialize(settings, server, [week], tenants, f"risk-report run --week {week}", "cli",
+                                       progress)
+    return code
 
 
 def cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
@@ -184,9 +192,8 @@ def cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progres
 
 
 def cmd_backfill(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from risk_assets.cli.materialize import run_batch
-    from risk_assets.cli.runtime import dagster_instance, databases
-    from risk_assets.graph import build_definitions
+    from risk_assets.cli.dagster_service import dagster_service
+    from risk_assets.cli.runtime import databases
     from risk_assets.partitions import parse_week
 
     config = _config(settings, progress)
@@ -196,15 +203,10 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings, progress: Progres
     if last < first:
         raise UserError(f"--to {last} is before --from {first}; give the older week first")
     weeks = [first + dt.timedelta(days=7 * i) for i in range((last - first).days // 7 + 1)]
-    with databases(settings, progress):
-        progress(f"backfilling {tenant}: {len(weeks)} week(s) {first} … {last}, oldest first, in one batched run")
-        success, run_id, error = run_batch(build_definitions(config, settings), dagster_instance(settings), weeks,
-                                           tenant, verbose=args.verbose)
-    if not success:
-        print(f"risk-report: backfill run {run_id} failed: {error}", file=sys.stderr)
-        return EXIT_RUN_FAILED
-    progress(f"backfill run {run_id} succeeded: snapshot, metrics, tenant_summary, tenant_report × {len(weeks)} week(s)")
-    return 0
+    with databases(settings, progress), dagster_service(settings, progress) as server:
+        code, _outcomes = _materialize(settings, server, weeks, [tenant],
+                                       f"risk-report backfill {tenant} {first} … {last}", "cli-backfill", progress)
+    return code
 
 
 def cmd_export_snapshot(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
@@ -245,13 +247,14 @@ def cmd_resend(args: argparse.Namespace, settings: Settings, progress: Progress)
     import getpass
     import socket
 
-    from risk_assets.assets.report import report_name
-    from risk_assets.cli.materialize import PartitionOutcome
-    from risk_assets.cli.runtime import dagster_instance, databases
+    from risk_assets.cli.dagster_service import dagster_service
+    from risk_assets.cli.materialize import deliver
+    from risk_assets.cli.runtime import databases
+    from risk_assets.defs.delivery.job import ONLY_CHANNEL_TAG
+    from risk_assets.defs.weekly.report import report_name
     from risk_assets.delivery.content import ReportDelivery
     from risk_assets.delivery.ledger import CHANNELS, Ledger
-    from risk_assets.graph import build_definitions
-    from risk_assets.jobs.delivery import ONLY_CHANNEL_TAG
+    from risk_assets.partitions import partition_key
     from risk_assets.resources import RiskDatabase, Storage
 
     config = _config(settings, progress)
@@ -268,10 +271,13 @@ def cmd_resend(args: argparse.Namespace, settings: Settings, progress: Progress)
             for channel in [args.channel] if args.channel else CHANNELS:
                 Ledger(conn).force(week, tenant, channel, checksum, who)
         progress(f"re-send of {tenant} week {week} ({args.channel or 'all channels'}) recorded for {who}")
-        defs, instance = build_definitions(config, settings), dagster_instance(settings)
-        outcomes = _deliver(settings, defs, instance, [PartitionOutcome(week, tenant, True, "", 0.0)], args.verbose,
-                            progress, tags={ONLY_CHANNEL_TAG: args.channel} if args.channel else None)
-    return 0 if all(o.success for o in outcomes) else EXIT_RUN_FAILED
+        tags = {"risk/trigger": "resend", **({ONLY_CHANNEL_TAG: args.channel} if args.channel else {})}
+        with dagster_service(settings, progress) as server:
+            success, run_id, error = deliver(server, [str(partition_key(week, tenant))], tags, progress)
+    if not success:
+        print(f"\ndelivery {tenant} {week} (run {run_id}): {error}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    return 0
 
 
 def _any_week(text: str, config: AppConfig):

@@ -1,4 +1,5 @@
-"""Materialising partitions through Dagster, recorded in the instance the UI shows."""
+"""Materialising partitions the way the UI does: a backfill through the webserver, one run per partition,
+followed in the terminal partition by partition."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
-from dagster import DagsterInstance, Definitions
+import yaml
 
-from risk_assets.graph import WEEKLY_JOB
-from risk_assets.partitions import partition_key
-from risk_assets.sensors.delivery import TENANT_TAG
+from risk_assets.cli import graphql
+from risk_assets.cli.graphql import FINISHED, Webserver
+from risk_assets.partitions import partition_key, split_partition_key
 
-# The CLI reports each run's outcome itself; Dagster's console log is for --verbose.
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+ASSETS = ("snapshot", "metrics", "tenant_summary", "tenant_report")
+BACKFILL_DONE = ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED")
+POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -27,74 +29,94 @@ class PartitionOutcome:
     error: Optional[str] = None
 
 
-def _innermost(error) -> str:
-    """The original exception's message, not Dagster's 'error occurred while executing' wrapper."""
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip()
+def _tags(run: dict) -> dict[str, str]:
+    return {tag["key"]: tag["value"] for tag in run["tags"]}
 
 
-def _failure_message(result) -> str:
-    for event in result.all_events:
-        if event.is_step_failure:
-            data = event.step_failure_data
-            if data.user_failure_data is not None and data.user_failure_data.description:
-                return data.user_failure_data.description
-            return _innermost(data.error) if data.error else "step failed"
-    return "run failed"
+def _outcome(server: Webserver, run: dict) -> PartitionOutcome:
+    week, tenant = split_partition_key(_tags(run)["dagster/partition"])
+    success = run["status"] == "SUCCESS"
+    seconds = (run.get("endTime") or 0) - (run.get("startTime") or 0)
+    return PartitionOutcome(week, tenant, success, run["runId"], max(seconds, 0.0),
+                            None if success else graphql.run_failure(server, run["runId"]))
 
 
-def materialize_week(
-    defs: Definitions,
-    instance: DagsterInstance,
-    week: dt.date,
-    tenants: Sequence[str],
-    *,
-    job_name: str = WEEKLY_JOB,
-    tags: Optional[dict[str, str]] = None,
-    verbose: bool = False,
-    progress: Callable[[str], None] = print,
-) -> list[PartitionOutcome]:
-    """One run of `job_name` per tenant; a tenant's failure is reported and the others still run."""
-    job = defs.resolve_job_def(job_name)
-    outcomes = []
-    for index, tenant in enumerate(tenants, start=1):
-        started = time.monotonic()
-        result = job.execute_in_process(
-            partition_key=partition_key(week, tenant),
-            instance=instance,
-            raise_on_error=False,
-            run_config={} if verbose else QUIET_RUN_CONFIG,
-            tags={"risk/trigger": "cli", TENANT_TAG: tenant, **(tags or {})},
-        )
-        outcome = PartitionOutcome(
-            week=week,
-            tenant=tenant,
-            success=result.success,
-            run_id=result.run_id,
-            seconds=time.monotonic() - started,
-            error=None if result.success else _failure_message(result),
-        )
-        progress(f"  [{index}/{len(tenants)}] {tenant} {week}: {'ok' if outcome.success else 'FAILED'} "
-                 f"({outcome.seconds:.1f} s)")
-        outcomes.append(outcome)
-    return outcomes
+def follow_backfill(server: Webserver, backfill_id: str, expected: int, progress: Callable[[str], None],
+                    timeout: float = 6 * 3600) -> list[PartitionOutcome]:
+    """Print each partition's outcome as its run ends; return the newest run's outcome per partition."""
+    reported: dict[str, PartitionOutcome] = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = graphql.backfill(server, backfill_id)
+        runs = sorted(state["runs"], key=lambda r: r.get("startTime") or 0)
+        for run in runs:
+            if run["status"] in FINISHED and run["runId"] not in {o.run_id for o in reported.values()}:
+                outcome = _outcome(server, run)
+                key = str(partition_key(outcome.week, outcome.tenant))
+                reported[key] = outcome
+                progress(f"  [{len(reported)}/{expected}] {outcome.tenant} {outcome.week}: "
+                         f"{'ok' if outcome.success else 'FAILED'} ({outcome.seconds:.1f} s, run {outcome.run_id[:8]})")
+        if state["status"] in BACKFILL_DONE and all(r["status"] in FINISHED for r in runs):
+            return sorted(reported.values(), key=lambda o: (o.week, o.tenant))
+        time.sleep(POLL_SECONDS)
+    raise TimeoutError(f"backfill {backfill_id} did not finish in {timeout:.0f} s")
 
 
-def run_batch(defs: Definitions, instance: DagsterInstance, weeks: Sequence[dt.date], tenant: str,
-              *, verbose: bool = False) -> tuple[bool, str, str]:
-    """One batched run over weeks × one tenant, oldest week first (the path the weekly schedule uses).
-    Returns (success, run id, failure message or '')."""
-    from risk_assets.assets.batching import TENANTS_TAG
-    from risk_assets.graph import BATCH_JOB
-    from risk_assets.schedules.weekly import RANGE_END_TAG, RANGE_START_TAG
+def materialize(server: Webserver, weeks: Sequence[dt.date], tenants: Sequence[str], title: str, trigger: str,
+                progress: Callable[[str], None]) -> tuple[str, list[PartitionOutcome]]:
+    """One asset backfill of the whole pipeline over weeks × tenants, as the asset graph's Materialize does."""
+    partitions = [str(partition_key(week, tenant)) for week in sorted(weeks) for tenant in tenants]
+    backfill_id = graphql.launch_asset_backfill(server, ASSETS, partitions, {"risk/trigger": trigger}, title)
+    progress(f"backfill {backfill_id}: {len(partitions)} partition(s), one run each ({server.url}/runs/b/{backfill_id})")
+    outcomes = follow_backfill(server, backfill_id, len(partitions), progress)
+    missing = set(partitions) - {str(partition_key(o.week, o.tenant)) for o in outcomes}
+    outcomes += [PartitionOutcome(*split_partition_key(key), False, "", 0.0,
+                                  "not launched: the backfill ended before this partition ran") for key in sorted(missing)]
+    return backfill_id, outcomes
 
-    first, last = min(weeks), max(weeks)
-    result = defs.resolve_job_def(BATCH_JOB).execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={} if verbose else QUIET_RUN_CONFIG,
-        tags={RANGE_START_TAG: partition_key(first, tenant), RANGE_END_TAG: partition_key(last, tenant),
-              TENANTS_TAG: tenant, "risk/trigger": "cli-backfill"},
-    )
-    return result.success, result.run_id, "" if result.success else _failure_message(result)
+
+def deliver(server: Webserver, reports: Sequence[str], tags: dict[str, str], progress: Callable[[str], None],
+            timeout: float = 600) -> tuple[bool, str, str]:
+    """One run of the delivery job for `reports` (partition keys); (success, run id, failure message)."""
+    from risk_assets.defs.delivery.job import DELIVERY_JOB, delivery_tags, run_config
+
+    run_id = graphql.launch_run(server, DELIVERY_JOB, run_config(list(reports)), {**delivery_tags(list(reports)), **tags})
+    progress(f"delivery run {run_id[:8]} for {len(reports)} report(s)")
+    status = wait_for_run(server, run_id, timeout)
+    return status == "SUCCESS", run_id, "" if status == "SUCCESS" else graphql.run_failure(server, run_id)
+
+
+def wait_for_run(server: Webserver, run_id: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = graphql.run(server, run_id)["status"]
+        if status in FINISHED:
+            return status
+        time.sleep(POLL_SECONDS)
+    raise TimeoutError(f"run {run_id} did not finish in {timeout:.0f} s")
+
+
+def wait_for_sensor_start(server: Webserver, sensor: str, timeout: float = 120) -> bool:
+    """Until a RUNNING sensor has evaluated once (it starts after the newest report then); False if stopped."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, cursor = graphql.sensor_cursor(server, sensor)
+        if status != "RUNNING":
+            return False
+        if cursor is not None:
+            return True
+        time.sleep(POLL_SECONDS)
+    raise TimeoutError(f"the {sensor} sensor did not evaluate within {timeout:.0f} s")
+
+
+def wait_for_sensor_deliveries(server: Webserver, since: float, reports: set[str], timeout: float = 300) -> list[dict]:
+    """Until finished delivery runs created after `since` cover every report; returns those runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = graphql.delivery_runs(server, since)
+        covered = {key for run in runs if run["status"] in FINISHED
+                   for key in yaml.safe_load(run["runConfigYaml"])["ops"]["deliver_reports"]["config"]["reports"]}
+        if reports <= covered and all(run["status"] in FINISHED for run in runs):
+            return runs
+        time.sleep(POLL_SECONDS)
+    raise TimeoutError(f"the report_delivery sensor did not deliver {len(reports)} report(s) in {timeout:.0f} s")

@@ -1,4 +1,4 @@
-"""What a command needs around it: the databases (embedded unless configured) and the Dagster instance."""
+"""What a command needs around it: the databases (the embedded server unless URLs are exported) and DAGSTER_HOME."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
-
-from dagster import DagsterInstance
 
 from risk_assets.database.connection import connection
 from risk_assets.resources import RISK_DATABASE, SOURCE_DATABASE, embedded_server
@@ -30,21 +28,6 @@ def apply_sql_file(url: str, path: Path, purpose: str) -> None:
 
 
 @contextmanager
-def _exported(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the block: Dagster runs and resources read them."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-@contextmanager
 def databases(settings: Settings, progress=print) -> Iterator[Databases]:
     """Configured URLs, or the embedded server for whichever is unset (started now, stopped after)."""
     if settings.source_database_url and settings.risk_database_url:
@@ -57,8 +40,8 @@ def databases(settings: Settings, progress=print) -> Iterator[Databases]:
         risk_url = settings.risk_database_url or server.ensure_database(RISK_DATABASE)
         if not settings.source_database_url:
             apply_sql_file(source_url, settings.sql_dir / "source_schema.sql", "source database")
-        with _exported({"SOURCE_DATABASE_URL": source_url, "RISK_DATABASE_URL": risk_url}):
-            yield Databases(source_url, risk_url)
+        # Dagster's runs find the same server: the local resource set points at its socket (risk_assets/resources.py).
+        yield Databases(source_url, risk_url)
     progress("stopped the embedded PostgreSQL server")
 
 
@@ -72,7 +55,3 @@ def dagster_home(settings: Settings) -> Path:
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
-
-def dagster_instance(settings: Settings) -> DagsterInstance:
-    dagster_home(settings)
-    return DagsterInstance.get()

@@ -1,4 +1,9 @@
-"""What every weekly asset shares: its group, owners, one run per partition, and a code version from its sources."""
+"""What every weekly asset shares: its group, owners and a code version from its sources.
+
+No asset sets a backfill policy: Dagster's default is one run per partition, tagged `dagster/partition`, so a
+partition's checks, hold and failure are its own (docs/orchestration.md). A BackfillPolicy — even multi_run(1) —
+would launch ranged runs, in which Dagster records check results without a partition.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,8 @@ import hashlib
 from pathlib import Path
 from typing import Iterable
 
-from dagster import BackfillPolicy
-
 GROUP = "weekly_risk"
 OWNERS = ["team:risk-reports"]
-# One run per (week, tenant): a partition's checks, hold and failure are its own (docs/orchestration.md).
-ONE_RUN_PER_PARTITION = BackfillPolicy.multi_run(max_partitions_per_run=1)
 
 
 def code_version(*sources: Path | str, files: Iterable[Path] = ()) -> str:

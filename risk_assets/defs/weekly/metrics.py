@@ -11,7 +11,7 @@ import pandas as pd
 from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
 
 from risk_assets.config import Thresholds
-from risk_assets.defs.weekly.asset_conventions import GROUP, ONE_RUN_PER_PARTITION, OWNERS, code_version
+from risk_assets.defs.weekly.asset_conventions import GROUP, OWNERS, code_version
 from risk_assets.failures import reported_to_dagster
 from risk_assets.files import write_atomically
 from risk_assets.metrics import SPEC_VERSION, STUDENT_COLUMNS, compute_metrics, r_engine
@@ -120,7 +120,6 @@ def build_metrics_asset(project: Project) -> dg.AssetsDefinition:
         name="metrics",
         partitions_def=project.partitions,
         deps=[dg.AssetDep("snapshot")],
-        backfill_policy=ONE_RUN_PER_PARTITION,
         group_name=GROUP,
         owners=OWNERS,
         kinds={"pandas", "csv"} | ({"r"} if engine == "r" else set()),

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from risk_assets.defs.weekly.asset_conventions import GROUP, ONE_RUN_PER_PARTITION, OWNERS, code_version
+from risk_assets.defs.weekly.asset_conventions import GROUP, OWNERS, code_version
 from risk_assets.defs.weekly.summary import summary_json_name
 from risk_assets.metrics.student_table import students_csv_path
 from risk_assets.partitions import week_and_tenant
@@ -58,7 +58,6 @@ def build_report_asset(project: Project) -> dg.AssetsDefinition:
         name="tenant_report",
         partitions_def=project.partitions,
         deps=[dg.AssetDep("tenant_summary")],
-        backfill_policy=ONE_RUN_PER_PARTITION,
         group_name=GROUP,
         owners=OWNERS,
         kinds={"html", "quarto"},

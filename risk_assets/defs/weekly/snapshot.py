@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from risk_assets.defs.weekly.asset_conventions import GROUP, ONE_RUN_PER_PARTITION, OWNERS, code_version
+from risk_assets.defs.weekly.asset_conventions import GROUP, OWNERS, code_version
 from risk_assets.failures import reported_to_dagster
 from risk_assets.partitions import week_and_tenant
 from risk_assets.project import Project, current_project
@@ -40,7 +40,6 @@ def build_snapshot_asset(project: Project) -> dg.AssetsDefinition:
     @dg.asset(
         name="snapshot",
         partitions_def=project.partitions,
-        backfill_policy=ONE_RUN_PER_PARTITION,
         retry_policy=SOURCE_RETRY,
         pool=SOURCE_POOL,
         group_name=GROUP,

@@ -8,7 +8,7 @@ import pandas as pd
 from dagster import Failure, MetadataValue
 
 from risk_assets.config import Thresholds
-from risk_assets.defs.weekly.asset_conventions import GROUP, ONE_RUN_PER_PARTITION, OWNERS, code_version
+from risk_assets.defs.weekly.asset_conventions import GROUP, OWNERS, code_version
 from risk_assets.failures import reported_to_dagster
 from risk_assets.files import write_atomically
 from risk_assets.metrics import SPEC_VERSION
@@ -107,7 +107,6 @@ def build_summary_asset(project: Project) -> dg.AssetsDefinition:
         name="tenant_summary",
         partitions_def=project.partitions,
         deps=[dg.AssetDep("metrics")],
-        backfill_policy=ONE_RUN_PER_PARTITION,
         group_name=GROUP,
         owners=OWNERS,
         kinds={"postgres", "json"},

@@ -1,0 +1,128 @@
+"""The Dagster webserver's GraphQL API, called exactly as the UI calls it (launchPartitionBackfill, launchRun)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence
+
+from risk_assets.errors import UserError
+
+LOCATION = "risk_assets"
+REPOSITORY = "__repository__"
+
+LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus locationOrLoadError { "\
+            "__typename ... on PythonError { message } } } } } }"
+LAUNCH_BACKFILL = """mutation LaunchBackfill($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) { __typename
+    ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message }
+    ... on PartitionSetNotFoundError { message } ... on InvalidSubsetError { message }
+    ... on UnauthorizedError { message } ... on InvalidStepError { invalidStepKey } } }"""
+LAUNCH_RUN = """mutation Launch($params: ExecutionParams!) { launchRun(executionParams: $params) { __typename
+  ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } ... on InvalidSubsetError { message }
+  ... on RunConfigValidationInvalid { errors { message } } } }"""
+BACKFILL = """query Backfill($id: String!) { partitionBackfillOrError(backfillId: $id) { __typename
+  ... on PartitionBackfill { id status numPartitions
+    runs(limit: 10000) { runId status tags { key value } startTime endTime } } } }"""
+RUN = """query Run($id: ID!) { runOrError(runId: $id) { __typename ... on Run { runId status startTime endTime
+  tags { key value } } } }"""
+FAILURES = """query Failures($id: ID!) { logsForRun(runId: $id, limit: 2000) { __typename ... on EventConnection { events {
+  __typename ... on ExecutionStepFailureEvent { stepKey error { message } failureMetadata { description } }
+  ... on AssetCheckEvaluationEvent { evaluation { checkName success severity description } } } } } }"""
+SENSOR = """query Sensor($selector: SensorSelector!) { sensorOrError(sensorSelector: $selector) { __typename
+  ... on Sensor { sensorState { status typeSpecificData { ... on SensorData { lastCursor } } } } } }"""
+DELIVERY_RUNS = """query DeliveryRuns($after: Float!) { runsOrError(filter: {pipelineName: "delivery", createdAfter: $after}) {
+  ... on Runs { results { runId status runConfigYaml } } } }"""
+
+FINISHED = ("SUCCESS", "FAILURE", "CANCELED")
+
+
+@dataclass(frozen=True)
+class Webserver:
+    url: str  # e.g. http://127.0.0.1:3000
+
+    def query(self, query: str, variables: Optional[dict] = None, timeout: float = 60) -> dict[str, Any]:
+        request = urllib.request.Request(f"{self.url}/graphql", headers={"Content-Type": "application/json"},
+                                         data=json.dumps({"query": query, "variables": variables or {}}).encode())
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                body = json.loads(response.read())
+        except (urllib.error.URLError, OSError) as exc:
+            raise UserError(f"the Dagster webserver at {self.url} did not answer ({exc}); is `risk-report ui` "
+                            "running there?") from None
+        if body.get("errors"):
+            raise RuntimeError(f"GraphQL error from {self.url}: {body['errors'][0].get('message')}")
+        return body["data"]
+
+    def location_status(self) -> tuple[str, Optional[str]]:
+        entries = self.query(LOCATIONS)["workspaceOrError"]["locationEntries"]
+        for entry in entries:
+            if entry["name"] == LOCATION:
+                error = entry.get("locationOrLoadError") or {}
+                return entry["loadStatus"], error.get("message")
+        return "MISSING", None
+
+
+def _launched(result: dict, what: str) -> dict:
+    if result["__typename"] not in ("LaunchBackfillSuccess", "LaunchRunSuccess"):
+        detail = result.get("message") or result.get("errors") or result["__typename"]
+        raise UserError(f"Dagster refused the {what}: {detail}")
+    return result
+
+
+def launch_asset_backfill(server: Webserver, asset_keys: Sequence[str], partitions: Sequence[str], tags: dict,
+                          title: str) -> str:
+    params = {"assetSelection": [{"path": [key]} for key in asset_keys], "partitionNames": list(partitions),
+              "fromFailure": False, "title": title, "tags": [{"key": k, "value": v} for k, v in tags.items()]}
+    return _launched(server.query(LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"],
+                     "backfill")["backfillId"]
+
+
+def launch_job_backfill(server: Webserver, job: str, partitions: Sequence[str], tags: dict) -> str:
+    params = {"selector": {"partitionSetName": f"{job}_partition_set",
+                           "repositorySelector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}},
+              "partitionNames": list(partitions), "fromFailure": False,
+              "tags": [{"key": k, "value": v} for k, v in tags.items()]}
+    return _launched(server.query(LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"],
+                     "backfill")["backfillId"]
+
+
+def launch_run(server: Webserver, job: str, run_config: dict, tags: dict) -> str:
+    params = {"selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job},
+              "runConfigData": run_config,
+              "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]}}
+    return _launched(server.query(LAUNCH_RUN, {"params": params})["launchRun"], "run")["run"]["runId"]
+
+
+def backfill(server: Webserver, backfill_id: str) -> dict:
+    return server.query(BACKFILL, {"id": backfill_id})["partitionBackfillOrError"]
+
+
+def run(server: Webserver, run_id: str) -> dict:
+    return server.query(RUN, {"id": run_id})["runOrError"]
+
+
+def run_failure(server: Webserver, run_id: str) -> str:
+    """Why a run failed: a failed blocking check's own words, else the failed step's Failure description."""
+    events = server.query(FAILURES, {"id": run_id})["logsForRun"].get("events", [])
+    held = [f"held by {e['evaluation']['checkName']}: {e['evaluation']['description']}" for e in events
+            if e["__typename"] == "AssetCheckEvaluationEvent" and not e["evaluation"]["success"]
+            and e["evaluation"]["severity"] == "ERROR"]
+    for event in events:
+        if event["__typename"] == "ExecutionStepFailureEvent":
+            described = (event.get("failureMetadata") or {}).get("description")
+            message = ((event.get("error") or {}).get("message") or "").strip()
+            return "; ".join(held) or described or (message.splitlines()[0] if message else f"{event['stepKey']} failed")
+    return "; ".join(held) or "run failed"
+
+
+def sensor_cursor(server: Webserver, sensor: str) -> tuple[str, Optional[str]]:
+    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "sensorName": sensor}
+    state = server.query(SENSOR, {"selector": selector})["sensorOrError"]["sensorState"]
+    return state["status"], (state.get("typeSpecificData") or {}).get("lastCursor")
+
+
+def delivery_runs(server: Webserver, after: float) -> list[dict]:
+    return server.query(DELIVERY_RUNS, {"after": after})["runsOrError"]["results"]
