@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from metrics_bench import synthetic_snapshot  # noqa: E402
 
-from risk_assets.assets.report import TEMPLATE  # noqa: E402
+from risk_assets.defs.weekly.report import TEMPLATE  # noqa: E402
 from risk_assets.config import Thresholds  # noqa: E402
 from risk_assets.metrics import compute_metrics  # noqa: E402
 from risk_assets.metrics.student_table import to_csv_bytes  # noqa: E402

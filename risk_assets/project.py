@@ -59,4 +59,4 @@ def load_definitions() -> Definitions:
         # dagster-pandas types, pools) are chosen, so their warnings are noise here.
         warnings.simplefilter("ignore", BetaWarning)
         warnings.simplefilter("ignore", PreviewWarning)
-        return load_from_defs_folder(project_root=PROJECT_DIR)
+        return load_from_defs_folder(path_within_project=PROJECT_DIR)

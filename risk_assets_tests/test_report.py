@@ -16,7 +16,8 @@ from dagster import DagsterInstance
 
 from risk_assets.config import load_config
 from risk_assets.demo import DEFAULT_DEMO_TENANTS, generate_demo, load_dataset
-from risk_assets.graph import WEEKLY_JOB, build_definitions
+from risk_assets.defs.weekly.job import WEEKLY_JOB
+from risk_assets.project import build_definitions
 from risk_assets.partitions import partition_key
 from risk_assets.settings import PROJECT_DIR, Settings
 from risk_assets_tests.conftest import _create_database, _drop_database, _with_database

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import math
 
-from risk_assets.assets.report import TEMPLATE
+from risk_assets.defs.weekly.report import TEMPLATE
 from risk_assets.config import Thresholds
 from risk_assets.metrics import compute_metrics
 from risk_assets.metrics.student_table import to_csv_bytes

@@ -11,7 +11,8 @@ import pytest
 from dagster import DagsterInstance
 
 from risk_assets.config import AppConfig, TenantsFile, Thresholds
-from risk_assets.graph import WEEKLY_JOB, build_definitions
+from risk_assets.defs.weekly.job import WEEKLY_JOB
+from risk_assets.project import build_definitions
 from risk_assets.metrics import STUDENT_COLUMNS
 from risk_assets.partitions import partition_key
 from risk_assets.settings import Settings
@@ -62,7 +63,7 @@ def test_metrics_materialisation_writes_the_csv_and_reports_counts(job, source_c
                  if e.asset_key.path[-1] == "metrics"]
     metadata = {k: v.value for k, v in metrics.metadata.items()}
     assert metadata["students"] == 2
-    assert (metadata["level/CRIT"], metadata["level/WARN"], metadata["level/OK"]) == (1, 0, 1)
+    assert (metadata["level/CRIT"], metadata["level/WARN"], metadata["level/OK"], metadata["level/OK_PARTIAL"]) == (1, 0, 0, 1)
     assert (metadata["theta/CRIT"], metadata["theta/OK"], metadata["omit/INSUFFICIENT"]) == (1, 1, 2)
     assert metadata["profile"] == "legacy" and metadata["engine"] == "python" and metadata["spec_version"] == "v1"
     assert f"| {dropping} | CRIT | THETA_DROP_7D_CRIT |" in metadata["top_flagged"]

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from dagster import AssetSelection, DagsterInstance, build_sensor_context, materialize
+from dagster import AssetMaterialization, AssetSelection, DagsterInstance, build_sensor_context, materialize
 
 from risk_assets.config import AppConfig, TenantsFile, Thresholds
-from risk_assets.graph import WEEKLY_JOB, build_definitions
-from risk_assets.jobs.delivery import DELIVERY_JOB
+from risk_assets.defs.weekly.job import WEEKLY_JOB
+from risk_assets.project import build_definitions
+from risk_assets.defs.delivery.job import DELIVERY_JOB, run_config
 from risk_assets.partitions import partition_key
 from risk_assets.settings import Settings
 from risk_assets.window import ReportWindow
@@ -91,20 +92,29 @@ def run_requests(defs, instance, cursor):
     return result.run_requests or [], result.cursor, result.skip_message
 
 
-def test_sensor_requests_one_run_per_new_report_and_none_twice(env, risk_url, source_conn):
+def reports_of(request) -> list[str]:
+    return request.run_config["ops"]["deliver_reports"]["config"]["reports"]
+
+
+def deliver(defs, instance, request, **kwargs):
+    return defs.resolve_job_def(DELIVERY_JOB).execute_in_process(
+        run_config=request.run_config, instance=instance, tags=request.tags, **kwargs)
+
+
+def test_sensor_delivers_new_reports_in_one_run_and_none_twice(env, risk_url, source_conn):
     defs = definitions(tenants())
     with DagsterInstance.ephemeral() as instance:
+        requests, cursor, skip = run_requests(defs, instance, None)
+        assert requests == [] and skip.startswith("first evaluation: starting after the newest existing report")
         for tenant in ("alpha", "beta"):
             materialise(defs, instance, tenant)
-        requests, cursor, _ = run_requests(defs, instance, None)
-        assert sorted(r.partition_key for r in requests) == ["alpha|2026-11-16", "beta|2026-11-16"]
-        assert len({r.run_key for r in requests}) == 2
+        [request], cursor, _ = run_requests(defs, instance, cursor)
+        assert reports_of(request) == ["alpha|2026-11-16", "beta|2026-11-16"]
+        assert (request.tags["risk/tenant"], request.tags["risk/week"]) == ("alpha,beta", "2026-11-16")
         again, cursor_again, skip = run_requests(defs, instance, cursor)
         assert again == [] and skip == "no new tenant_report materialisations"
 
-        for request in requests:
-            defs.resolve_job_def(DELIVERY_JOB).execute_in_process(
-                partition_key=request.partition_key, instance=instance, tags=request.tags)
+        deliver(defs, instance, request)
         assert ledger(risk_url) == [
             ("alpha", "email", 0, "sent", "outbox", 1), ("alpha", "slack", 0, "sent", "outbox", 1),
             ("beta", "email", 0, "sent", "outbox", 1), ("beta", "slack", 0, "sent", "outbox", 1),
@@ -123,10 +133,9 @@ def test_sensor_requests_one_run_per_new_report_and_none_twice(env, risk_url, so
 
         # Same snapshot, report rendered again: identical bytes → one request, and its run sends nothing.
         rerender_report(defs, instance, "alpha")
-        requests, cursor, _ = run_requests(defs, instance, cursor)
-        assert [r.partition_key for r in requests] == ["alpha|2026-11-16"]
-        defs.resolve_job_def(DELIVERY_JOB).execute_in_process(
-            partition_key=requests[0].partition_key, instance=instance, tags=requests[0].tags)
+        [request], cursor, _ = run_requests(defs, instance, cursor)
+        assert reports_of(request) == ["alpha|2026-11-16"]
+        deliver(defs, instance, request)
         assert len(ledger(risk_url)) == 4
 
         # New data in the source → changed report → one request, sent again.
@@ -136,10 +145,9 @@ def test_sensor_requests_one_run_per_new_report_and_none_twice(env, risk_url, so
         rows.theta(newcomer, cutoff - dt.timedelta(days=9), 1.0, 0.1)
         rows.theta(newcomer, cutoff - dt.timedelta(days=1), 0.0, 0.1)
         materialise(defs, instance, "alpha")
-        requests, cursor, _ = run_requests(defs, instance, cursor)
-        assert [r.partition_key for r in requests] == ["alpha|2026-11-16"]
-        defs.resolve_job_def(DELIVERY_JOB).execute_in_process(
-            partition_key=requests[0].partition_key, instance=instance, tags=requests[0].tags)
+        [request], cursor, _ = run_requests(defs, instance, cursor)
+        assert reports_of(request) == ["alpha|2026-11-16"]
+        deliver(defs, instance, request)
         rows = ledger(risk_url)
         assert len(rows) == 6 and [r[3] for r in rows if r[0] == "alpha"] == ["sent"] * 4
 
@@ -151,7 +159,7 @@ def test_failed_channel_is_recorded_and_secrets_never_leak(env, risk_url, monkey
     with DagsterInstance.ephemeral() as instance:
         materialise(defs, instance, "alpha")
         result = defs.resolve_job_def(DELIVERY_JOB).execute_in_process(
-            partition_key=partition_key(WEEK, "alpha"), instance=instance, raise_on_error=False)
+            run_config=run_config([str(partition_key(WEEK, "alpha"))]), instance=instance, raise_on_error=False)
         assert not result.success
         rows = ledger(risk_url)
         assert [(r[1], r[3]) for r in rows] == [("email", "sent"), ("slack", "failed")]
@@ -167,3 +175,37 @@ def test_failed_channel_is_recorded_and_secrets_never_leak(env, risk_url, monkey
             assert not [text for text in everything if secret in text], secret
         [failure] = [e for e in result.all_events if e.is_step_failure]
         assert "SLACK_WEBHOOK_ALPHA" in failure.step_failure_data.user_failure_data.description
+
+
+def test_first_tick_skips_history_and_a_hundred_new_reports_take_at_most_two_runs(env, risk_url):
+    """9 reports before the sensor starts are history; 100 after it are each delivered exactly once."""
+    many = TenantsFile.model_validate({"first_week": dt.date(2026, 10, 5), "tenants": [
+        {"key": f"school-{i:03d}", "org_id": 7000 + i, "name": f"School {i}", "locale": "en"} for i in range(109)]})
+    defs = definitions(many)
+    real = definitions(tenants())
+    reports = env / "reports" / WEEK.isoformat()
+    with DagsterInstance.ephemeral() as instance:
+        materialise(real, instance, "beta")  # one real report, copied for every school below
+        summary = json.loads((reports / "beta_summary.json").read_text(encoding="utf-8"))
+        for tenant in many.tenants:
+            (reports / f"{tenant.key}_summary.json").write_text(
+                json.dumps({**summary, "tenant": tenant.key, "org_name": tenant.name}), encoding="utf-8")
+            (reports / f"{tenant.key}_report.html").write_bytes(
+                (reports / "beta_report.html").read_bytes().replace(b"beta", tenant.key.encode()))
+        history, new = many.tenants[:9], many.tenants[9:]
+        for tenant in history:
+            instance.report_runless_asset_event(AssetMaterialization("tenant_report", partition=f"{tenant.key}|{WEEK}"))
+        first, cursor, skip = run_requests(defs, instance, None)
+        assert first == [] and skip.startswith("first evaluation")
+        for tenant in new:
+            instance.report_runless_asset_event(AssetMaterialization("tenant_report", partition=f"{tenant.key}|{WEEK}"))
+        requests, cursor, _ = run_requests(defs, instance, cursor)
+        assert 1 <= len(requests) <= 2
+        assert sorted(key for r in requests for key in reports_of(r)) == sorted(f"{t.key}|{WEEK}" for t in new)
+        for request in requests:
+            assert deliver(defs, instance, request).success
+        rows = ledger(risk_url)
+        assert len(rows) == 200  # 100 reports × e-mail and Slack, once each
+        assert {r[0] for r in rows} == {t.key for t in new}
+        assert all(status == "sent" and attempts == 1 for _t, _c, _g, status, _d, attempts in rows)
+        assert run_requests(defs, instance, cursor)[0] == []

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from dagster import DagsterInstance, materialize
 
-from risk_assets.assets.snapshot import build_snapshot_asset
 from risk_assets.config import AppConfig, TenantsFile, Thresholds
-from risk_assets.partitions import partition_key, report_partitions
+from risk_assets.defs.weekly.snapshot import build_snapshot_asset
+from risk_assets.partitions import partition_key
+from risk_assets.project import Project
 from risk_assets.resources import SourceDatabase, Storage
-from risk_assets.settings import PROJECT_DIR
+from risk_assets.settings import PROJECT_DIR, Settings
 from risk_assets.window import ReportWindow
 from risk_assets_tests.source_rows import SourceRows
 
@@ -25,7 +26,7 @@ TENANTS = TenantsFile.model_validate({
 })
 CONFIG = AppConfig(tenants=TENANTS, thresholds=Thresholds(), tenants_path=Path("tenants.yaml"),
                    thresholds_path=Path("thresholds.yaml"))
-ASSET = build_snapshot_asset(CONFIG, report_partitions(TENANTS))
+ASSET = build_snapshot_asset(Project(CONFIG, Settings.from_env()))
 
 
 def run_snapshot(source_url: str, tmp_path: Path, tenant: str):

@@ -1,0 +1,100 @@
+"""The weekly schedules: one per time zone, each tenant's week requested at Monday 06:00 in its own zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from dagster import DagsterInstance, DagsterRun, build_schedule_context
+
+from risk_assets.config import AppConfig, TenantsFile, Thresholds
+from risk_assets.project import build_definitions
+from risk_assets.run_queue import partition_tags
+from risk_assets.settings import Settings
+
+WEEK = "2026-11-16"
+SCHOOLS = [
+    {"key": "seoul", "org_id": 1, "name": "Seoul"},
+    {"key": "nyc", "org_id": 2, "name": "NYC", "timezone": "America/New_York", "locale": "en"},
+    {"key": "london", "org_id": 3, "name": "London", "timezone": "Europe/London", "locale": "en"},
+    {"key": "busan", "org_id": 4, "name": "Busan"},
+    {"key": "off", "org_id": 5, "name": "Off", "timezone": "Europe/London", "enabled": False},
+]
+SCHEDULES = {"Asia/Seoul": "weekly_risk_asia_seoul", "America/New_York": "weekly_risk_america_new_york",
+             "Europe/London": "weekly_risk_europe_london"}
+
+
+def definitions(schools=SCHOOLS):
+    config = AppConfig(tenants=TenantsFile.model_validate({"first_week": dt.date(2026, 10, 5), "tenants": schools}),
+                       thresholds=Thresholds(), tenants_path=Path("t"), thresholds_path=Path("t"))
+    return build_definitions(config, Settings.from_env())
+
+
+def tick(defs, zone: str, at: dt.datetime, instance: DagsterInstance):
+    schedule = defs.resolve_schedule_def(SCHEDULES[zone])
+    context = build_schedule_context(instance=instance, scheduled_execution_time=at,
+                                     repository_def=defs.get_repository_def())
+    return schedule.evaluate_tick(context)
+
+
+def test_one_schedule_per_zone_ticking_monday_six_in_that_zone():
+    defs = definitions()
+    assert sorted(s.name for s in defs.schedules) == sorted(SCHEDULES.values())
+    for zone, name in SCHEDULES.items():
+        schedule = defs.resolve_schedule_def(name)
+        assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == (
+            "0 6 * * 1", zone, "weekly_risk_job")
+
+
+@pytest.mark.parametrize("zone, tenants", [("Asia/Seoul", ["seoul|2026-11-16", "busan|2026-11-16"]),
+                                           ("America/New_York", ["nyc|2026-11-16"]),
+                                           ("Europe/London", ["london|2026-11-16"])])
+def test_each_tenant_gets_its_week_at_monday_six_in_its_own_zone(zone, tenants):
+    defs = definitions()
+    monday_six = dt.datetime(2026, 11, 23, 6, 0, tzinfo=ZoneInfo(zone))
+    with DagsterInstance.local_temp() as instance:
+        requests = tick(defs, zone, monday_six, instance).run_requests
+        assert [r.partition_key for r in requests] == tenants  # the week that just ended, one run per tenant
+        assert [r.run_key for r in requests] == [f"{WEEK}|{key.split('|')[0]}" for key in tenants]
+        # A minute earlier (Monday 05:59 there) the week 2026-11-16 has ended too, but the tick is a week old.
+        earlier = tick(defs, zone, monday_six - dt.timedelta(days=7), instance).run_requests
+        assert {r.partition_key.split("|")[1] for r in earlier} == {"2026-11-09"}
+
+
+def test_disabled_tenants_are_never_requested():
+    defs = definitions()
+    with DagsterInstance.local_temp() as instance:
+        for week in range(4):
+            at = dt.datetime(2026, 11, 2, 6, 0, tzinfo=ZoneInfo("Europe/London")) + dt.timedelta(days=7 * week)
+            keys = [r.partition_key for r in tick(defs, "Europe/London", at, instance).run_requests]
+            assert keys and all(key.startswith("london|") for key in keys)
+
+
+def test_a_tick_that_finds_nothing_new_requests_nothing():
+    defs = definitions()
+    at = dt.datetime(2026, 11, 23, 6, 0, tzinfo=ZoneInfo("Asia/Seoul"))
+    with DagsterInstance.local_temp() as instance:
+        first = tick(defs, "Asia/Seoul", at, instance).run_requests
+        for request in first:  # what the daemon records for each launched request
+            instance.add_run(DagsterRun(job_name="weekly_risk_job", tags={
+                "dagster/schedule_name": "weekly_risk_asia_seoul", "dagster/partition": request.partition_key}))
+        again = tick(defs, "Asia/Seoul", at + dt.timedelta(hours=1), instance)
+        assert again.run_requests == []
+        assert again.skip_message.startswith("nothing new: every enabled tenant in Asia/Seoul")
+
+
+def test_a_new_zone_needs_only_a_tenant_in_tenants_yaml():
+    defs = definitions(SCHOOLS + [{"key": "sydney", "org_id": 9, "name": "Sydney", "timezone": "Australia/Sydney"}])
+    schedule = defs.resolve_schedule_def("weekly_risk_australia_sydney")
+    assert schedule.execution_timezone == "Australia/Sydney"
+
+
+def test_every_partition_run_is_tagged_with_its_tenant_and_week():
+    run = DagsterRun(job_name="__ASSET_JOB", tags={"dagster/partition": "seoul|2026-11-16",
+                                                   "dagster/partition/tenant": "seoul",
+                                                   "dagster/partition/week": "2026-11-16"})
+    assert partition_tags(run) == {"risk/tenant": "seoul", "risk/week": "2026-11-16"}
+    tagged = DagsterRun(job_name="delivery", tags={"risk/tenant": "a,b", "risk/week": "2026-11-16"})
+    assert partition_tags(tagged) == {}
