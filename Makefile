@@ -38,6 +38,7 @@ ui: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/risk-report ui
 
 validate: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dg check defs
 	$(BIN)/dagster definitions validate -m risk_assets.definitions
 
 ## Stop the embedded server and delete its data, snapshots and the Dagster instance.

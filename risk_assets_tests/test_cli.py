@@ -54,20 +54,33 @@ def cli_env(tmp_path) -> dict[str, str]:
     shutil.rmtree(data, ignore_errors=True)
 
 
-def test_demo_runs_twice_reusing_its_data_and_leaves_no_server(cli_env):
-    data = Path(cli_env["RISK_DATA_DIR"])
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """One `risk-report demo` for the tests that read what it produced (each demo takes about two minutes)."""
+    data = traversable_tmp_dir("risk-test-demo-")
+    root = tmp_path_factory.mktemp("demo")
+    env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATABASE_URL", "RISK_DATABASE_URL")}
+    env.update({"RISK_DATA_DIR": str(data), "DAGSTER_HOME": str(root / "dagster_home"),
+                "RISK_REPORTS_DIR": str(root / "reports"), "RISK_OUTBOX_DIR": str(root / "outbox")})
+    yield env, risk_report("demo", env=env)
+    subprocess.run([sys.executable, "-m", "risk_assets.cli.main", "db", "stop"], env=env, capture_output=True)
+    shutil.rmtree(data, ignore_errors=True)
 
-    first = risk_report("demo", env=cli_env)
+
+def test_demo_materialises_three_weeks_through_dagster_and_leaves_no_server(demo):
+    cli_env, first = demo
+    data = Path(cli_env["RISK_DATA_DIR"])
 
     assert first.returncode == 0, first.stdout + first.stderr
     assert "no demo data yet" in first.stdout
-    assert "materialising week" in first.stdout
+    assert "9 partition(s), one run each" in first.stdout
     snapshots = data / "snapshots"
     weeks = sorted(p.name.removeprefix("week=") for p in snapshots.iterdir())
-    assert len(weeks) == 3  # the last three complete weeks, oldest first
+    assert len(weeks) == 3  # the last three complete weeks
+    progress = re.findall(r"\[(\d)/9\] (\S+) (\S+): ok", first.stdout)
+    assert sorted((tenant, week) for _n, tenant, week in progress) == sorted(
+        (t, w) for t in ("seoul-central", "busan-ocean", "nyc-bridge") for w in weeks)
     week = weeks[-1]
-    assert [l.split("materialising week ")[1].split()[0] for l in first.stdout.splitlines()
-            if "materialising week" in l] == weeks
     reports = Path(cli_env["RISK_REPORTS_DIR"]) / week
     for tenant in ("seoul-central", "busan-ocean", "nyc-bridge"):
         line = next(l for l in first.stdout.splitlines() if l.startswith(tenant) and f" {week} " in l)
@@ -88,21 +101,16 @@ def test_demo_runs_twice_reusing_its_data_and_leaves_no_server(cli_env):
         summary = json.loads((reports / f"{tenant}_summary.json").read_text(encoding="utf-8"))
         assert summary["week_over_week"]["available"] and summary["week_over_week"]["persistent_available"]
     assert (reports / "summary.csv").exists()
+    assert re.search(r"delivered in \d delivery run\(s\)", first.stdout)
     assert "stopped the embedded PostgreSQL server" in first.stdout
     assert postgres_processes_using(data) == []
     assert (data / "demo" / "ground_truth.csv").exists()
-
-    second = risk_report("demo", env=cli_env)
-
-    assert second.returncode == 0, second.stdout + second.stderr
-    assert "re-using the demo data already loaded" in second.stdout
-    assert "generating demo data" not in second.stdout
-    assert postgres_processes_using(data) == []
-    # Both demos' runs are recorded in the Dagster instance the UI reads: 3 weeks × 3 tenants each.
+    # The runs are in the instance the UI reads, one per partition, each tagged with its tenant and week.
     with DagsterInstance.from_config(cli_env["DAGSTER_HOME"]) as instance:
-        runs = [r for r in instance.get_runs() if r.job_name == "weekly_risk_job"]
-    assert len(runs) == 18
-    assert {r.status.value for r in runs} == {"SUCCESS"}
+        runs = [r for r in instance.get_runs() if "dagster/backfill" in r.tags]
+    assert len(runs) == 9 and {r.status.value for r in runs} == {"SUCCESS"}
+    assert sorted((r.tags["risk/tenant"], r.tags["risk/week"]) for r in runs) == sorted(
+        (t, w) for t in ("seoul-central", "busan-ocean", "nyc-bridge") for w in weeks)
 
 
 @pytest.mark.parametrize("signum, exit_code", [(signal.SIGINT, 130), (signal.SIGTERM, 128 + signal.SIGTERM)])
@@ -130,7 +138,7 @@ def test_failed_run_stops_the_server_and_names_the_tenant(cli_env, tmp_path):
     env = {**cli_env, "RISK_CONFIG_DIR": str(config)}
     result = risk_report("run", "--week", "2026-11-16", env=env)
     assert result.returncode == 1
-    assert "ghost-school" in result.stdout and "FAILED" in result.stdout
+    assert "ghost-school" in result.stdout and "FAILED" in result.stdout and "Traceback" not in result.stderr
     assert "tenant 'ghost-school' has org_id 4242, which is not in the source's organizations table" in result.stderr
     assert postgres_processes_using(Path(cli_env["RISK_DATA_DIR"])) == []
 
@@ -187,8 +195,8 @@ def test_dagster_definitions_validate(tmp_path):
     assert "Validation successful for code location risk_assets.definitions" in result.stderr + result.stdout
 
 
-def test_deliveries_and_resend(cli_env):
-    first = risk_report("demo", env=cli_env)
+def test_deliveries_and_resend(demo):
+    cli_env, first = demo
     assert first.returncode == 0, first.stdout + first.stderr
     week = sorted(p.name.removeprefix("week=") for p in (Path(cli_env["RISK_DATA_DIR"]) / "snapshots").iterdir())[-1]
     outbox = Path(cli_env["RISK_OUTBOX_DIR"]) / week
@@ -213,20 +221,23 @@ def test_deliveries_and_resend(cli_env):
     assert any("@" in token for token in nyc_email[1])  # forced_by: user@host of whoever asked
 
 
-def test_backfill_materialises_exactly_weeks_times_assets(cli_env):
-    first = risk_report("demo", env=cli_env)
+def test_backfill_is_a_backfill_in_the_instance_one_run_per_week(demo):
+    cli_env, first = demo
     assert first.returncode == 0, first.stdout + first.stderr
     weeks = sorted(p.name.removeprefix("week=") for p in (Path(cli_env["RISK_DATA_DIR"]) / "snapshots").iterdir())
 
     result = risk_report("backfill", "--tenant", "busan-ocean", "--from", weeks[0], "--to", weeks[-1], env=cli_env)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    run_id = re.search(r"backfill run (\S+) succeeded", result.stdout).group(1)
+    backfill_id = re.search(r"backfill (\S+): 3 partition\(s\)", result.stdout).group(1)
     with DagsterInstance.from_config(cli_env["DAGSTER_HOME"]) as instance:
-        assert instance.get_run_by_id(run_id).job_name == "weekly_batch"
-        events = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
-        done = {(e.event_log_entry.dagster_event.asset_key.path[-1], e.event_log_entry.dagster_event.partition)
-                for e in events}
+        assert instance.get_backfill(backfill_id).tags["risk/trigger"] == "cli-backfill"
+        runs = [r for r in instance.get_runs() if r.tags.get("dagster/backfill") == backfill_id]
+        done = set()
+        for run in runs:
+            events = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+            done |= {(e.event_log_entry.dagster_event.asset_key.path[-1], e.event_log_entry.dagster_event.partition)
+                     for e in events}
+    assert sorted(r.tags["dagster/partition"] for r in runs) == [f"busan-ocean|{week}" for week in weeks]
     assert done == {(asset, f"busan-ocean|{week}") for asset in ("snapshot", "metrics", "tenant_summary", "tenant_report")
                     for week in weeks}
-    assert len(events) == 12

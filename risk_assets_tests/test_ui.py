@@ -1,5 +1,6 @@
-"""The Dagster UI as an operator uses it: `dagster dev` on a PostgreSQL-backed instance, a partition launched
-through GraphQL, and the asset graph looked at in headless Chromium."""
+"""The Dagster UI as an operator uses it: `dagster dev` (webserver + daemon) on a PostgreSQL-backed instance with
+demo data; backfills launched with the UI's own GraphQL mutation (launchPartitionBackfill) from the asset graph and
+from the job page; a school whose data fails the blocking check; the pages looked at in headless Chromium."""
 
 from __future__ import annotations
 
@@ -17,15 +18,20 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+import yaml
 
 from risk_assets.demo import DEFAULT_DEMO_TENANTS, generate_demo, load_dataset
 from risk_assets.settings import PROJECT_DIR
+from risk_assets_tests.source_rows import SourceRows
 from risk_assets_tests.test_deploy import sqlalchemy_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = PROJECT_DIR / "build" / "screenshots"
 WEEK = dt.date(2026, 11, 16)
-PARTITION = f"seoul-central|{WEEK}"
+WEEKS = [str(WEEK - dt.timedelta(days=14)), str(WEEK - dt.timedelta(days=7)), str(WEEK)]
+ASSETS = ["snapshot", "metrics", "tenant_summary", "tenant_report"]
+CHECKS = {"has_activity", "theta_in_range", "unique_attendance", "insufficient_data_share"}
+STALLED_ORG = 999  # enrolled students, no item presentations: fails the blocking has_activity check
 
 
 def free_port() -> int:
@@ -80,14 +86,38 @@ def wait_gone(pgid: int, timeout: float) -> list[str]:
 
 
 LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"
-LAUNCH = """mutation Launch($params: ExecutionParams!) { launchRun(executionParams: $params) {
-  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
-  ... on InvalidSubsetError { message } ... on RunConfigValidationInvalid { errors { message } } } }"""
-STATUS = 'query Status($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }'
+LAUNCH_BACKFILL = """mutation LaunchPartitionBackfill($backfillParams: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $backfillParams) { __typename ... on LaunchBackfillSuccess { backfillId }
+  ... on PythonError { message } ... on PartitionSetNotFoundError { message } } }"""
+BACKFILL = """query Backfill($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill {
+  status runs(limit: 1000) { runId status tags { key value } }
+  assetBackfillData { assetBackfillStatuses { ... on AssetPartitionsStatusCounts { assetKey { path }
+    numPartitionsTargeted numPartitionsMaterialized numPartitionsFailed numPartitionsInProgress } } } } } }"""
+EVENTS = """query Events($id: ID!) { logsForRun(runId: $id, limit: 5000) { ... on EventConnection { events {
+  __typename ... on MaterializationEvent { assetKey { path } partition }
+  ... on AssetCheckEvaluationEvent { evaluation { checkName partition success } } } } } }"""
+PARTITION_SETS = """{ partitionSetsOrError(repositorySelector: {repositoryLocationName: "risk_assets",
+  repositoryName: "__repository__"}, pipelineName: "weekly_risk_job") { ... on PartitionSets { results { name pipelineName } } } }"""
+JOBS_WITH_REPORT = """{ assetNodeOrError(assetKey: {path: ["tenant_report"]}) { ... on AssetNode { jobNames } } }"""
+DONE = ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED")
 
 
-@pytest.fixture
-def dagster_dev(pg_admin_url, source_template, tmp_path):
+def tenants_yaml(path: Path) -> None:
+    tenants = [{"key": "seoul-central", "org_id": 101, "name": "서울중앙중학교"},
+               {"key": "busan-ocean", "org_id": 102, "name": "부산해양고등학교"},
+               {"key": "nyc-bridge", "org_id": 201, "name": "Bridge Academy NYC", "timezone": "America/New_York",
+                "locale": "en"},
+               {"key": "stalled", "org_id": STALLED_ORG, "name": "Stalled School"}]
+    path.mkdir()
+    (path / "tenants.yaml").write_text(yaml.safe_dump({"first_week": dt.date(2026, 10, 12), "tenants": tenants},
+                                                      allow_unicode=True), encoding="utf-8")
+    shutil.copyfile(PROJECT_DIR / "config" / "thresholds.yaml.example", path / "thresholds.yaml")
+
+
+@pytest.fixture(scope="module")
+def dagster_dev(pg_admin_url, source_template, tmp_path_factory):
+    """One webserver + daemon for the module: each test backfills schools of its own."""
+    tmp_path = tmp_path_factory.mktemp("ui")
     from risk_assets_tests.conftest import (
         _create_database,
         _drop_database,
@@ -99,19 +129,26 @@ def dagster_dev(pg_admin_url, source_template, tmp_path):
     urls = {k: _with_database(pg_admin_url, v) for k, v in names.items()}
     with psycopg2.connect(urls["source"]) as conn:
         load_dataset(conn, generate_demo(DEFAULT_DEMO_TENANTS, WEEK, students_per_tenant=30))
+        rows = SourceRows(conn)
+        rows.organization(STALLED_ORG, "Stalled School")
+        for n in range(3):
+            rows.student(STALLED_ORG, f"student {n}")
+    tenants_yaml(tmp_path / "config")
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copyfile(PROJECT_DIR / "deploy" / "dagster.prod.yaml", home / "dagster.yaml")
     port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_PG_URL": sqlalchemy_url(urls["dagster"]),
-           "SOURCE_DATABASE_URL": urls["source"], "RISK_DATABASE_URL": urls["risk"],
-           "RISK_DATA_DIR": str(tmp_path / "data"), "RISK_REPORTS_DIR": str(tmp_path / "reports"),
-           "RISK_OUTBOX_DIR": str(tmp_path / "outbox")}
+           "SOURCE_DATABASE_URL": urls["source"], "RISK_DATABASE_URL": urls["risk"], "RISK_DEPLOYMENT": "production",
+           "RISK_CONFIG_DIR": str(tmp_path / "config"), "RISK_DATA_DIR": str(tmp_path / "data"),
+           "RISK_REPORTS_DIR": str(tmp_path / "reports"), "RISK_OUTBOX_DIR": str(tmp_path / "outbox")}
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(PROJECT_DIR / "workspace.yaml"),
          "-h", "127.0.0.1", "-p", str(port)],
         cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
+        wait_for(lambda: [e for e in graphql(port, LOCATIONS)["workspaceOrError"]["locationEntries"]
+                          if e["name"] == "risk_assets" and e["loadStatus"] == "LOADED"], 240, "the code location")
         yield port, tmp_path
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -127,27 +164,92 @@ def dagster_dev(pg_admin_url, source_template, tmp_path):
         assert leftovers == [], f"processes left running: {leftovers}"
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (`.ci/run` installs it)")
-def test_ui_launches_a_partition_and_shows_the_graph(dagster_dev):
-    port, folder = dagster_dev
-    wait_for(lambda: [e for e in graphql(port, LOCATIONS)["workspaceOrError"]["locationEntries"]
-                      if e["name"] == "risk_assets" and e["loadStatus"] == "LOADED"], 240, "the code location")
-    tenant, week = PARTITION.split("|")
-    launched = graphql(port, LAUNCH, {"params": {
-        "selector": {"repositoryLocationName": "risk_assets", "repositoryName": "__repository__",
-                     "jobName": "weekly_risk_job"},
-        "runConfigData": {},
-        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": PARTITION},
-                                       {"key": "dagster/partition/tenant", "value": tenant},
-                                       {"key": "dagster/partition/week", "value": week}]},
-    }})["launchRun"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    run_id = launched["run"]["runId"]
-    status = wait_for(lambda: (s := graphql(port, STATUS, {"id": run_id})["runOrError"]["status"]) in
-                      ("SUCCESS", "FAILURE", "CANCELED") and s, 300, "the run to finish")
-    assert status == "SUCCESS"
-    assert (folder / "reports" / week / f"{tenant}_report.html").exists()
+def launch(port: int, params: dict) -> str:
+    result = graphql(port, LAUNCH_BACKFILL, {"backfillParams": {"fromFailure": False, "tags": [], **params}})
+    assert result["launchPartitionBackfill"]["__typename"] == "LaunchBackfillSuccess", result
+    return result["launchPartitionBackfill"]["backfillId"]
 
+
+def finished(port: int, backfill_id: str) -> dict:
+    def done():
+        state = graphql(port, BACKFILL, {"id": backfill_id})["partitionBackfillOrError"]
+        return state if state["status"] in DONE and all(
+            r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in state["runs"]) else None
+    return wait_for(done, 600, f"backfill {backfill_id}")
+
+
+def outcomes(port: int, state: dict) -> tuple[set, set, dict]:
+    """(asset, partition) materialised, (check, partition) evaluated, and run status per partition."""
+    materialised, evaluated, statuses = set(), set(), {}
+    for run in state["runs"]:
+        tags = {t["key"]: t["value"] for t in run["tags"]}
+        assert (tags["risk/tenant"], tags["risk/week"]) == tuple(tags["dagster/partition"].split("|"))
+        statuses[tags["dagster/partition"]] = run["status"]
+        for event in graphql(port, EVENTS, {"id": run["runId"]})["logsForRun"]["events"]:
+            if event["__typename"] == "MaterializationEvent":
+                materialised.add((event["assetKey"]["path"][-1], event["partition"]))
+            elif event["__typename"] == "AssetCheckEvaluationEvent":
+                evaluated.add((event["evaluation"]["checkName"], event["evaluation"]["partition"]))
+    return materialised, evaluated, statuses
+
+
+def partitions_of(tenant: str) -> list[str]:
+    return [f"{tenant}|{week}" for week in WEEKS]
+
+
+def assert_complete(port: int, backfill_id: str, tenant: str) -> None:
+    state = finished(port, backfill_id)
+    materialised, evaluated, statuses = outcomes(port, state)
+    keys = partitions_of(tenant)
+    assert statuses == {key: "SUCCESS" for key in keys}  # one run per partition, each a success
+    assert materialised == {(asset, key) for asset in ASSETS for key in keys}
+    assert evaluated == {(check, key) for check in CHECKS for key in keys}
+    assert state["status"] == "COMPLETED_SUCCESS"
+
+
+@pytest.mark.timeout(1500)
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (`.ci/run` installs it)")
+def test_backfills_from_the_asset_graph_and_the_job_page_materialise_every_partition(dagster_dev):
+    port, folder = dagster_dev
+    # (a) The asset graph: "Materialize all" → one school × 3 weeks.
+    asset_backfill = launch(port, {"assetSelection": [{"path": [a]} for a in ASSETS],
+                                   "partitionNames": partitions_of("seoul-central")})
+    # (b) The job page of every partitioned job that targets tenant_report: another school × 3 weeks.
+    jobs = [j for j in graphql(port, JOBS_WITH_REPORT)["assetNodeOrError"]["jobNames"] if not j.startswith("__")]
+    assert jobs == ["weekly_risk_job"]
+    [partition_set] = graphql(port, PARTITION_SETS)["partitionSetsOrError"]["results"]
+    job_backfill = launch(port, {"selector": {"partitionSetName": partition_set["name"], "repositorySelector": {
+        "repositoryLocationName": "risk_assets", "repositoryName": "__repository__"}},
+        "partitionNames": partitions_of("busan-ocean")})
+    assert_complete(port, asset_backfill, "seoul-central")
+    assert_complete(port, job_backfill, "busan-ocean")
+    for week in WEEKS:
+        assert (folder / "reports" / week / "seoul-central_report.html").exists()
+        assert (folder / "reports" / week / "busan-ocean_report.html").exists()
+    screenshots(port)
+
+
+@pytest.mark.timeout(1500)
+def test_a_school_failing_the_blocking_check_holds_only_its_own_partitions(dagster_dev):
+    port, folder = dagster_dev
+    backfill_id = launch(port, {"assetSelection": [{"path": [a]} for a in ASSETS],
+                                "partitionNames": partitions_of("nyc-bridge") + partitions_of("stalled")})
+    state = finished(port, backfill_id)
+    materialised, evaluated, statuses = outcomes(port, state)
+    assert statuses == {**{key: "SUCCESS" for key in partitions_of("nyc-bridge")},
+                        **{key: "FAILURE" for key in partitions_of("stalled")}}
+    assert materialised == ({(asset, key) for asset in ASSETS for key in partitions_of("nyc-bridge")}
+                            | {("snapshot", key) for key in partitions_of("stalled")})
+    assert {("has_activity", key) for key in partitions_of("stalled")} <= evaluated
+    assert state["status"] == "COMPLETED_FAILED"
+    counts = {s["assetKey"]["path"][-1]: s for s in state["assetBackfillData"]["assetBackfillStatuses"]}
+    assert (counts["snapshot"]["numPartitionsMaterialized"], counts["snapshot"]["numPartitionsFailed"]) == (6, 0)
+    for asset in ("metrics", "tenant_summary", "tenant_report"):
+        assert (counts[asset]["numPartitionsMaterialized"], counts[asset]["numPartitionsFailed"]) == (3, 3), asset
+    assert not list((folder / "reports").glob("*/stalled_*"))
+
+
+def screenshots(port: int) -> None:
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -159,11 +261,16 @@ def test_ui_launches_a_partition_and_shows_the_graph(dagster_dev):
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.goto(f"http://127.0.0.1:{port}/asset-groups", wait_until="networkidle")
             dismiss_welcome(page)
-            for name in ("snapshot", "metrics", "tenant_summary", "tenant_report"):
+            for name in ASSETS:
                 page.get_by_text(name, exact=True).first.wait_for(timeout=60_000)
             page.screenshot(path=str(SCREENSHOTS / "asset-graph.png"))
-            page.goto(f"http://127.0.0.1:{port}/locations/risk_assets/jobs", wait_until="networkidle")
-            page.get_by_text("delivery", exact=True).first.wait_for(timeout=60_000)
-            page.screenshot(path=str(SCREENSHOTS / "jobs.png"))
+            for route, name, shown in (("/runs/b", "backfills.png", "Backfill"),
+                                       ("/assets/tenant_report?view=partitions", "report-partitions.png", "tenant_report"),
+                                       ("/automation", "automation.png", "report_delivery"),
+                                       ("/locations/risk_assets/jobs/weekly_risk_job/partitions", "job-partitions.png",
+                                        "weekly_risk_job")):
+                page.goto(f"http://127.0.0.1:{port}{route}", wait_until="networkidle")
+                page.get_by_text(shown).first.wait_for(timeout=60_000)
+                page.screenshot(path=str(SCREENSHOTS / name))
         finally:
             browser.close()
