@@ -13,7 +13,13 @@ import warnings
 from dataclasses import dataclass
 from functools import cached_property
 
-from dagster import BetaWarning, Definitions, MultiPartitionsDefinition, PreviewWarning, load_from_defs_folder
+from dagster import (
+    BetaWarning,
+    Definitions,
+    MultiPartitionsDefinition,
+    PreviewWarning,
+    load_from_defs_folder,
+)
 
 from risk_assets.config import AppConfig, load_config
 from risk_assets.partitions import report_partitions

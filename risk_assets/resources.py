@@ -135,34 +135,22 @@ def _smtp(env: Mapping[str, str]) -> SmtpServer:
                          if _exported(name, env)})
 
 
-def local_resources(settings: Settings, env: Mapping[str, str]) -> dict[str, ConfigurableResource]:
-    """Zero setup: the embedded server's databases (unix socket, no password) unless a URL is exported."""
-    server = embedded_server(settings)
-    return {
-        "source": SourceDatabase(url=EnvVar("SOURCE_DATABASE_URL") if _exported("SOURCE_DATABASE_URL", env)
-                                 else server.url(SOURCE_DATABASE)),
-        "risk_db": RiskDatabase(url=EnvVar("RISK_DATABASE_URL") if _exported("RISK_DATABASE_URL", env)
-                                else server.url(RISK_DATABASE)),
-        "smtp": _smtp(env),
-        "storage": Storage.from_settings(settings),
-    }
-
-
-def production_resources(settings: Settings, env: Mapping[str, str]) -> dict[str, ConfigurableResource]:
-    """Every database URL from the environment (required); SMTP from the environment, the outbox without SMTP_HOST."""
-    missing = [name for name in ("SOURCE_DATABASE_URL", "RISK_DATABASE_URL") if not _exported(name, env)]
-    if missing:
-        raise UserError(f"RISK_DEPLOYMENT=production needs {' and '.join(missing)}: export "
-                        "postgresql+psycopg2://user:password@host:5432/db URLs (docs/deploy.md)")
-    return {
-        "source": SourceDatabase(url=EnvVar("SOURCE_DATABASE_URL")),
-        "risk_db": RiskDatabase(url=EnvVar("RISK_DATABASE_URL")),
-        "smtp": _smtp(env),
-        "storage": Storage.from_settings(settings),
-    }
+def _database_url(name: str, embedded_database: str, server: EmbeddedPostgres, env: Mapping[str, str]):
+    """The exported URL as an EnvVar (the UI shows its name, never its value), else the embedded server's socket."""
+    return EnvVar(name) if _exported(name, env) else server.url(embedded_database)
 
 
 def resources_for(settings: Settings, env: Optional[Mapping[str, str]] = None) -> dict[str, ConfigurableResource]:
+    """`local`: the embedded server's databases unless a URL is exported; `production`: both URLs required."""
     env = os.environ if env is None else env
-    build = production_resources if settings.deployment == "production" else local_resources
-    return build(settings, env)
+    missing = [name for name in ("SOURCE_DATABASE_URL", "RISK_DATABASE_URL") if not _exported(name, env)]
+    if settings.deployment == "production" and missing:
+        raise UserError(f"RISK_DEPLOYMENT=production needs {' and '.join(missing)}: export "
+                        "postgresql+psycopg2://user:password@host:5432/db URLs (docs/deploy.md)")
+    server = embedded_server(settings)
+    return {
+        "source": SourceDatabase(url=_database_url("SOURCE_DATABASE_URL", SOURCE_DATABASE, server, env)),
+        "risk_db": RiskDatabase(url=_database_url("RISK_DATABASE_URL", RISK_DATABASE, server, env)),
+        "smtp": _smtp(env),
+        "storage": Storage.from_settings(settings),
+    }

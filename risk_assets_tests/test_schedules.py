@@ -79,7 +79,8 @@ def test_a_tick_that_finds_nothing_new_requests_nothing():
         first = tick(defs, "Asia/Seoul", at, instance).run_requests
         for request in first:  # what the daemon records for each launched request
             instance.add_run(DagsterRun(job_name="weekly_risk_job", tags={
-                "dagster/schedule_name": "weekly_risk_asia_seoul", "dagster/partition": request.partition_key}))
+                "dagster/schedule_name": "weekly_risk_asia_seoul", "dagster/partition": request.partition_key,
+                "dagster/partition/week": request.partition_key.split("|")[1]}))
         again = tick(defs, "Asia/Seoul", at + dt.timedelta(hours=1), instance)
         assert again.run_requests == []
         assert again.skip_message.startswith("nothing new: every enabled tenant in Asia/Seoul")

@@ -3,6 +3,7 @@ RISK_DAGSTER_URL) or, when none runs on this instance, a headless `dagster dev` 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -20,7 +21,7 @@ from risk_assets.settings import PROJECT_DIR, Settings
 
 LOAD_TIMEOUT = 300
 HEARTBEAT_FRESH_SECONDS = 60
-PID_FILE = "risk-report-dagster.pid"  # the `dagster dev` a command started, while it runs
+STATE_FILE = "risk-report-dagster.json"  # the `dagster dev` our last command started: pid, when it stopped
 
 
 def _free_port() -> int:
@@ -40,19 +41,19 @@ def _alive(pid: int) -> bool:
 
 
 def daemon_running(home: Path) -> bool:
-    """Whether another Dagster daemon serves this instance: a heartbeat within the last minute that is not the
-    leftover of a command of ours that was killed (its pid file names a process that is gone)."""
+    """Whether another Dagster daemon serves this instance: one that has sent a heartbeat within the last minute
+    and after the daemon of our last command stopped (or, if that command was killed, after now)."""
     from dagster import DagsterInstance
 
-    pid_file = home / PID_FILE
-    if pid_file.exists():
-        if _alive(int(pid_file.read_text() or 0)):
-            return True
-        pid_file.unlink()
-        return False
+    state_file = home / STATE_FILE
+    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    if state.get("stopped") is None and state.get("pid") and _alive(state["pid"]):
+        return True  # another risk-report command's dagster dev
+    ours_until = state.get("stopped") or (time.time() if state else 0.0)
     with DagsterInstance.from_config(str(home)) as instance:
         beats = instance.get_daemon_heartbeats().values()
-        return any(time.time() - beat.timestamp < HEARTBEAT_FRESH_SECONDS for beat in beats)
+        return any(beat.timestamp > ours_until and time.time() - beat.timestamp < HEARTBEAT_FRESH_SECONDS
+                   for beat in beats)
 
 
 def wait_until_loaded(server: Webserver, timeout: float, log: Path | None = None) -> None:
@@ -92,14 +93,14 @@ def dagster_service(settings: Settings, progress) -> Iterator[Webserver]:
              "-h", "127.0.0.1", "-p", str(port)],
             cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, "DAGSTER_HOME": str(home)})
-    (home / PID_FILE).write_text(str(process.pid))
+    (home / STATE_FILE).write_text(json.dumps({"pid": process.pid, "stopped": None}))
     try:
         server = Webserver(f"http://127.0.0.1:{port}")
         wait_until_loaded(server, LOAD_TIMEOUT, log)
         yield server
     finally:
         _stop(process)
-        (home / PID_FILE).unlink(missing_ok=True)
+        (home / STATE_FILE).write_text(json.dumps({"pid": process.pid, "stopped": time.time()}))
 
 
 def _stop(process: subprocess.Popen) -> None:

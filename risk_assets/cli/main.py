@@ -52,9 +52,9 @@ def _selected_tenants(config: AppConfig, requested: Optional[Sequence[str]]) -> 
 def _print_outputs(settings: Settings, outcomes) -> None:
     import pandas as pd
 
-    from risk_assets.defs.weekly.metrics import level_counts
     from risk_assets.cli.table import format_table
     from risk_assets.resources import Storage
+    from risk_assets.summary.figures import level_counts
 
     storage = Storage.from_settings(settings)
     rows = []
@@ -99,7 +99,12 @@ def _materialize(settings: Settings, server, weeks, tenants: list[str], title: s
 
 def _deliver_through_sensor(server, outcomes, since: float, progress: Progress) -> int:
     """The report_delivery sensor sends every new report; wait until its runs have covered them all."""
-    from risk_assets.cli.materialize import deliver, wait_for_sensor_deliveries, wait_for_sensor_start
+    from risk_assets.cli.graphql import run_failure
+    from risk_assets.cli.materialize import (
+        deliver,
+        wait_for_sensor_deliveries,
+        wait_for_sensor_start,
+    )
     from risk_assets.partitions import partition_key
 
     reports = {str(partition_key(o.week, o.tenant)) for o in outcomes if o.success}
@@ -114,8 +119,6 @@ def _deliver_through_sensor(server, outcomes, since: float, progress: Progress) 
         runs = wait_for_sensor_deliveries(server, since, reports)
     failed = [r for r in runs if r["status"] != "SUCCESS"]
     for run in failed:
-        from risk_assets.cli.graphql import run_failure
-
         print(f"\ndelivery run {run['runId']}: {run_failure(server, run['runId'])}", file=sys.stderr)
     progress(f"delivered in {len(runs)} delivery run(s)" + (f", {len(failed)} failed" if failed else ""))
     return EXIT_RUN_FAILED if failed else 0

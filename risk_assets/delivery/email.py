@@ -19,11 +19,10 @@ from typing import Literal, Mapping, Optional, Sequence
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from risk_assets.vocabulary import REPORT_LEVELS as LEVELS
-
 from risk_assets.config.tenants import EmailDelivery
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
 from risk_assets.report.strings import STRINGS as REPORT_STRINGS
+from risk_assets.vocabulary import REPORT_LEVELS as LEVELS
 
 log = logging.getLogger(__name__)
 

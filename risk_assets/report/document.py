@@ -24,6 +24,7 @@ from risk_assets.report.reasons import explain, signed
 from risk_assets.report.strings import STRINGS
 from risk_assets.vocabulary import DOMAINS
 from risk_assets.vocabulary import FLAGGED_LEVELS as FLAGGED
+
 DEFAULT_COLOURS = {"primary": "#1f3a5f", "crit": "#b03a2e", "warn": "#b9770e", "ok": "#1e8449",
                    "insufficient": "#7f8c8d"}
 

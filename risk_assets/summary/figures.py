@@ -32,11 +32,14 @@ def _pct(count: int, total: int) -> float:
     return round(100 * count / total, 1) if total else 0.0
 
 
-def level_figures(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
+def level_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Students per report level (OK_PARTIAL apart from OK): what every asset, report and message counts."""
     counts = display_level(frame).value_counts()
-    total = len(frame)
-    return {level: {"count": int(counts.get(level, 0)), "pct": _pct(int(counts.get(level, 0)), total)}
-            for level in LEVELS}
+    return {level: int(counts.get(level, 0)) for level in LEVELS}
+
+
+def level_figures(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
+    return {level: {"count": count, "pct": _pct(count, len(frame))} for level, count in level_counts(frame).items()}
 
 
 def domain_figures(frame: pd.DataFrame) -> dict[str, dict[str, int]]:

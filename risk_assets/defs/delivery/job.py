@@ -40,7 +40,7 @@ def run_config(reports: list[str]) -> dict:
     return {"ops": {"deliver_reports": {"config": {"reports": reports}}}}
 
 
-def _deliver_one(tenants: TenantsFile, key: str, storage: Storage, conn, smtp: SmtpServer, run_id: str,
+def _deliver_one(tenants: TenantsFile, key: str, storage: Storage, conn, channels: Channels, run_id: str,
                  only: str | None) -> list[ChannelOutcome]:
     week, tenant_key = split_partition_key(key)
     tenant = tenants.get(tenant_key)
@@ -52,7 +52,6 @@ def _deliver_one(tenants: TenantsFile, key: str, storage: Storage, conn, smtp: S
     delivery = ReportDelivery.load(summary, report)
     students = (pd.read_csv(students_csv_path(storage.reports_path, week, tenant_key), keep_default_na=False)
                 if tenant.delivery.include_student_names else None)
-    channels = Channels(smtp=smtp.settings(), outbox=Outbox(storage.outbox_dir))
     return deliver(delivery, tenant, Ledger(conn), channels, run_id, students, only=only)
 
 
@@ -66,10 +65,11 @@ def build_delivery_job(tenants: TenantsFile) -> dg.JobDefinition:
                         risk_db: RiskDatabase, smtp: SmtpServer) -> dg.Output[None]:
         results, failures = {}, []
         try:
+            channels = Channels(smtp=smtp.settings(), outbox=Outbox(storage.outbox_dir))
             with risk_db.connect(storage.sql_path) as conn:
                 for key in config.reports:
                     try:
-                        outcomes = _deliver_one(tenants, key, storage, conn, smtp, context.run_id,
+                        outcomes = _deliver_one(tenants, key, storage, conn, channels, context.run_id,
                                                 context.run.tags.get(ONLY_CHANNEL_TAG))
                     except DeliveryError as exc:
                         failures.append(f"{key}: {exc}")
@@ -77,7 +77,7 @@ def build_delivery_job(tenants: TenantsFile) -> dg.JobDefinition:
                     results[key] = _describe(outcomes)
                     failures += [f"{key} {o.channel}: {o.detail}" for o in outcomes if o.status == "failed"]
                     context.log.info("delivered %s: %s", key, results[key])
-        except DatabaseUnavailable as exc:
+        except (DeliveryError, DatabaseUnavailable) as exc:  # SMTP settings or the ledger: every report would fail
             raise dg.Failure(description=str(exc)) from None
         metadata = {"reports": len(config.reports), "delivered": dg.MetadataValue.json(results)}
         if failures:

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
+
+import dagster as dg
 
 GROUP = "weekly_risk"
 OWNERS = ["team:risk-reports"]
+
+
+def weekly_asset(partitions: dg.PartitionsDefinition, name: str, upstream: str | None = None, **options: Any):
+    """`@dg.asset` of the weekly group: week × tenant partitions, its owners, and its one upstream asset."""
+    return dg.asset(name=name, partitions_def=partitions, deps=[dg.AssetDep(upstream)] if upstream else None,
+                    group_name=GROUP, owners=OWNERS, **options)
 
 
 def code_version(*sources: Path | str, files: Iterable[Path] = ()) -> str:

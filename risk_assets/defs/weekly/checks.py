@@ -2,7 +2,7 @@
 
 Every run covers one partition, so every check is evaluated for every partition on every path (UI, backfill,
 schedule, CLI). `has_activity` is blocking: a stalled school's metrics, summary, report — and so its delivery —
-are held for that partition alone. Each rule is a plain function in `risk_assets.snapshot.checks`.
+are held for that partition alone. Each rule is one plain function (the snapshot's in `risk_assets.snapshot.checks`).
 """
 
 from collections.abc import Callable

@@ -11,7 +11,7 @@ import pandas as pd
 from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
 
 from risk_assets.config import Thresholds
-from risk_assets.defs.weekly.asset_conventions import GROUP, OWNERS, code_version
+from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
 from risk_assets.failures import reported_to_dagster
 from risk_assets.files import write_atomically
 from risk_assets.metrics import SPEC_VERSION, STUDENT_COLUMNS, compute_metrics, r_engine
@@ -20,8 +20,14 @@ from risk_assets.metrics.student_table import students_csv_path, to_csv_bytes
 from risk_assets.partitions import week_and_tenant
 from risk_assets.project import Project, current_project
 from risk_assets.resources import MetricThresholds, Storage
-from risk_assets.summary.figures import display_level
-from risk_assets.vocabulary import DOMAINS, FLAGGED_LEVELS, LEVELS, NOT_A_FLAG_PREFIXES, REPORT_LEVELS, STATUSES
+from risk_assets.summary.figures import level_counts
+from risk_assets.vocabulary import (
+    DOMAINS,
+    FLAGGED_LEVELS,
+    LEVELS,
+    NOT_A_FLAG_PREFIXES,
+    STATUSES,
+)
 
 _INTEGER_COLUMNS = {"student_id", "n_presented", "n_omitted", "n_not_reached", "n_guess_items", "sched_week",
                     "absent_week", "sched_2wk", "absent_2wk", "att_missing_days", "max_streak", "n_late"}
@@ -52,12 +58,6 @@ with warnings.catch_warnings():
         description="One row per counted student: level, coverage, reason codes and every number behind them.",
         columns=[_column(name) for name in STUDENT_COLUMNS],
     )
-
-
-def level_counts(frame: pd.DataFrame) -> dict[str, int]:
-    """Students per report level (OK_PARTIAL apart from OK), the counts every asset and message shows."""
-    counts = display_level(frame).value_counts()
-    return {level: int(counts.get(level, 0)) for level in REPORT_LEVELS}
 
 
 def _top_flagged(frame: pd.DataFrame, limit: int = 10) -> str:
@@ -116,12 +116,10 @@ def build_metrics_asset(project: Project) -> dg.AssetsDefinition:
     engine = project.config.tenants.metrics_engine
     engine_sources = [r_engine.R_SCRIPT] if engine == "r" else []
 
-    @dg.asset(
-        name="metrics",
-        partitions_def=project.partitions,
-        deps=[dg.AssetDep("snapshot")],
-        group_name=GROUP,
-        owners=OWNERS,
+    @weekly_asset(
+        project.partitions,
+        "metrics",
+        upstream="snapshot",
         kinds={"pandas", "csv"} | ({"r"} if engine == "r" else set()),
         code_version=code_version(SPEC_VERSION, engine, *engine_sources),
         description=(

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from risk_assets.defs.weekly.asset_conventions import GROUP, OWNERS, code_version
+from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
 from risk_assets.defs.weekly.summary import summary_json_name
+from risk_assets.failures import reported_to_dagster
 from risk_assets.metrics.student_table import students_csv_path
 from risk_assets.partitions import week_and_tenant
 from risk_assets.project import Project, current_project
-from risk_assets.rendering import RenderError, quarto_available, render_report
+from risk_assets.rendering import quarto_available, render_report
 from risk_assets.report.strings import STRINGS
 from risk_assets.resources import Storage
 from risk_assets.settings import PROJECT_DIR
@@ -54,12 +55,10 @@ def report_metadata(output: Path, summary: dict, engine: str) -> dict[str, objec
 def build_report_asset(project: Project) -> dg.AssetsDefinition:
     tenants = project.config.tenants
 
-    @dg.asset(
-        name="tenant_report",
-        partitions_def=project.partitions,
-        deps=[dg.AssetDep("tenant_summary")],
-        group_name=GROUP,
-        owners=OWNERS,
+    @weekly_asset(
+        project.partitions,
+        "tenant_report",
+        upstream="tenant_summary",
         kinds={"html", "quarto"},
         code_version=code_version(files=[p for p in TEMPLATE.parent.iterdir() if p.is_file()]),
         description=(
@@ -77,7 +76,7 @@ def build_report_asset(project: Project) -> dg.AssetsDefinition:
             raise dg.Failure(description=f"no summary or students file of tenant '{tenant}' for week {week}: "
                                          "materialise `tenant_summary` for this partition first", allow_retries=False)
         output = storage.report_file(week, report_name(tenant))
-        try:
+        with reported_to_dagster():  # a RenderError is the tenant's own: no retry
             render_report(
                 TEMPLATE,
                 {"summary_path": str(summary_path), "students_path": str(students), "brand_dir": str(TEMPLATE.parent)},
@@ -86,8 +85,6 @@ def build_report_asset(project: Project) -> dg.AssetsDefinition:
                 engine=engine,
                 lang=tenants.get(tenant).locale,
             )
-        except RenderError as exc:
-            raise dg.Failure(description=str(exc), allow_retries=False) from None
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
         context.log.info("report %s week %s: %s (%d bytes, %s)", tenant, week, output, output.stat().st_size, engine)
         return dg.MaterializeResult(metadata=report_metadata(output, summary, engine))

@@ -33,19 +33,24 @@ def zones(tenants: TenantsFile) -> list[str]:
     return sorted({t.timezone for t in tenants.tenants})
 
 
-def _already_launched(instance: dg.DagsterInstance, name: str, key: str) -> bool:
-    runs = instance.get_run_records(dg.RunsFilter(tags={"dagster/schedule_name": name, "dagster/partition": key}),
-                                    limit=1)
-    return bool(runs)
+def _launched(instance: dg.DagsterInstance | None, name: str, week: dt.date) -> set[str]:
+    """Partitions of `week` this schedule has already launched (one query: the zone shares one week)."""
+    if instance is None:
+        return set()
+    records = instance.get_run_records(dg.RunsFilter(tags={"dagster/schedule_name": name,
+                                                          "dagster/partition/week": week.isoformat()}))
+    return {record.dagster_run.tags.get("dagster/partition") for record in records}
 
 
 def weekly_requests(tenants: TenantsFile, zone: str, now: dt.datetime, name: str,
                     instance: dg.DagsterInstance | None = None) -> list[dg.RunRequest]:
-    requests = []
+    requests, launched = [], {}
     for tenant in (t for t in tenants.enabled if t.timezone == zone):
         week = newest_complete_week(now, tenant)
         key = partition_key(week, tenant.key)
-        if week < tenants.first_week or (instance is not None and _already_launched(instance, name, key)):
+        if week not in launched:
+            launched[week] = _launched(instance, name, week)
+        if week < tenants.first_week or str(key) in launched[week]:
             continue
         requests.append(dg.RunRequest(run_key=f"{week}|{tenant.key}", partition_key=key,
                                       tags={TRIGGER_TAG: "schedule"}))

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from risk_assets.defs.weekly.asset_conventions import GROUP, OWNERS, code_version
+from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
 from risk_assets.failures import reported_to_dagster
 from risk_assets.partitions import week_and_tenant
 from risk_assets.project import Project, current_project
@@ -37,13 +37,11 @@ def snapshot_metadata(snapshot: Snapshot, folder: Path) -> dict[str, object]:
 def build_snapshot_asset(project: Project) -> dg.AssetsDefinition:
     tenants = project.config.tenants
 
-    @dg.asset(
-        name="snapshot",
-        partitions_def=project.partitions,
+    @weekly_asset(
+        project.partitions,
+        "snapshot",
         retry_policy=SOURCE_RETRY,
         pool=SOURCE_POOL,
-        group_name=GROUP,
-        owners=OWNERS,
         kinds={"postgres", "parquet"},
         code_version=code_version(files=project.settings.sql_dir.glob("snapshot_*.sql")),
         metadata={f"schema/{t.name}": dg.MetadataValue.md(t.dagster_type.description or "") for t in SNAPSHOT_TABLES},

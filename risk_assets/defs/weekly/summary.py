@@ -8,14 +8,13 @@ import pandas as pd
 from dagster import Failure, MetadataValue
 
 from risk_assets.config import Thresholds
-from risk_assets.defs.weekly.asset_conventions import GROUP, OWNERS, code_version
+from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
 from risk_assets.failures import reported_to_dagster
 from risk_assets.files import write_atomically
 from risk_assets.metrics import SPEC_VERSION
 from risk_assets.partitions import week_and_tenant
 from risk_assets.project import Project, current_project
 from risk_assets.resources import MetricThresholds, RiskDatabase, Storage
-from risk_assets.settings import PROJECT_DIR
 from risk_assets.results.store import ResultsStore
 from risk_assets.summary.figures import History, tenant_figures
 from risk_assets.window import ReportWindow
@@ -103,14 +102,12 @@ def summarise(tenants, thresholds: Thresholds, storage: Storage, risk_db: RiskDa
 def build_summary_asset(project: Project) -> dg.AssetsDefinition:
     tenants = project.config.tenants
 
-    @dg.asset(
-        name="tenant_summary",
-        partitions_def=project.partitions,
-        deps=[dg.AssetDep("metrics")],
-        group_name=GROUP,
-        owners=OWNERS,
+    @weekly_asset(
+        project.partitions,
+        "tenant_summary",
+        upstream="metrics",
         kinds={"postgres", "json"},
-        code_version=code_version(SPEC_VERSION, files=(PROJECT_DIR / "sql" / "risk_schema").glob("*.sql")),
+        code_version=code_version(SPEC_VERSION, files=(project.settings.sql_dir / "risk_schema").glob("*.sql")),
         description=(
             "The school's figures for the week (spec §7): levels, domains, Δθ_14 spread, new / resolved / "
             "persistent against the stored earlier weeks, classes, data quality. Upserted into schema `risk`; "
