@@ -226,7 +226,7 @@ def test_backfills_from_the_asset_graph_and_the_job_page_materialise_every_parti
     for week in WEEKS:
         assert (folder / "reports" / week / "seoul-central_report.html").exists()
         assert (folder / "reports" / week / "busan-ocean_report.html").exists()
-    screenshots(port)
+    screenshots(port, asset_backfill)
 
 
 @pytest.mark.timeout(1500)
@@ -249,7 +249,7 @@ def test_a_school_failing_the_blocking_check_holds_only_its_own_partitions(dagst
     assert not list((folder / "reports").glob("*/stalled_*"))
 
 
-def screenshots(port: int) -> None:
+def screenshots(port: int, backfill_id: str) -> None:
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -264,7 +264,7 @@ def screenshots(port: int) -> None:
             for name in ASSETS:
                 page.get_by_text(name, exact=True).first.wait_for(timeout=60_000)
             page.screenshot(path=str(SCREENSHOTS / "asset-graph.png"))
-            for route, name in (("/runs/b", "backfills.png"),
+            for route, name in ((f"/runs/b/{backfill_id}", "backfills.png"),
                                 ("/assets/tenant_report?view=partitions", "report-partitions.png"),
                                 ("/automation", "automation.png"),
                                 ("/locations/risk_assets/jobs/weekly_risk_job/partitions", "job-partitions.png")):
