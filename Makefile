@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: demo test ui validate install install-dev clean-data
+.PHONY: demo test ui validate vocabulary install install-dev clean-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: install-dev
 ## The Dagster UI on http://127.0.0.1:3000, on the same instance as `make demo`.
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/risk-report ui
+
+## Regenerate the R engine's copy of the vocabulary and threshold defaults.
+vocabulary: install
+	$(BIN)/python -m risk_assets.vocabulary > r/vocabulary.json
 
 validate: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dg check defs

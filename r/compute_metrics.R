@@ -5,7 +5,7 @@
 #   Rscript --vanilla r/compute_metrics.R <snapshot_dir> <thresholds.yaml> <out.csv>
 #
 # <snapshot_dir> is an exchange folder written by risk_assets/metrics/exchange.py; <out.csv> gets one row
-# per counted student, ordered by student_id, with the columns of STUDENT_COLUMNS (engine.py).
+# per counted student, ordered by student_id, with the columns of r/vocabulary.json.
 # When DAGSTER_PIPES_CONTEXT is set the script is a Dagster Pipes client (pipes.R): it reports progress,
 # a materialization with metadata, and errors to Dagster.
 #
@@ -15,24 +15,7 @@
 # The work is vectorised: byte-compiling every closure on first use (R's JIT) costs more than it saves.
 if (sys.nframe() == 0L) invisible(compiler::enableJIT(0L))
 
-SPEC_VERSION <- "v1"
 REQUIRED_PACKAGES <- c("data.table", "jsonlite", "yaml")
-
-STUDENT_COLUMNS <- c(
-  "student_id", "display_name", "class_name", "level", "coverage", "reason_codes",
-  "theta_status", "omit_status", "guess_status", "attendance_status",
-  "theta_now", "se_now", "delta_7d", "delta_14d", "z_7d", "z_14d",
-  "n_presented", "n_omitted", "n_not_reached", "omit_rate",
-  "c_hat", "c_hat_se", "c_hat_z", "c_hat_pct", "n_guess_items", "n_guess_hard",
-  "sched_week", "absent_week", "sched_2wk", "absent_2wk", "att_missing_days", "max_streak", "n_late"
-)
-INTEGER_COLUMNS <- c("student_id", "n_presented", "n_omitted", "n_not_reached", "n_guess_items", "n_guess_hard",
-                     "sched_week", "absent_week", "sched_2wk", "absent_2wk", "att_missing_days", "max_streak",
-                     "n_late")
-TEXT_COLUMNS <- c("student_id", "display_name", "class_name", "level", "reason_codes",
-                  "theta_status", "omit_status", "guess_status", "attendance_status")
-LEVELS <- c("CRIT", "WARN", "OK", "INSUFFICIENT_DATA")
-OK <- "OK"; WARN <- "WARN"; CRIT <- "CRIT"; INSUFFICIENT <- "INSUFFICIENT"
 
 VALID_OUTCOMES <- c("correct", "incorrect", "omitted")  # codes 1, 2, 3 (risk_assets.snapshot.hygiene)
 CORRECT <- 1L; OMITTED <- 3L
@@ -52,30 +35,31 @@ package_message <- function(pkg) {
   sprintf("R package '%s' is not installed: apt-get install -y r-cran-%s", pkg, tolower(pkg))
 }
 
-# -- thresholds (risk_assets/config/thresholds.py) --------------------------------------------------------
+# -- vocabulary ---------------------------------------------------------------------------------------------
 
-THRESHOLD_DEFAULTS <- list(
-  irt = list(D = 1.0),
-  theta = list(delta_7d_warn = -0.15, delta_7d_crit = -0.30, delta_14d_warn = -0.25, delta_14d_crit = -0.50,
-               gate = "none", z_max = -1.645, streak_eps = 0.0, streak_gate = "none"),
-  omit = list(warn_pct = 8, crit_pct = 15, min_count = 0, min_presented = 20),
-  guess = list(warn = 0.30, crit = 0.40, gate = "none", z_min = 1.645, prior_alpha = 2.0, prior_beta = 5.0,
-               min_items = 30, min_hard_items = 8, hard_p = 0.35),
-  attendance = list(week_warn_pct = 10, week_crit_pct = 20, two_week_warn_pct = 15, two_week_crit_pct = 30,
-                    streak_crit_days = 5, weekly_crit_min_days = 1, max_missing_pct = 20, min_week_days = 3,
-                    min_two_week_days = 6)
-)
+#' The product's words, columns, threshold defaults and profiles, from r/vocabulary.json: generated from
+#' risk_assets/vocabulary.py (`python -m risk_assets.vocabulary > r/vocabulary.json`), never written by hand.
+load_vocabulary <- function(path = file.path(script_dir(), "vocabulary.json")) {
+  if (!file.exists(path))
+    stop(sprintf("%s is missing: regenerate it with `python -m risk_assets.vocabulary > r/vocabulary.json`", path),
+         call. = FALSE)
+  v <- jsonlite::fromJSON(path, simplifyVector = FALSE)
+  kinds <- unlist(v$student_columns)
+  list2env(list(
+    SPEC_VERSION = v$spec_version,
+    CRIT = v$statuses$crit, WARN = v$statuses$warn, OK = v$statuses$ok, INSUFFICIENT = v$statuses$insufficient,
+    LEVELS = unlist(v$levels), LEVEL_INSUFFICIENT = v$level_insufficient,
+    REASON_CODES = unlist(v$reason_codes),
+    STUDENT_COLUMNS = names(kinds),
+    INTEGER_COLUMNS = names(kinds)[kinds %in% c("integer", "nullable_integer")],
+    TEXT_COLUMNS = names(kinds)[kinds == "text"],
+    THRESHOLD_DEFAULTS = v$threshold_defaults,
+    PROFILE_OVERRIDES = v$threshold_profiles
+  ), envir = topenv())
+  invisible(v)
+}
 
-# `legacy` is the defaults; `reliable` adds the measurement-error gates of spec §8.
-PROFILE_OVERRIDES <- list(
-  legacy = list(),
-  reliable = list(
-    theta = list(gate = "z", streak_eps = 0.05, streak_gate = "z"),
-    omit = list(min_count = 3),
-    guess = list(gate = "z"),
-    attendance = list(weekly_crit_min_days = 2)
-  )
-)
+# -- thresholds (defaults and profiles: risk_assets/config/thresholds.py, via r/vocabulary.json) -------------
 
 deep_merge <- function(base, override) {
   for (key in names(override)) {
@@ -608,9 +592,12 @@ compute_metrics <- function(snapshot, thresholds) {
   any_status <- function(value) Reduce(`|`, lapply(statuses, `==`, value))
   evaluated <- Reduce(`+`, lapply(statuses, function(s) as.integer(s != INSUFFICIENT)))
   level <- data.table::fifelse(any_status(CRIT), CRIT, data.table::fifelse(
-    any_status(WARN), WARN, data.table::fifelse(evaluated > 0L, OK, "INSUFFICIENT_DATA")))
+    any_status(WARN), WARN, data.table::fifelse(evaluated > 0L, OK, LEVEL_INSUFFICIENT)))
   no_activity <- (omit_result$values$n_presented + omit_result$values$n_not_reached) == 0
   codes <- c(list(NO_ACTIVITY_14D = no_activity), unlist(lapply(unname(results), `[[`, "codes"), recursive = FALSE))
+  unknown <- setdiff(names(codes), REASON_CODES)
+  if (length(unknown))
+    stop(sprintf("reason code(s) %s are not in r/vocabulary.json", paste(unknown, collapse = ", ")), call. = FALSE)
 
   frame <- data.table::data.table(
     student_id = students$student_id, display_name = students$display_name, class_name = students$class_name,
@@ -626,7 +613,7 @@ compute_metrics <- function(snapshot, thresholds) {
 
 #' Doubles with 17 significant digits (exact when read back), integers as integers, NULL as an empty cell.
 format_column <- function(values, name) {
-  if (name %in% TEXT_COLUMNS && name != "student_id") return(values)
+  if (name %in% TEXT_COLUMNS) return(values)
   out <- if (name %in% INTEGER_COLUMNS) sprintf("%.0f", as.double(values)) else sprintf("%.17g", values)
   out[is.infinite(values)] <- ifelse(values[is.infinite(values)] > 0, "inf", "-inf")
   out[is.na(values)] <- NA_character_
@@ -685,6 +672,7 @@ main <- function() {
     fail(paste(vapply(missing, package_message, ""), collapse = "; "))
   }
   suppressPackageStartupMessages(library(data.table))
+  tryCatch(load_vocabulary(), error = function(e) fail(conditionMessage(e)))
   if (nzchar(Sys.getenv("DAGSTER_PIPES_CONTEXT"))) {
     source(file.path(script_dir(), "pipes.R"), local = TRUE)
     pipes <- tryCatch(open_dagster_pipes(), error = function(e) {

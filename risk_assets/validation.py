@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from risk_assets.vocabulary import DOMAINS
-
-FLAGGED = ("WARN", "CRIT")
+from risk_assets.vocabulary import CRIT, DOMAINS
+from risk_assets.vocabulary import FLAGGED_LEVELS as FLAGGED
 
 
 def _ratio(numerator: int, denominator: int) -> float:
@@ -24,7 +23,7 @@ def detection_table(metrics: pd.DataFrame, truth: pd.DataFrame, profile: str) ->
         expected = joined[f"expected_{domain}"]
         ordinary = (joined["group"] == "ordinary") & (expected == "OK")
         false_flags = int(status[ordinary].isin(FLAGGED).sum())
-        for severity, levels in (("WARN+", FLAGGED), ("CRIT", ("CRIT",))):
+        for severity, levels in (("WARN+", FLAGGED), ("CRIT", (CRIT,))):
             predicted = status.isin(levels).to_numpy()
             actual = expected.isin(levels).to_numpy()
             hits = int((predicted & actual).sum())

@@ -19,6 +19,7 @@ from typing import Optional, Sequence
 from risk_assets.config import AppConfig, load_config
 from risk_assets.errors import UserError
 from risk_assets.settings import PROJECT_DIR, Settings
+from risk_assets.vocabulary import CRIT, LEVEL_INSUFFICIENT, LEVEL_OK_PARTIAL, OK, WARN
 
 EXIT_USER_ERROR = 2
 EXIT_RUN_FAILED = 1
@@ -66,8 +67,8 @@ def _print_outputs(settings: Settings, outcomes) -> None:
         levels = level_counts(pd.read_parquet(storage.metrics_file(outcome.week, outcome.tenant), columns=["level", "coverage"]))
         rows.append([
             outcome.tenant, outcome.week, "ok", manifest["rows"]["students"], manifest["rows"]["presentations"],
-            sum(manifest["quality"].values()), levels["CRIT"], levels["WARN"], levels["OK"] + levels["OK_PARTIAL"],
-            levels["INSUFFICIENT_DATA"], storage.report_file(outcome.week, f"{outcome.tenant}_report.html").name,
+            sum(manifest["quality"].values()), levels[CRIT], levels[WARN], levels[OK] + levels[LEVEL_OK_PARTIAL],
+            levels[LEVEL_INSUFFICIENT], storage.report_file(outcome.week, f"{outcome.tenant}_report.html").name,
         ])
     print()
     print(format_table(

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from risk_assets.config.tenants import EmailDelivery
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
 from risk_assets.report.strings import STRINGS as REPORT_STRINGS
+from risk_assets.vocabulary import CRIT, WARN
 from risk_assets.vocabulary import REPORT_LEVELS as LEVELS
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,7 @@ EN = {
 
 STRINGS = {"ko": KO, "en": EN}
 
-_LEVEL_COLOURS = {"CRIT": "#c62828", "WARN": "#e65100", "OK": "#2e7d32", "OK_PARTIAL": "#558b2f",
-                  "INSUFFICIENT_DATA": "#616161"}
+_LEVEL_COLOURS = dict(zip(LEVELS, ("#c62828", "#e65100", "#2e7d32", "#558b2f", "#616161"), strict=True))
 _FONT = "font-family:Arial,'Malgun Gothic','Apple SD Gothic Neo',sans-serif;"
 
 
@@ -240,7 +240,7 @@ def _crit_student_names(students: Optional[pd.DataFrame]) -> list[str]:
     if missing:
         raise DeliveryError(f"the students table lacks the column(s) {', '.join(sorted(missing))} "
                             "needed to name the critical students")
-    crit = students.loc[students["level"] == "CRIT", ["class_name", "display_name"]].fillna("").astype(str)
+    crit = students.loc[students["level"] == CRIT, ["class_name", "display_name"]].fillna("").astype(str)
     crit = crit.sort_values(["class_name", "display_name"])
     return [f"{name} ({class_name})" if class_name else name
             for class_name, name in crit.itertuples(index=False)]
@@ -249,7 +249,7 @@ def _crit_student_names(students: Optional[pd.DataFrame]) -> list[str]:
 def _subject(delivery: ReportDelivery, figures: _Figures, words: dict) -> str:
     org = " ".join(delivery.org_name.split())  # a line break in the name must not break the header
     return words["subject"].format(org=org, week=delivery.week, week_end=delivery.week_end,
-                                   crit=_count(figures.levels["CRIT"][0]), warn=_count(figures.levels["WARN"][0]))
+                                   crit=_count(figures.levels[CRIT][0]), warn=_count(figures.levels[WARN][0]))
 
 
 def _sender_domain(sender: str) -> str:
@@ -360,7 +360,7 @@ def _html_names(names: list[str], words: dict) -> str:
     listing = (f'<ul style="margin:0;padding-left:20px;font-size:14px;">{items}</ul>' if shown
                else f'<p style="margin:0;font-size:14px;">{escape(words["no_crit_students"])}</p>')
     more_line = f'<p style="margin:4px 0 0 0;font-size:14px;color:#57606a;">{escape(more)}</p>' if more else ""
-    return (f'<h2 style="margin:0 0 4px 0;font-size:16px;color:{_LEVEL_COLOURS["CRIT"]};">'
+    return (f'<h2 style="margin:0 0 4px 0;font-size:16px;color:{_LEVEL_COLOURS[CRIT]};">'
             f'{escape(words["crit_students"])}</h2>'
             f'<p style="margin:0 0 8px 0;font-size:12px;color:#57606a;">{escape(words["names_notice"])}</p>'
             f"{listing}{more_line}")

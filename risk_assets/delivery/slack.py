@@ -19,7 +19,7 @@ from slack_sdk.webhook import WebhookClient
 from risk_assets.config.tenants import SlackDelivery
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
 from risk_assets.report.strings import STRINGS as REPORT_STRINGS
-from risk_assets.vocabulary import LEVEL_INSUFFICIENT, LEVEL_OK_PARTIAL
+from risk_assets.vocabulary import CRIT, LEVEL_INSUFFICIENT, LEVEL_OK_PARTIAL, WARN
 
 # Words the report also uses come from the report's dictionaries, so both always say the same.
 _SHARED = ("week", "students", "levels", "not_available")
@@ -98,7 +98,7 @@ def _figures(delivery: ReportDelivery) -> list[tuple[str, str]]:
     figures = [
         (words["week"], _week_span(delivery)),
         (words["students"], words["count"].format(n=summary["total_students"])),
-        (names["CRIT"], _level_count(words, levels["CRIT"], with_pct=True)),
+        (names[CRIT], _level_count(words, levels[CRIT], with_pct=True)),
         (names["WARN"], _level_count(words, levels["WARN"], with_pct=True)),
         (names["OK"], _level_count(words, levels["OK"], with_pct=False)),
     ]
@@ -112,7 +112,7 @@ def _summary_text(delivery: ReportDelivery) -> str:
     """One line for notifications and clients that cannot show blocks."""
     words, levels = STRINGS[delivery.locale], delivery.summary["levels"]
     return words["summary"].format(header=_header(delivery), week=_week_span(delivery),
-                                   crit=levels["CRIT"]["count"], warn=levels["WARN"]["count"],
+                                   crit=levels[CRIT]["count"], warn=levels[WARN]["count"],
                                    total=delivery.summary["total_students"])
 
 

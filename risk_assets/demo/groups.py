@@ -28,9 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from risk_assets.vocabulary import CRIT, OK, WARN
+
 from .roster import Roster
 
-OK, WARN, CRIT = "OK", "WARN", "CRIT"
 FROM_RECORDS = "from records"
 
 ORDINARY = "ordinary"

@@ -9,6 +9,7 @@ import pandas as pd
 
 from risk_assets.config.thresholds import AttendanceThresholds
 from risk_assets.metrics.domain import DomainResult, Roster, grade, highest, lookup
+from risk_assets.vocabulary import Reason
 from risk_assets.window import EVALUATION_DAYS, ReportWindow
 
 ABSENT_STATUSES = ("absent", "excused")
@@ -109,11 +110,11 @@ def compute_attendance(students: pd.DataFrame, school_days: pd.DataFrame, attend
     return DomainResult(
         status=grade(week_crit | two_crit | streak_crit, week_warn | two_warn, insufficient),
         codes={
-            **highest("ABSENCE_WEEK_CRIT", week_crit, "ABSENCE_WEEK_WARN", week_warn),
-            **highest("ABSENCE_2WK_CRIT", two_crit, "ABSENCE_2WK_WARN", two_warn),
-            "ABSENCE_STREAK_CRIT": streak_crit,
-            "INSUFF_ATT_MISSING_RECORDS": too_many_missing,
-            "INSUFF_ATT_FEW_DAYS": few_days,
+            **highest(Reason.ABSENCE_WEEK_CRIT, week_crit, Reason.ABSENCE_WEEK_WARN, week_warn),
+            **highest(Reason.ABSENCE_2WK_CRIT, two_crit, Reason.ABSENCE_2WK_WARN, two_warn),
+            Reason.ABSENCE_STREAK_CRIT: streak_crit,
+            Reason.INSUFF_ATT_MISSING_RECORDS: too_many_missing,
+            Reason.INSUFF_ATT_FEW_DAYS: few_days,
         },
         values={
             "sched_week": s_w,

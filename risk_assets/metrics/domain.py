@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from risk_assets.vocabulary import CRIT, INSUFFICIENT, OK, WARN  # noqa: F401 — the domains import them from here
+from risk_assets.vocabulary import CRIT, INSUFFICIENT, OK, WARN, Reason
 
 
 def lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -48,7 +48,7 @@ class Roster:
 @dataclass
 class DomainResult:
     status: np.ndarray
-    codes: dict[str, np.ndarray] = field(default_factory=dict)
+    codes: dict[Reason, np.ndarray] = field(default_factory=dict)
     values: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -57,7 +57,7 @@ def grade(crit: np.ndarray, warn: np.ndarray, insufficient: np.ndarray) -> np.nd
     return np.select([crit, warn, insufficient], [CRIT, WARN, INSUFFICIENT], default=OK).astype(object)
 
 
-def highest(crit_code: str, crit: np.ndarray, warn_code: str, warn: np.ndarray) -> dict[str, np.ndarray]:
+def highest(crit_code: Reason, crit: np.ndarray, warn_code: Reason, warn: np.ndarray) -> dict[Reason, np.ndarray]:
     """One measure contributes only its highest-severity code."""
     return {crit_code: crit, warn_code: warn & ~crit}
 

@@ -15,21 +15,11 @@ from risk_assets.metrics.levels import join_codes, student_level
 from risk_assets.metrics.omit import compute_omit
 from risk_assets.metrics.presentations import Presentations
 from risk_assets.metrics.theta import compute_theta
-from risk_assets.vocabulary import DOMAINS
+from risk_assets.vocabulary import DOMAINS, STUDENT_COLUMNS, Reason
 
 if TYPE_CHECKING:
     from risk_assets.snapshot.model import Snapshot
 
-SPEC_VERSION = "v1"
-
-STUDENT_COLUMNS = [
-    "student_id", "display_name", "class_name", "level", "coverage", "reason_codes",
-    "theta_status", "omit_status", "guess_status", "attendance_status",
-    "theta_now", "se_now", "delta_7d", "delta_14d", "z_7d", "z_14d",
-    "n_presented", "n_omitted", "n_not_reached", "omit_rate",
-    "c_hat", "c_hat_se", "c_hat_z", "c_hat_pct", "n_guess_items", "n_guess_hard",
-    "sched_week", "absent_week", "sched_2wk", "absent_2wk", "att_missing_days", "max_streak", "n_late",
-]
 
 
 def compute_metrics(snapshot: "Snapshot", thresholds: Thresholds) -> pd.DataFrame:
@@ -49,7 +39,7 @@ def compute_metrics(snapshot: "Snapshot", thresholds: Thresholds) -> pd.DataFram
     results = dict(zip(DOMAINS, (theta, omit, guess, attendance)))
     level, coverage = student_level(list(results.values()))
     no_activity = (omit.values["n_presented"] + omit.values["n_not_reached"]) == 0
-    codes = {"NO_ACTIVITY_14D": no_activity}
+    codes = {Reason.NO_ACTIVITY_14D: no_activity}
     for result in results.values():
         codes.update(result.codes)
 

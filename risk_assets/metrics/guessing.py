@@ -10,6 +10,7 @@ import pandas as pd
 from risk_assets.config.thresholds import GuessThresholds
 from risk_assets.metrics.domain import DomainResult, Roster, grade, highest, nullable
 from risk_assets.metrics.presentations import CORRECT, Presentations
+from risk_assets.vocabulary import Reason
 
 C_MAX = 0.5
 MAX_NEWTON_STEPS = 100
@@ -168,10 +169,10 @@ def compute_guess(items: GuessItems, roster: Roster, theta_ref: np.ndarray, se_r
     return DomainResult(
         status=grade(crit, warn, ~evaluated),
         codes={
-            **highest("GUESS_CRIT", crit, "GUESS_WARN", warn),
-            "INSUFF_GUESS_NO_THETA_REF": ~has_ref,
-            "INSUFF_GUESS_FEW_ITEMS": few_items,
-            "INSUFF_GUESS_FEW_HARD_ITEMS": few_hard,
+            **highest(Reason.GUESS_CRIT, crit, Reason.GUESS_WARN, warn),
+            Reason.INSUFF_GUESS_NO_THETA_REF: ~has_ref,
+            Reason.INSUFF_GUESS_FEW_ITEMS: few_items,
+            Reason.INSUFF_GUESS_FEW_HARD_ITEMS: few_hard,
         },
         values={
             "c_hat": c_hat,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from risk_assets.metrics.domain import DomainResult
-from risk_assets.vocabulary import CRIT, INSUFFICIENT, LEVEL_INSUFFICIENT, WARN
+from risk_assets.vocabulary import CRIT, INSUFFICIENT, LEVEL_INSUFFICIENT, WARN, Reason
 from risk_assets.vocabulary import OK as LEVEL_OK
 
 
@@ -21,10 +21,10 @@ def student_level(domains: list[DomainResult]) -> tuple[np.ndarray, np.ndarray]:
     return level, evaluated.sum(axis=0) / len(domains)
 
 
-def join_codes(codes: dict[str, np.ndarray], n: int) -> np.ndarray:
+def join_codes(codes: dict[Reason, np.ndarray], n: int) -> np.ndarray:
     """Per student: the codes that hold, sorted by code point, joined with ';' (empty when none)."""
     joined = np.full(n, "", dtype=object)
     for code in sorted(codes):
-        holds = codes[code]
+        holds, code = codes[code], code.value
         joined = np.where(holds, np.where(joined == "", code, joined + ";" + code), joined)
     return joined

@@ -8,6 +8,7 @@ import pandas as pd
 from risk_assets.config.thresholds import OmitThresholds
 from risk_assets.metrics.domain import DomainResult, Roster, grade, highest, nullable
 from risk_assets.metrics.presentations import OMITTED, Presentations
+from risk_assets.vocabulary import Reason
 
 
 def classify_omits(presentations: Presentations) -> tuple[np.ndarray, np.ndarray]:
@@ -39,7 +40,7 @@ def compute_omit(presentations: Presentations, roster: Roster, rules: OmitThresh
         rate = n_omitted / n_presented
     return DomainResult(
         status=grade(crit, warn, insufficient),
-        codes={**highest("OMIT_CRIT", crit, "OMIT_WARN", warn), "INSUFF_OMIT_FEW_ITEMS": insufficient},
+        codes={**highest(Reason.OMIT_CRIT, crit, Reason.OMIT_WARN, warn), Reason.INSUFF_OMIT_FEW_ITEMS: insufficient},
         values={
             "n_presented": n_presented,
             "n_omitted": n_omitted,

@@ -12,15 +12,18 @@ import yaml
 
 from risk_assets.config import Thresholds
 from risk_assets.errors import UserError
-from risk_assets.metrics.engine import STUDENT_COLUMNS
 from risk_assets.settings import PROJECT_DIR
+from risk_assets.vocabulary import (
+    INTEGER,
+    NULLABLE_INTEGER,
+    NUMBER,
+    STUDENT_COLUMNS,
+    TEXT,
+    columns_of_kind,
+)
 
 R_SCRIPT = PROJECT_DIR / "r" / "compute_metrics.R"
 DEBIAN_PACKAGES = "r-base-core r-cran-jsonlite r-cran-yaml r-cran-data.table"
-_TEXT = ["display_name", "class_name", "reason_codes", "level",
-         "theta_status", "omit_status", "guess_status", "attendance_status"]
-_INTEGERS = ["student_id", "n_presented", "n_omitted", "n_not_reached", "n_guess_items", "sched_week", "absent_week",
-             "sched_2wk", "absent_2wk", "att_missing_days", "max_streak", "n_late"]
 
 
 def rscript() -> str:
@@ -47,7 +50,7 @@ def write_thresholds(thresholds: Thresholds, path: Path) -> Path:
 
 def read_result(path: Path) -> pd.DataFrame:
     """R's CSV as the same typed frame the Python engine returns."""
-    frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={c: str for c in _TEXT},
+    frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={c: str for c in columns_of_kind(TEXT)},
                         float_precision="round_trip")
     missing = [c for c in STUDENT_COLUMNS if c not in frame.columns]
     if missing:
@@ -55,9 +58,10 @@ def read_result(path: Path) -> pd.DataFrame:
     frame["reason_codes"] = frame["reason_codes"].fillna("")
     frame["display_name"] = frame["display_name"].fillna("")
     frame["class_name"] = frame["class_name"].astype(object).where(frame["class_name"].notna(), None)
-    for column in _INTEGERS:
+    for column in columns_of_kind(INTEGER):
         frame[column] = frame[column].astype(np.int64)
-    frame["n_guess_hard"] = frame["n_guess_hard"].astype("Int64")
-    for column in set(STUDENT_COLUMNS) - set(_TEXT) - set(_INTEGERS) - {"n_guess_hard"}:
+    for column in columns_of_kind(NULLABLE_INTEGER):
+        frame[column] = frame[column].astype("Int64")
+    for column in columns_of_kind(NUMBER):
         frame[column] = frame[column].astype(float)
     return frame[STUDENT_COLUMNS]

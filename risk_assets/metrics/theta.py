@@ -9,6 +9,7 @@ import pandas as pd
 
 from risk_assets.config.thresholds import ThetaThresholds
 from risk_assets.metrics.domain import DomainResult, Roster, grade, highest
+from risk_assets.vocabulary import Reason
 from risk_assets.window import ReportWindow
 
 
@@ -91,16 +92,16 @@ def compute_theta(theta: pd.DataFrame, roster: Roster, window: ReportWindow, rul
     status = grade(crit, warn_7 | warn_14 | decline, insufficient)
     evaluated = ~insufficient
     codes = {
-        **highest("THETA_DROP_7D_CRIT", crit_7, "THETA_DROP_7D_WARN", warn_7),
-        **highest("THETA_DROP_14D_CRIT", crit_14, "THETA_DROP_14D_WARN", warn_14),
-        "THETA_DECLINE_3WK": decline,
+        **highest(Reason.THETA_DROP_7D_CRIT, crit_7, Reason.THETA_DROP_7D_WARN, warn_7),
+        **highest(Reason.THETA_DROP_14D_CRIT, crit_14, Reason.THETA_DROP_14D_WARN, warn_14),
+        Reason.THETA_DECLINE_3WK: decline,
     }
     codes = {code: flags & evaluated for code, flags in codes.items()}
     codes.update({
-        "INSUFF_THETA_NO_RECENT": ~now.exists,
-        "INSUFF_THETA_NO_BASELINE_7D": ~base_7.exists,
-        "INSUFF_THETA_NO_BASELINE_14D": ~base_14.exists,
-        "INSUFF_THETA_STREAK": ~streak_known,
+        Reason.INSUFF_THETA_NO_RECENT: ~now.exists,
+        Reason.INSUFF_THETA_NO_BASELINE_7D: ~base_7.exists,
+        Reason.INSUFF_THETA_NO_BASELINE_14D: ~base_14.exists,
+        Reason.INSUFF_THETA_STREAK: ~streak_known,
     })
     return DomainResult(
         status=status,

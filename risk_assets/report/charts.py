@@ -7,7 +7,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-STATUS_ORDER = ("CRIT", "WARN", "OK", "INSUFFICIENT")
+from risk_assets.vocabulary import STATUSES
+
+STATUS_ORDER = STATUSES
 
 
 def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int]]], labels: Mapping[str, str],

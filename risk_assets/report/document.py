@@ -22,7 +22,13 @@ from risk_assets.report import charts
 from risk_assets.report.assets import head_html
 from risk_assets.report.reasons import explain, signed
 from risk_assets.report.strings import STRINGS
-from risk_assets.vocabulary import DOMAINS
+from risk_assets.vocabulary import (
+    DOMAINS,
+    LEVEL_INSUFFICIENT,
+    LEVELS,
+    REPORT_LEVELS,
+    STATUSES,
+)
 from risk_assets.vocabulary import FLAGGED_LEVELS as FLAGGED
 
 DEFAULT_COLOURS = {"primary": "#1f3a5f", "crit": "#b03a2e", "warn": "#b9770e", "ok": "#1e8449",
@@ -101,8 +107,7 @@ class WeeklyReport:
         change = self.summary["week_over_week"].get("level_change", {})
         cards = [f'<div class="kpi"><div class="value">{_fmt_int(self.summary["total_students"])}</div>'
                  f'<div class="label">{escape(w["students"])}</div></div>']
-        for level, css in (("CRIT", "crit"), ("WARN", "warn"), ("OK", "ok"), ("OK_PARTIAL", "ok"),
-                           ("INSUFFICIENT_DATA", "insufficient")):
+        for level, css in zip(REPORT_LEVELS, ("crit", "warn", "ok", "ok", "insufficient"), strict=True):
             delta = change.get(level)
             delta_html = ""
             if delta is not None:
@@ -113,7 +118,7 @@ class WeeklyReport:
                 f'<div class="label">{escape(w["levels"][level])} · {levels[level]["pct"]}%</div>{delta_html}</div>'
             )
         notice = ""
-        if self.summary["total_students"] and levels["INSUFFICIENT_DATA"]["count"] == self.summary["total_students"]:
+        if self.summary["total_students"] and levels[LEVEL_INSUFFICIENT]["count"] == self.summary["total_students"]:
             notice = f'<p class="notice" id="all-insufficient">{escape(w["all_insufficient"])}</p>'
         return _section(f'<div class="kpis">{"".join(cards)}</div>{notice}')
 
@@ -136,8 +141,7 @@ class WeeklyReport:
             counts = dict(domains[domain])
             counts["OK"] = total - sum(counts.values())
             rows.append((w["domains"][domain], counts))
-        colours = {"CRIT": self.brand.colours["crit"], "WARN": self.brand.colours["warn"],
-                   "OK": self.brand.colours["ok"], "INSUFFICIENT": self.brand.colours["insufficient"]}
+        colours = {status: self.brand.colours[status.lower()] for status in STATUSES}
         chart = charts.stacked_bars(rows, w["statuses"], colours, w["domains_title"])
         return _section(f'<h2>{escape(w["domains_title"])}</h2>{chart}')
 
@@ -176,7 +180,7 @@ class WeeklyReport:
     def classes(self) -> str:
         w = self.words
         header = "".join(f"<th class=\"num\">{escape(label)}</th>" for label in (
-            w["students"], w["levels"]["CRIT"], w["levels"]["WARN"], w["levels"]["OK"], w["levels"]["INSUFFICIENT_DATA"]))
+            w["students"], *(w["levels"][level] for level in LEVELS)))
         rows = "".join(
             f'<tr><td>{escape(c["class_name"])}</td>'
             + "".join(f'<td class="num">{escape(str(c[k]))}</td>' for k in ("students", "crit", "warn", "ok", "insufficient"))
@@ -214,7 +218,7 @@ class WeeklyReport:
     def _flagged_in_default_order(self) -> pd.DataFrame:
         """Level, new this week first, number of flagged domains, then the most extreme evidence."""
         flagged = self.students.loc[self.students["level"].isin(FLAGGED)].copy()
-        flagged["_level"] = flagged["level"].map({"CRIT": 0, "WARN": 1})
+        flagged["_level"] = flagged["level"].map({level: rank for rank, level in enumerate(FLAGGED)})
         flagged["_new"] = (~flagged["student_id"].isin(self.new_ids)).astype(int)
         flagged["_domains"] = flagged[[f"{d}_status" for d in DOMAINS]].isin(FLAGGED).sum(axis=1)
         flagged["_evidence"] = self._evidence(flagged)

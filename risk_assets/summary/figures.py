@@ -8,7 +8,17 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from risk_assets.vocabulary import DOMAINS, FLAGGED_LEVELS, LEVEL_OK_PARTIAL, OK
+from risk_assets.vocabulary import (
+    CRIT,
+    DOMAINS,
+    FLAGGED_LEVELS,
+    INSUFFICIENT,
+    LEVEL_INSUFFICIENT,
+    LEVEL_OK_PARTIAL,
+    OK,
+    WARN,
+)
+from risk_assets.vocabulary import LEVELS as LEVEL_NAMES
 from risk_assets.vocabulary import REPORT_LEVELS as LEVELS
 
 FLAGGED = FLAGGED_LEVELS
@@ -46,7 +56,7 @@ def domain_figures(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
     out = {}
     for domain in DOMAINS:
         counts = frame[f"{domain}_status"].value_counts()
-        out[domain] = {status: int(counts.get(status, 0)) for status in ("WARN", "CRIT", "INSUFFICIENT")}
+        out[domain] = {status: int(counts.get(status, 0)) for status in (WARN, CRIT, INSUFFICIENT)}
     return out
 
 
@@ -83,7 +93,7 @@ def week_over_week(frame: pd.DataFrame, history: History, new: Optional[set[int]
         "new_warn_or_crit": len(new or ()),
         "resolved": len((before & counted) - now),
         "level_change": {level: int(current_counts.get(level, 0)) - int(previous_counts.get(level, 0))
-                         for level in ("CRIT", "WARN", "OK", "INSUFFICIENT_DATA")},
+                         for level in LEVEL_NAMES},
         "persistent_available": history.before_previous is not None,
         "persistent": None,
     }
@@ -105,10 +115,10 @@ def class_breakdown(frame: pd.DataFrame) -> list[dict]:
         rows.append({
             "class_name": str(name),
             "students": _small(len(group)),
-            "crit": _small(int(levels.get("CRIT", 0))),
-            "warn": _small(int(levels.get("WARN", 0))),
-            "ok": _small(int(levels.get("OK", 0))),
-            "insufficient": _small(int(levels.get("INSUFFICIENT_DATA", 0))),
+            "crit": _small(int(levels.get(CRIT, 0))),
+            "warn": _small(int(levels.get(WARN, 0))),
+            "ok": _small(int(levels.get(OK, 0))),
+            "insufficient": _small(int(levels.get(LEVEL_INSUFFICIENT, 0))),
         })
     return rows
 

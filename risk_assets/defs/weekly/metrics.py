@@ -14,7 +14,7 @@ from risk_assets.config import Thresholds
 from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
 from risk_assets.failures import reported_to_dagster
 from risk_assets.files import write_atomically
-from risk_assets.metrics import SPEC_VERSION, STUDENT_COLUMNS, compute_metrics, r_engine
+from risk_assets.metrics import compute_metrics, r_engine
 from risk_assets.metrics.exchange import export_snapshot
 from risk_assets.metrics.student_table import students_csv_path, to_csv_bytes
 from risk_assets.partitions import week_and_tenant
@@ -24,14 +24,16 @@ from risk_assets.summary.figures import level_counts
 from risk_assets.vocabulary import (
     DOMAINS,
     FLAGGED_LEVELS,
+    INTEGER,
     LEVELS,
-    NOT_A_FLAG_PREFIXES,
+    NULLABLE_INTEGER,
+    SPEC_VERSION,
     STATUSES,
+    STUDENT_COLUMN_KINDS,
+    STUDENT_COLUMNS,
+    TEXT,
+    is_flag,
 )
-
-_INTEGER_COLUMNS = {"student_id", "n_presented", "n_omitted", "n_not_reached", "n_guess_items", "sched_week",
-                    "absent_week", "sched_2wk", "absent_2wk", "att_missing_days", "max_streak", "n_late"}
-_TEXT_COLUMNS = {"display_name", "class_name", "reason_codes"}
 
 
 def _column(name: str) -> PandasColumn:
@@ -39,13 +41,14 @@ def _column(name: str) -> PandasColumn:
         return PandasColumn.categorical_column(name, categories=set(LEVELS), non_nullable=True)
     if name.endswith("_status"):
         return PandasColumn.categorical_column(name, categories=set(STATUSES), non_nullable=True)
-    if name in _INTEGER_COLUMNS:
+    kind = STUDENT_COLUMN_KINDS[name]
+    if kind == INTEGER:
         return PandasColumn.integer_column(name, non_nullable=True, min_value=0)
-    if name == "n_guess_hard":
+    if kind == NULLABLE_INTEGER:
         return PandasColumn.integer_column(name, ignore_missing_vals=True, min_value=0)
     if name == "coverage":
         return PandasColumn.float_column(name, min_value=0, max_value=1, non_nullable=True)
-    if name in _TEXT_COLUMNS:
+    if kind == TEXT:
         return PandasColumn.exists(name, non_nullable=name != "class_name")
     return PandasColumn.float_column(name, ignore_missing_vals=True)
 
@@ -69,7 +72,7 @@ def _top_flagged(frame: pd.DataFrame, limit: int = 10) -> str:
     out = io.StringIO()
     out.write("| student_id | level | flags |\n|---|---|---|\n")
     for row in top.itertuples():
-        flags = [code for code in row.reason_codes.split(";") if not code.startswith(NOT_A_FLAG_PREFIXES)]
+        flags = [code for code in row.reason_codes.split(";") if code and is_flag(code)]
         out.write(f"| {row.student_id} | {row.level} | {', '.join(flags)} |\n")
     return out.getvalue()
 

@@ -11,12 +11,19 @@ from risk_assets.config import Thresholds
 from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
 from risk_assets.failures import reported_to_dagster
 from risk_assets.files import write_atomically
-from risk_assets.metrics import SPEC_VERSION
 from risk_assets.partitions import week_and_tenant
 from risk_assets.project import Project, current_project
 from risk_assets.resources import MetricThresholds, RiskDatabase, Storage
 from risk_assets.results.store import ResultsStore
 from risk_assets.summary.figures import History, tenant_figures
+from risk_assets.vocabulary import (
+    CRIT,
+    LEVEL_INSUFFICIENT,
+    LEVEL_OK_PARTIAL,
+    OK,
+    SPEC_VERSION,
+    WARN,
+)
 from risk_assets.window import ReportWindow
 
 WEEK = dt.timedelta(days=7)
@@ -32,11 +39,11 @@ def _tenant_row(figures: dict, payload: dict, org_name: str, profile: str, gener
     return {
         "org_name": org_name,
         "total_students": figures["total_students"],
-        "crit_count": levels["CRIT"]["count"],
-        "warn_count": levels["WARN"]["count"],
-        "ok_count": levels["OK"]["count"] + levels["OK_PARTIAL"]["count"],
-        "ok_partial_count": levels["OK_PARTIAL"]["count"],
-        "insufficient_count": levels["INSUFFICIENT_DATA"]["count"],
+        "crit_count": levels[CRIT]["count"],
+        "warn_count": levels[WARN]["count"],
+        "ok_count": levels[OK]["count"] + levels[LEVEL_OK_PARTIAL]["count"],
+        "ok_partial_count": levels[LEVEL_OK_PARTIAL]["count"],
+        "insufficient_count": levels[LEVEL_INSUFFICIENT]["count"],
         "new_warn_or_crit": wow.get("new_warn_or_crit") if wow["available"] else None,
         "profile": profile,
         "figures": payload,
