@@ -67,7 +67,11 @@ def main() -> None:
 
     from risk_assets.cli import graphql
     from risk_assets.cli.dagster_service import dagster_service
-    from risk_assets.cli.materialize import materialize, wait_for_sensor_deliveries, wait_for_sensor_start
+    from risk_assets.cli.materialize import (
+        materialize,
+        wait_for_sensor_deliveries,
+        wait_for_sensor_start,
+    )
     from risk_assets.cli.runtime import databases
     from risk_assets.config import load_config
     from risk_assets.database.connection import connection

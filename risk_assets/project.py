@@ -12,6 +12,7 @@ import functools
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from dagster import (
     BetaWarning,
@@ -25,6 +26,8 @@ from risk_assets.config import AppConfig, load_config
 from risk_assets.partitions import report_partitions
 from risk_assets.settings import PROJECT_DIR, Settings
 
+DEFAULT_REPORT_TEMPLATE = PROJECT_DIR / "quarto" / "weekly_report.qmd"
+
 
 @dataclass(frozen=True)
 class Project:
@@ -35,6 +38,16 @@ class Project:
     def partitions(self) -> MultiPartitionsDefinition:
         """Week × tenant, shared by every asset, check and job (tenants.yaml read once)."""
         return report_partitions(self.config.tenants)
+
+    @property
+    def report_template(self) -> Path:
+        configured = self.config.tenants.report.template
+        return PROJECT_DIR / configured if configured else DEFAULT_REPORT_TEMPLATE
+
+    @property
+    def report_renderer(self) -> str:
+        """RISK_REPORT_RENDERER if set, else tenants.yaml's report.renderer."""
+        return self.settings.report_renderer or self.config.tenants.report.renderer
 
 
 _override: contextvars.ContextVar[Project | None] = contextvars.ContextVar("risk_project", default=None)

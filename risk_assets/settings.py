@@ -34,6 +34,8 @@ class Settings(BaseModel):
     source_database_url: Optional[str] = None
     risk_database_url: Optional[str] = None
     deployment: Literal["local", "production"] = "local"
+    # RISK_REPORT_RENDERER: overrides tenants.yaml's report.renderer (auto | quarto | builtin).
+    report_renderer: Optional[Literal["auto", "quarto", "builtin"]] = None
 
     @property
     def embedded_dir(self) -> Path:
@@ -59,6 +61,7 @@ class Settings(BaseModel):
             source_database_url=env.get("SOURCE_DATABASE_URL") or None,
             risk_database_url=env.get("RISK_DATABASE_URL") or None,
             deployment=_deployment(env),
+            report_renderer=_report_renderer(env),
         )
 
 
@@ -68,3 +71,11 @@ def _deployment(env: Mapping[str, str]) -> str:
         raise UserError(f"RISK_DEPLOYMENT={value!r} is not local or production: unset it for the embedded server "
                         "and the outbox, or write RISK_DEPLOYMENT=production (every URL from the environment)")
     return value
+
+
+def _report_renderer(env: Mapping[str, str]) -> Optional[str]:
+    value = (env.get("RISK_REPORT_RENDERER") or "").strip().lower()
+    if value and value not in ("auto", "quarto", "builtin"):
+        raise UserError(f"RISK_REPORT_RENDERER={value!r} is not auto, quarto or builtin: unset it to use "
+                        "tenants.yaml's report.renderer (default auto)")
+    return value or None

@@ -15,10 +15,10 @@ import pytest
 from dagster import DagsterInstance
 
 from risk_assets.config import load_config
-from risk_assets.demo import DEFAULT_DEMO_TENANTS, generate_demo, load_dataset
 from risk_assets.defs.weekly.job import WEEKLY_JOB
-from risk_assets.project import build_definitions
+from risk_assets.demo import DEFAULT_DEMO_TENANTS, generate_demo, load_dataset
 from risk_assets.partitions import partition_key
+from risk_assets.project import build_definitions
 from risk_assets.settings import PROJECT_DIR, Settings
 from risk_assets_tests.conftest import _create_database, _drop_database, _with_database
 from risk_assets_tests.source_rows import SourceRows
@@ -104,7 +104,7 @@ def test_markup_in_names_is_text(pipeline):
     html = (pipeline["reports"] / "seoul-central_report.html").read_text(encoding="utf-8")
     assert XSS not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "O&#x27;Brien &quot;Bobby&quot; 😀 김철수" in html
+    assert "O&#39;Brien &#34;Bobby&#34; 😀 김철수" in html  # markupsafe's escapes
 
 
 def test_no_tenant_sees_another_tenants_students(pipeline):

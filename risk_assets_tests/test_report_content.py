@@ -6,10 +6,10 @@ import datetime as dt
 import json
 import math
 
-from risk_assets.defs.weekly.report import TEMPLATE
 from risk_assets.config import Thresholds
 from risk_assets.metrics import compute_metrics
 from risk_assets.metrics.student_table import to_csv_bytes
+from risk_assets.project import DEFAULT_REPORT_TEMPLATE as TEMPLATE
 from risk_assets.rendering import render_report
 from risk_assets.report.reasons import explain
 from risk_assets.report.strings import STRINGS

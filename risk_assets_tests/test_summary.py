@@ -13,8 +13,8 @@ from dagster import DagsterInstance
 
 from risk_assets.config import AppConfig, TenantsFile, Thresholds
 from risk_assets.defs.weekly.job import WEEKLY_JOB
-from risk_assets.project import build_definitions
 from risk_assets.partitions import partition_key
+from risk_assets.project import build_definitions
 from risk_assets.settings import Settings
 from risk_assets.summary.figures import History, class_breakdown, tenant_figures
 from risk_assets.window import ReportWindow

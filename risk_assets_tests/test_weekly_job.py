@@ -12,9 +12,9 @@ from dagster import DagsterInstance
 
 from risk_assets.config import AppConfig, TenantsFile, Thresholds
 from risk_assets.defs.weekly.job import WEEKLY_JOB
-from risk_assets.project import build_definitions
 from risk_assets.metrics import STUDENT_COLUMNS
 from risk_assets.partitions import partition_key
+from risk_assets.project import build_definitions
 from risk_assets.settings import Settings
 from risk_assets.window import ReportWindow
 from risk_assets_tests.source_rows import SourceRows

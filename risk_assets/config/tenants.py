@@ -129,9 +129,30 @@ class ScheduleSettings(StrictModel):
         return value
 
 
+Renderer = Literal["auto", "quarto", "builtin"]
+RENDERERS: tuple[str, ...] = ("auto", "quarto", "builtin")
+
+
+class ReportSettings(StrictModel):
+    """How reports are rendered: `renderer` (auto: Quarto when it and its Jupyter side can run the template,
+    else the built-in renderer) and `template` (a .qmd; a relative path is read from the project folder; default quarto/weekly_report.qmd)."""
+
+    renderer: Renderer = "auto"
+    template: Optional[str] = None
+
+    @field_validator("template")
+    @classmethod
+    def _a_qmd_file(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not value.endswith(".qmd"):
+            raise ValueError(f"'{value}' is not a Quarto document: give the path of a .qmd file, "
+                             "e.g. template: quarto/examples/custom_report.qmd")
+        return value
+
+
 class TenantsFile(StrictModel):
     first_week: dt.date = Field(strict=False)  # YAML gives a date; a quoted "2025-09-01" is fine too
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
     metrics_engine: Literal["python", "r"] = "python"
     tenants: list[Tenant] = Field(min_length=1)
 

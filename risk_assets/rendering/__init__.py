@@ -1,8 +1,8 @@
 """Rendering the weekly report template (quarto/weekly_report.qmd) into one self-contained HTML file,
-with the Quarto CLI when it is installed and with the built-in renderer otherwise."""
+with the Quarto CLI or the built-in renderer (choice.py decides which, once per run)."""
 
+from risk_assets.rendering.choice import Renderer, choose_renderer
 from risk_assets.rendering.errors import RenderError
-from risk_assets.rendering.quarto_cli import quarto_available
 from risk_assets.rendering.report import render_report
 
-__all__ = ["RenderError", "quarto_available", "render_report"]
+__all__ = ["RenderError", "Renderer", "choose_renderer", "render_report"]

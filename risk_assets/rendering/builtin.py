@@ -26,6 +26,7 @@ from risk_assets.rendering.qmd import (
     read_document,
 )
 from risk_assets.rendering.self_contained import check_self_contained
+from risk_assets.report.fragments import unwrap_raw_html
 
 # Quarto shows code unless told otherwise; a report for school staff never should, so the built-in
 # renderer only shows it on an explicit `echo: true`.
@@ -94,8 +95,8 @@ def _cell_html(document: Document, cell: Cell, result: CellResult) -> str:
         parts.append(f'<pre class="cell-code"><code class="language-python">{escape(cell.code)}</code></pre>')
     output = document.option(cell, "output", True)
     if output == ASIS:
-        # Quarto passes printed text through untouched: this is how cells emit HTML.
-        parts.append(result.stdout)
+        # Printed text is markdown to Quarto; the report's cells print raw HTML blocks, which it passes through.
+        parts.append(unwrap_raw_html(result.stdout))
     elif output:
         if result.stdout:
             parts.append(_output_block(result.stdout))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,7 @@ RENDER_TIMEOUT_SECONDS = 900
 STDERR_TAIL_LINES = 20
 
 
-def quarto_available() -> Optional[Path]:
+def find_quarto() -> Optional[Path]:
     """The quarto binary: RISK_QUARTO_BIN if set, else `quarto` on PATH, else None."""
     configured = os.environ.get(QUARTO_BIN_ENV, "").strip()
     if configured:
@@ -88,7 +89,7 @@ def render_with_quarto(
 
 
 def _run(argv: list[str], workdir: Path, label: str) -> None:
-    env = {**os.environ}
+    env = {**os.environ, "NO_COLOR": "1"}  # Quarto and Deno honour NO_COLOR; any code left is stripped below
     env.setdefault(QUARTO_PYTHON_ENV, sys.executable)
     try:
         completed = subprocess.run(
@@ -100,12 +101,50 @@ def _run(argv: list[str], workdir: Path, label: str) -> None:
     except OSError as error:
         raise RenderError(f"{label}: cannot run {argv[0]}: {error.strerror or error}") from error
     if completed.returncode != 0:
-        raise RenderError(
-            f"{label}: quarto render failed (exit status {completed.returncode}); "
-            f"the end of its output:\n{_tail(completed.stderr or completed.stdout)}"
-        )
+        raise RenderError(explain_failure(completed.stderr or completed.stdout, label, completed.returncode))
 
 
-def _tail(text: str) -> str:
-    lines = [line for line in text.splitlines() if line.strip()]
-    return "\n".join(lines[-STDERR_TAIL_LINES:]) or "(no output)"
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+# Quarto's progress lines name each cell by its label: "  Cell 2/9: 'kpis'...".
+_CELL_PROGRESS = re.compile(r"^\s*Cell \d+/\d+: '(?P<label>[^']*)'", re.MULTILINE)
+_CELL_LINE = re.compile(r"^Cell In\[\d+\], line (?P<line>\d+)", re.MULTILINE)
+_EXCEPTION = re.compile(r"^(?P<name>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))(?::\s*(?P<detail>.*))?$")
+_NOISE = re.compile(r"^\s*(at |Stack trace:|Traceback|File \"|Cell In\[|-{5,}|\^+$|Starting python3 kernel|"
+                    r"Executing |\s*\d+\s*[|:]?\s)")
+FIXES = {
+    "ModuleNotFoundError": f"the Jupyter Python lacks a package: install `.[jupyter]` into {QUARTO_PYTHON_ENV}",
+    "ImportError": f"the Jupyter Python lacks a package: install `.[jupyter]` into {QUARTO_PYTHON_ENV}",
+    "FileNotFoundError": "an input file of the template is missing: re-materialise the tenant's summary",
+    "KeyError": "the template reads a field its inputs do not have: check the cell against summary.json",
+}
+
+
+def plain_text(output: str) -> str:
+    """Terminal output without its colour and cursor codes."""
+    return _ANSI.sub("", output)
+
+
+def explain_failure(output: str, label: str, returncode: int) -> str:
+    """Quarto's output, shortened to what matters: the failing cell's label, the exception and a likely fix."""
+    text = plain_text(output)
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    cell = _failing_cell(text)
+    exception = next((m for m in map(_EXCEPTION.match, reversed(lines)) if m), None)
+    line = _CELL_LINE.search(text)
+    where = (f" in cell '{cell}'" if cell else "") + (f" at line {line['line']} of the cell" if cell and line else "")
+    if exception:
+        what = f"{exception['name']}: {exception['detail']}" if exception["detail"] else exception["name"]
+        fix = FIXES.get(exception["name"].rsplit(".", 1)[-1], "fix the cell or the data it reads")
+        return f"{label}: quarto render failed{where}: {what} ({fix})"
+    shown = [line for line in lines if not _NOISE.match(line)][-STDERR_TAIL_LINES:]
+    return (f"{label}: quarto render failed{where} (exit status {returncode}); the end of its output:\n"
+            + ("\n".join(shown) or "(no output)"))
+
+
+def _failing_cell(text: str) -> Optional[str]:
+    """The label of the cell Quarto was executing when "An error occurred while executing the following cell"."""
+    marker = text.rfind("An error occurred while executing the following cell")
+    if marker < 0:
+        return None
+    progress = list(_CELL_PROGRESS.finditer(text, 0, marker))
+    return (progress[-1]["label"] or None) if progress else None

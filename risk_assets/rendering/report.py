@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Mapping, Optional
+from typing import Mapping, Optional
 
 from risk_assets.rendering.builtin import render_builtin
+from risk_assets.rendering.choice import Renderer, choose_renderer
 from risk_assets.rendering.errors import RenderError
 from risk_assets.rendering.params import normalize_params
-from risk_assets.rendering.quarto_cli import (
-    QUARTO_BIN_ENV,
-    quarto_available,
-    render_with_quarto,
-)
-
-Engine = Literal["auto", "builtin", "quarto"]
-ENGINES = ("auto", "builtin", "quarto")
+from risk_assets.rendering.quarto_cli import render_with_quarto
 
 
 def render_report(
@@ -24,12 +18,12 @@ def render_report(
     output: Path,
     *,
     label: str,
-    engine: Engine = "auto",
+    engine: Renderer | str = "auto",
     lang: Optional[str] = None,
 ) -> Path:
     """Render `template` with `params` into the self-contained HTML file `output` (atomically). Returns output.
-    auto = quarto when available, else builtin.
 
+    `engine` is a Renderer chosen once for the run (choose_renderer), or auto / quarto / builtin to choose now.
     `label` (e.g. "seoul 2025-01-06") starts every error message. On any failure `output` is left as it was.
     `lang` overrides the template's `lang` (the report's language differs per tenant).
     """
@@ -37,22 +31,14 @@ def render_report(
     if not template.is_file():
         raise RenderError(f"{label}: the report template {template} does not exist")
     values = normalize_params(params, label=label)
-    quarto = _quarto_for(engine, label)
-    if quarto is None:
+    renderer = engine if isinstance(engine, Renderer) else _chosen(engine, label)
+    if renderer.quarto is None:
         return render_builtin(template, values, output, label=label, lang=lang)
-    return render_with_quarto(quarto, template, values, output, label=label, lang=lang)
+    return render_with_quarto(renderer.quarto, template, values, output, label=label, lang=lang)
 
 
-def _quarto_for(engine: Engine, label: str) -> Optional[Path]:
-    """The quarto binary to use, or None for the built-in renderer."""
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    if engine == "builtin":
-        return None
-    quarto = quarto_available()
-    if engine == "quarto" and quarto is None:
-        raise RenderError(
-            f"{label}: engine 'quarto' was requested but Quarto was not found: install it "
-            f"(https://quarto.org/docs/get-started/) and put it on PATH, or set {QUARTO_BIN_ENV}"
-        )
-    return quarto
+def _chosen(requested: str, label: str) -> Renderer:
+    try:
+        return choose_renderer(requested)
+    except RenderError as error:
+        raise RenderError(f"{label}: {error}") from None

@@ -10,13 +10,19 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from dagster import AssetMaterialization, AssetSelection, DagsterInstance, build_sensor_context, materialize
+from dagster import (
+    AssetMaterialization,
+    AssetSelection,
+    DagsterInstance,
+    build_sensor_context,
+    materialize,
+)
 
 from risk_assets.config import AppConfig, TenantsFile, Thresholds
-from risk_assets.defs.weekly.job import WEEKLY_JOB
-from risk_assets.project import build_definitions
 from risk_assets.defs.delivery.job import DELIVERY_JOB, run_config
+from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.partitions import partition_key
+from risk_assets.project import build_definitions
 from risk_assets.settings import Settings
 from risk_assets.window import ReportWindow
 from risk_assets_tests.source_rows import SourceRows

@@ -44,29 +44,56 @@ def render_builtin(write_qmd, tmp_path) -> Callable[..., str]:
     return render
 
 
+# What Quarto 1.7.34 printed for a cell that failed (colours and all), recorded from a real render.
+QUARTO_1_7_CELL_ERROR = (
+    "Starting python3 kernel...Done\n\nExecuting 'weekly_report.quarto_ipynb'\n"
+    + "".join(f"  Cell {i}/9: '{name}'...Done\n" for i, name in enumerate(["", "setup", "header"], 1))
+    + "  Cell 4/9: 'kpis'....\n\nAn error occurred while executing the following cell:\n------------------\n"
+    "print(report.kpis())\n------------------\n\n\n"
+    "\x1b[31m---------------------------------------------------------------------------\x1b[39m\n"
+    "\x1b[31mKeyError\x1b[39m                                  Traceback (most recent call last)\n"
+    "\x1b[36mCell\x1b[39m\x1b[36m \x1b[39m\x1b[32mIn[4]\x1b[39m\x1b[32m, line 1\x1b[39m\n"
+    "\x1b[32m----> \x1b[39m\x1b[32m1\x1b[39m print(report.kpis())\n\n"
+    "\x1b[31mKeyError\x1b[39m: 'students_path'\n"
+)
+
 FAKE_QUARTO = """\
 #!{python}
 # A stand-in for `quarto render`: records how it was called, then succeeds or fails as configured.
 import json, os, sys
 from pathlib import Path
 
+QUARTO_1_7_CELL_ERROR = {error}
 args = sys.argv[1:]
+mode = {mode!r}
+if args == ["--version"]:
+    if mode == "broken":
+        sys.stderr.write("\\x1b[31mERROR\\x1b[0m: cannot load the Deno runtime\\n")
+        sys.exit(1)
+    print("1.7.34")
+    sys.exit(0)
 Path({log!r}).write_text(json.dumps({{
     "argv": args,
     "cwd": os.getcwd(),
     "input_exists": Path(args[1]).is_file(),
     "quarto_python": os.environ.get("QUARTO_PYTHON"),
 }}))
-mode = {mode!r}
 if mode == "fail":
-    sys.stderr.write("Starting python3 kernel...Done\\n" * 30)
-    sys.stderr.write("KeyError: 'students_path'\\nERROR: Quarto render failed\\n")
+    sys.stderr.write(QUARTO_1_7_CELL_ERROR)
     # A half-written output must never reach the reports folder.
     out = Path(args[args.index("--output-dir") + 1]) / args[args.index("--output") + 1]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("<html>partial")
     sys.exit(1)
 if mode == "succeed":
+    # Real Quarto refuses a brand file brand.yml does not accept; so does the stand-in.
+    if Path("_brand.yml").exists():
+        from brand_yml import Brand
+        try:
+            Brand.from_yaml(Path("_brand.yml"))
+        except Exception as error:
+            sys.stderr.write(f"ERROR: {{error}}\\n")
+            sys.exit(1)
     out = Path(args[args.index("--output-dir") + 1]) / args[args.index("--output") + 1]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("<!DOCTYPE html><html><body>rendered by fake quarto</body></html>", encoding="utf-8")
@@ -75,14 +102,16 @@ if mode == "succeed":
 
 @pytest.fixture
 def fake_quarto(tmp_path) -> Callable[[str], tuple[Path, Path]]:
-    """fake_quarto(mode) -> (executable, log); mode is 'succeed', 'fail' or 'silent' (exit 0, no file)."""
+    """fake_quarto(mode) -> (executable, log); mode is 'succeed', 'fail', 'silent' (exit 0, no file) or
+    'broken' (even `quarto --version` fails)."""
 
     def make(mode: str) -> tuple[Path, Path]:
         folder = tmp_path / f"fake-quarto-{mode}"
         folder.mkdir()
         log = folder / "call.json"
         executable = folder / "quarto"
-        executable.write_text(FAKE_QUARTO.format(python=sys.executable, log=str(log), mode=mode))
+        executable.write_text(FAKE_QUARTO.format(python=sys.executable, log=str(log), mode=mode,
+                                                 error=repr(QUARTO_1_7_CELL_ERROR)))
         executable.chmod(0o755)
         return executable, log
 

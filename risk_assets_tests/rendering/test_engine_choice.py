@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from risk_assets.rendering import RenderError, quarto_available, render_report
+from risk_assets.rendering import RenderError, choose_renderer, render_report
 from risk_assets.rendering.page import GENERATOR
 from risk_assets.rendering.params import normalize_params
 from risk_assets_tests.rendering.conftest import LABEL
@@ -38,8 +38,20 @@ def template(write_qmd) -> Path:
     return write_qmd(TEMPLATE)
 
 
+@pytest.fixture
+def python_lacking_jupyter(tmp_path) -> Path:
+    """A stand-in for a Python without Jupyter: it answers the module probe with what is missing."""
+    python = tmp_path / "bare-python" / "python"
+    python.parent.mkdir()
+    python.write_text("#!/bin/sh\necho papermill ipykernel\n")
+    python.chmod(0o755)
+    return python
+
+
 def test_auto_uses_the_built_in_renderer_when_quarto_is_absent(no_quarto_on_path, template, tmp_path):
-    assert quarto_available() is None
+    renderer = choose_renderer("auto")
+    assert (renderer.name, renderer.quarto) == ("builtin", None)
+    assert renderer.reason.startswith("report renderer: built-in, because quarto was not found: put `quarto` on PATH")
 
     output = render_report(template, {"school": "Given"}, tmp_path / "report.html", label=LABEL)
 
@@ -48,15 +60,60 @@ def test_auto_uses_the_built_in_renderer_when_quarto_is_absent(no_quarto_on_path
     assert "<p>Given</p>" in page
 
 
-def test_auto_uses_quarto_from_path(monkeypatch, fake_quarto, template, tmp_path):
+def test_auto_uses_quarto_from_path_when_its_jupyter_python_is_ready(monkeypatch, fake_quarto, template, tmp_path):
     executable, log = fake_quarto("succeed")
     monkeypatch.setenv("PATH", str(executable.parent))
+    monkeypatch.delenv("QUARTO_PYTHON", raising=False)
 
-    assert quarto_available() == executable
-    output = render_report(template, {}, tmp_path / "report.html", label=LABEL)
+    renderer = choose_renderer("auto")
+    assert (renderer.name, renderer.quarto, renderer.version) == ("quarto", executable, "1.7.34")
+    assert renderer.reason == f"report renderer: Quarto 1.7.34 ({executable}), Jupyter Python {sys.executable}"
+    output = render_report(template, {}, tmp_path / "report.html", label=LABEL, engine=renderer)
 
     assert "rendered by fake quarto" in output.read_text()
     assert log.exists()
+
+
+def test_auto_falls_back_with_a_reason_when_quarto_is_broken(monkeypatch, fake_quarto, template, tmp_path):
+    executable, log = fake_quarto("broken")  # `quarto --version` exits 1
+    monkeypatch.setenv("RISK_QUARTO_BIN", str(executable))
+
+    renderer = choose_renderer("auto")
+
+    assert renderer.name == "builtin"
+    assert renderer.reason == (
+        f"report renderer: built-in, because {executable} --version failed (exit status 1: ERROR: cannot load the "
+        "Deno runtime): reinstall Quarto or point RISK_QUARTO_BIN at a working one")
+    output = render_report(template, {}, tmp_path / "report.html", label=LABEL, engine=renderer)
+    assert GENERATOR in output.read_text(encoding="utf-8") and not log.exists()
+
+
+def test_auto_falls_back_when_the_jupyter_python_lacks_packages(monkeypatch, fake_quarto, python_lacking_jupyter):
+    executable, _ = fake_quarto("succeed")
+    monkeypatch.setenv("RISK_QUARTO_BIN", str(executable))
+    monkeypatch.setenv("QUARTO_PYTHON", str(python_lacking_jupyter))
+
+    renderer = choose_renderer("auto")
+
+    assert renderer.name == "builtin"
+    assert renderer.reason == (
+        f"report renderer: built-in, because quarto 1.7.34 ({executable}) was found, but the Python its Jupyter "
+        f"engine runs ({python_lacking_jupyter}) cannot import papermill, ipykernel: install them into that Python "
+        "with `pip install -e '.[jupyter]'`, or point QUARTO_PYTHON at a Python that has them")
+
+
+def test_quarto_forced_but_broken_is_one_clear_error(monkeypatch, fake_quarto, template, tmp_path):
+    executable, _ = fake_quarto("broken")
+    monkeypatch.setenv("RISK_QUARTO_BIN", str(executable))
+
+    with pytest.raises(RenderError) as raised:
+        render_report(template, {}, tmp_path / "report.html", label=LABEL, engine="quarto")
+
+    assert str(raised.value) == (
+        f"{LABEL}: report.renderer is quarto, but {executable} --version failed (exit status 1: ERROR: cannot "
+        "load the Deno runtime): reinstall Quarto or point RISK_QUARTO_BIN at a working one; or set "
+        "report.renderer: auto (or RISK_REPORT_RENDERER=builtin) to use the built-in renderer")
+    assert not (tmp_path / "report.html").exists()
 
 
 def test_builtin_ignores_an_installed_quarto(monkeypatch, fake_quarto, template, tmp_path):
@@ -70,12 +127,12 @@ def test_builtin_ignores_an_installed_quarto(monkeypatch, fake_quarto, template,
 
 
 def test_quarto_requested_but_absent(no_quarto_on_path, template, tmp_path):
-    with pytest.raises(RenderError, match=rf"^{LABEL}: engine 'quarto' was requested but Quarto was not found"):
+    with pytest.raises(RenderError, match=rf"^{LABEL}: report.renderer is quarto, but quarto was not found"):
         render_report(template, {}, tmp_path / "report.html", label=LABEL, engine="quarto")
 
 
-def test_an_unknown_engine_is_a_programming_error(template, tmp_path):
-    with pytest.raises(ValueError, match="engine must be one of auto, builtin, quarto, not 'pandoc'"):
+def test_an_unknown_renderer_is_a_programming_error(template, tmp_path):
+    with pytest.raises(ValueError, match="the report renderer must be one of auto, quarto, builtin, not 'pandoc'"):
         render_report(template, {}, tmp_path / "report.html", label=LABEL, engine="pandoc")
 
 

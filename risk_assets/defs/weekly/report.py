@@ -7,17 +7,16 @@ import dagster as dg
 
 from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
 from risk_assets.defs.weekly.summary import summary_json_name
+from risk_assets.errors import UserError
 from risk_assets.failures import reported_to_dagster
 from risk_assets.metrics.student_table import students_csv_path
 from risk_assets.partitions import week_and_tenant
 from risk_assets.project import Project, current_project
-from risk_assets.rendering import quarto_available, render_report
+from risk_assets.rendering import Renderer, choose_renderer, render_report
+from risk_assets.report.brand import load_brand
 from risk_assets.report.strings import STRINGS
 from risk_assets.resources import Storage
-from risk_assets.settings import PROJECT_DIR
 from risk_assets.vocabulary import REPORT_LEVELS
-
-TEMPLATE = PROJECT_DIR / "quarto" / "weekly_report.qmd"
 
 
 def report_name(tenant: str) -> str:
@@ -39,7 +38,7 @@ def headline_preview(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def report_metadata(output: Path, summary: dict, engine: str) -> dict[str, object]:
+def report_metadata(output: Path, summary: dict, renderer: Renderer) -> dict[str, object]:
     return {
         "report": dg.MetadataValue.path(str(output)),
         "open": dg.MetadataValue.url(output.resolve().as_uri()),
@@ -47,29 +46,35 @@ def report_metadata(output: Path, summary: dict, engine: str) -> dict[str, objec
         "students": summary["total_students"],
         "preview": dg.MetadataValue.md(headline_preview(summary)),
         "bytes": output.stat().st_size,
-        "renderer": engine,
+        "renderer": renderer.name if renderer.version is None else f"quarto {renderer.version}",
         "locale": summary["locale"],
     }
 
 
 def build_report_asset(project: Project) -> dg.AssetsDefinition:
     tenants = project.config.tenants
+    template = project.report_template
+    if not template.is_file():
+        raise UserError(f"the report template {template} does not exist: fix report.template in tenants.yaml")
+    load_brand(template.parent)  # a broken brand file is a configuration error, before any tenant is rendered
 
     @weekly_asset(
         project.partitions,
         "tenant_report",
         upstream="tenant_summary",
         kinds={"html", "quarto"},
-        code_version=code_version(files=[p for p in TEMPLATE.parent.iterdir() if p.is_file()]),
+        code_version=code_version(files=sorted(p for p in template.parent.rglob("*") if p.is_file())),
         description=(
-            "One self-contained HTML report per tenant-week (ko/en), rendered from `quarto/weekly_report.qmd` "
-            "by Quarto when installed, else by the built-in renderer. Writes "
+            f"One self-contained HTML report per tenant-week (ko/en), rendered from `{template.name}` "
+            "by Quarto or the built-in renderer (tenants.yaml `report.renderer`). Writes "
             "`reports/<week>/<tenant>_report.html`; the report_delivery sensor sends each new one."
         ),
     )
     def tenant_report(context: dg.AssetExecutionContext, storage: Storage) -> dg.MaterializeResult:
         week, tenant = week_and_tenant(context)
-        engine = "quarto" if quarto_available() else "builtin"
+        with reported_to_dagster():
+            renderer = choose_renderer(project.report_renderer)
+        context.log.info(renderer.reason)
         summary_path = storage.report_file(week, summary_json_name(tenant))
         students = students_csv_path(storage.reports_path, week, tenant)
         if not summary_path.exists() or not students.exists():
@@ -78,16 +83,17 @@ def build_report_asset(project: Project) -> dg.AssetsDefinition:
         output = storage.report_file(week, report_name(tenant))
         with reported_to_dagster():  # a RenderError is the tenant's own: no retry
             render_report(
-                TEMPLATE,
-                {"summary_path": str(summary_path), "students_path": str(students), "brand_dir": str(TEMPLATE.parent)},
+                template,
+                {"summary_path": str(summary_path), "students_path": str(students), "brand_dir": str(template.parent)},
                 output,
                 label=f"tenant '{tenant}', week {week}",
-                engine=engine,
+                engine=renderer,
                 lang=tenants.get(tenant).locale,
             )
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        context.log.info("report %s week %s: %s (%d bytes, %s)", tenant, week, output, output.stat().st_size, engine)
-        return dg.MaterializeResult(metadata=report_metadata(output, summary, engine))
+        context.log.info("report %s week %s: %s (%d bytes, %s)", tenant, week, output, output.stat().st_size,
+                         renderer.name)
+        return dg.MaterializeResult(metadata=report_metadata(output, summary, renderer))
 
     return tenant_report
 
