@@ -24,8 +24,8 @@ from metrics_bench import synthetic_snapshot  # noqa: E402
 from risk_assets.config import Thresholds  # noqa: E402
 from risk_assets.metrics import compute_metrics  # noqa: E402
 from risk_assets.metrics.student_table import to_csv_bytes  # noqa: E402
-from risk_assets.project import DEFAULT_REPORT_TEMPLATE as TEMPLATE  # noqa: E402
 from risk_assets.rendering import render_report  # noqa: E402
+from risk_assets.settings import DEFAULT_REPORT_TEMPLATE as TEMPLATE  # noqa: E402
 from risk_assets.summary.figures import History, tenant_figures  # noqa: E402
 
 

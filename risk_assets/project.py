@@ -24,9 +24,7 @@ from dagster import (
 
 from risk_assets.config import AppConfig, load_config
 from risk_assets.partitions import report_partitions
-from risk_assets.settings import PROJECT_DIR, Settings
-
-DEFAULT_REPORT_TEMPLATE = PROJECT_DIR / "quarto" / "weekly_report.qmd"
+from risk_assets.settings import DEFAULT_REPORT_TEMPLATE, PROJECT_DIR, Settings
 
 
 @dataclass(frozen=True)

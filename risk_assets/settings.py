@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from risk_assets.errors import UserError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_REPORT_TEMPLATE = PROJECT_DIR / "quarto" / "weekly_report.qmd"
 
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:

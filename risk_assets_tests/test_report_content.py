@@ -9,10 +9,10 @@ import math
 from risk_assets.config import Thresholds
 from risk_assets.metrics import compute_metrics
 from risk_assets.metrics.student_table import to_csv_bytes
-from risk_assets.project import DEFAULT_REPORT_TEMPLATE as TEMPLATE
 from risk_assets.rendering import render_report
 from risk_assets.report.reasons import explain
 from risk_assets.report.strings import STRINGS
+from risk_assets.settings import DEFAULT_REPORT_TEMPLATE as TEMPLATE
 from risk_assets.summary.figures import History, tenant_figures
 from risk_assets_tests.metrics.builder import SnapshotBuilder, weekdays
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import formatdate, make_msgid, parseaddr
-from html import escape
 from pathlib import Path
 from typing import Literal, Mapping, Optional, Sequence
 
@@ -21,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from risk_assets.config.tenants import EmailDelivery
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
+from risk_assets.report.fragments import TEMPLATES_FOLDER, render_fragment
 from risk_assets.report.strings import STRINGS as REPORT_STRINGS
+from risk_assets.settings import DEFAULT_REPORT_TEMPLATE
 from risk_assets.vocabulary import CRIT, WARN
 from risk_assets.vocabulary import REPORT_LEVELS as LEVELS
 
@@ -69,7 +70,8 @@ EN = {
 STRINGS = {"ko": KO, "en": EN}
 
 _LEVEL_COLOURS = dict(zip(LEVELS, ("#c62828", "#e65100", "#2e7d32", "#558b2f", "#616161"), strict=True))
-_FONT = "font-family:Arial,'Malgun Gothic','Apple SD Gothic Neo',sans-serif;"
+EMAIL_TEMPLATE = "email.html.j2"
+DEFAULT_TEMPLATES = DEFAULT_REPORT_TEMPLATE.parent / TEMPLATES_FOLDER
 
 
 # -- settings --------------------------------------------------------------------------------------
@@ -181,12 +183,13 @@ class _Figures:
 
 
 def build_email(delivery: ReportDelivery, recipients: EmailDelivery, sender: str, *,
-                include_student_names: bool = False, students: Optional[pd.DataFrame] = None) -> EmailMessage:
+                include_student_names: bool = False, students: Optional[pd.DataFrame] = None,
+                templates: Path = DEFAULT_TEMPLATES) -> EmailMessage:
     """The report e-mail: figures as plain text and e-mail-safe HTML, the report attached.
 
     Bcc addresses are deliberately not in any header: pass `recipients.recipients` (to + cc + bcc) to
     send_email as the envelope. Student names appear only with include_student_names (then `students`,
-    the tenant's students table, is required)."""
+    the tenant's students table, is required). The HTML part is `templates`/email.html.j2."""
     words = _words(delivery)
     figures = _figures(delivery)
     names = _crit_student_names(students) if include_student_names else None
@@ -203,7 +206,8 @@ def build_email(delivery: ReportDelivery, recipients: EmailDelivery, sender: str
     message["Message-ID"] = make_msgid(domain=_sender_domain(sender))
     # base64 keeps every part 7-bit clean, so servers without 8BITMIME relay the Korean text unchanged.
     message.set_content(_text_body(delivery, figures, names, words), subtype="plain", cte="base64")
-    message.add_alternative(_html_body(delivery, figures, names, words, subject), subtype="html", cte="base64")
+    message.add_alternative(_html_body(delivery, figures, names, words, subject, templates), subtype="html",
+                            cte="base64")
     message.add_attachment(delivery.report_bytes, maintype="text", subtype="html",
                            filename=delivery.attachment_name, params={"charset": "utf-8"})
     return message
@@ -297,73 +301,18 @@ def _text_body(delivery: ReportDelivery, figures: _Figures, names: Optional[list
 
 
 def _html_body(delivery: ReportDelivery, figures: _Figures, names: Optional[list[str]], words: dict,
-               subject: str) -> str:
-    """Table layout with inline styles only: what Outlook, Gmail and phone clients all render alike."""
-    sections = [_html_header(delivery, figures, words), _html_levels(figures, words),
-                _html_week_over_week(figures, words)]
-    if names is not None:
-        sections.append(_html_names(names, words))
-    attachment = escape(words["attachment"].format(name=delivery.attachment_name))
-    sections.append(f'<p style="margin:0;font-size:14px;color:#1f2328;">{attachment}</p>')
-    rows = "".join(f'<tr><td style="padding:16px 24px;">{section}</td></tr>' for section in sections)
-    return (
-        f'<!DOCTYPE html><html lang="{escape(delivery.locale)}"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(subject)}</title></head>'
-        f'<body style="margin:0;padding:0;background-color:#f3f4f6;">'
-        f'<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
-        f'style="background-color:#f3f4f6;"><tr><td align="center" style="padding:24px 8px;">'
-        f'<table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" '
-        f'style="width:100%;max-width:600px;background-color:#ffffff;border:1px solid #d0d7de;{_FONT}">'
-        f"{rows}</table></td></tr></table></body></html>"
+               subject: str, templates: Path) -> str:
+    """quarto/templates/email.html.j2 (or the school's copy), with the figures as display strings."""
+    shown, more = _shown_names(names, words) if names is not None else (None, None)
+    wow = None if figures.week_over_week is None else _week_over_week_rows(figures.week_over_week, words)
+    return render_fragment(
+        templates, EMAIL_TEMPLATE, words=words, subject=subject, locale=delivery.locale, org_name=delivery.org_name,
+        week=str(delivery.week), week_end=str(delivery.week_end), total=_count(figures.total),
+        levels=[{"level": level, "colour": _LEVEL_COLOURS[level], "count": _count(count), "share": _percent(pct)}
+                for level, (count, pct) in figures.levels.items()],
+        week_over_week=wow, names=shown, more=more, crit_colour=_LEVEL_COLOURS[CRIT],
+        attachment=words["attachment"].format(name=delivery.attachment_name),
     )
-
-
-def _html_header(delivery: ReportDelivery, figures: _Figures, words: dict) -> str:
-    return (
-        f'<h1 style="margin:0 0 8px 0;font-size:20px;color:#1f2328;">{escape(delivery.org_name)} · '
-        f'{escape(words["title"])}</h1>'
-        f'<p style="margin:0;font-size:14px;color:#57606a;">{escape(words["week"])}: '
-        f'{escape(str(delivery.week))} – {escape(str(delivery.week_end))} · '
-        f'{escape(words["students"])}: {escape(_count(figures.total))}</p>'
-    )
-
-
-def _html_levels(figures: _Figures, words: dict) -> str:
-    cell = "padding:6px 8px;border-bottom:1px solid #d0d7de;font-size:14px;"
-    head = "".join(f'<th align="{align}" style="{cell}color:#57606a;">{escape(words[key])}</th>'
-                   for key, align in (("level", "left"), ("count", "right"), ("share", "right")))
-    rows = "".join(
-        f'<tr data-level="{level}"><td style="{cell}color:{_LEVEL_COLOURS[level]};font-weight:bold;">'
-        f'{escape(words["levels"][level])}</td>'
-        f'<td align="right" style="{cell}">{escape(_count(count))}</td>'
-        f'<td align="right" style="{cell}">{escape(_percent(pct))}</td></tr>'
-        for level, (count, pct) in figures.levels.items()
-    )
-    return (f'<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">'
-            f"<tr>{head}</tr>{rows}</table>")
-
-
-def _html_week_over_week(figures: _Figures, words: dict) -> str:
-    title = f'<h2 style="margin:0 0 8px 0;font-size:16px;color:#1f2328;">{escape(words["wow_title"])}</h2>'
-    if figures.week_over_week is None:
-        return f'{title}<p style="margin:0;font-size:14px;color:#57606a;">{escape(words["wow_unavailable"])}</p>'
-    cell = "padding:4px 8px;font-size:14px;"
-    rows = "".join(f'<tr><td style="{cell}">{escape(label)}</td>'
-                   f'<td align="right" style="{cell}font-weight:bold;">{escape(value)}</td></tr>'
-                   for label, value in _week_over_week_rows(figures.week_over_week, words))
-    return f'{title}<table role="presentation" cellpadding="0" cellspacing="0" border="0">{rows}</table>'
-
-
-def _html_names(names: list[str], words: dict) -> str:
-    shown, more = _shown_names(names, words)
-    items = "".join(f'<li style="margin:0 0 2px 0;">{escape(name)}</li>' for name in shown)
-    listing = (f'<ul style="margin:0;padding-left:20px;font-size:14px;">{items}</ul>' if shown
-               else f'<p style="margin:0;font-size:14px;">{escape(words["no_crit_students"])}</p>')
-    more_line = f'<p style="margin:4px 0 0 0;font-size:14px;color:#57606a;">{escape(more)}</p>' if more else ""
-    return (f'<h2 style="margin:0 0 4px 0;font-size:16px;color:{_LEVEL_COLOURS[CRIT]};">'
-            f'{escape(words["crit_students"])}</h2>'
-            f'<p style="margin:0 0 8px 0;font-size:12px;color:#57606a;">{escape(words["names_notice"])}</p>'
-            f"{listing}{more_line}")
 
 
 # -- sending ---------------------------------------------------------------------------------------

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping, Optional
 
 import pandas as pd
 
 from risk_assets.config import Tenant
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
-from risk_assets.delivery.email import SmtpSettings, build_email, send_email
+from risk_assets.delivery.email import (
+    DEFAULT_TEMPLATES,
+    SmtpSettings,
+    build_email,
+    send_email,
+)
 from risk_assets.delivery.ledger import CHANNELS, Ledger
 from risk_assets.delivery.outbox import Outbox
 from risk_assets.delivery.slack import (
@@ -40,6 +46,7 @@ class Channels:
     outbox: Outbox
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     slack_base_url: Optional[str] = None  # Slack Web API base (tests point it at a local server)
+    templates: Path = DEFAULT_TEMPLATES  # the e-mail's template folder (the report template's templates/)
 
 
 def _send_email(delivery: ReportDelivery, tenant: Tenant, channels: Channels,
@@ -47,7 +54,7 @@ def _send_email(delivery: ReportDelivery, tenant: Tenant, channels: Channels,
     recipients = tenant.delivery.email
     sender = channels.smtp.sender if channels.smtp else OUTBOX_SENDER
     message = build_email(delivery, recipients, sender, include_student_names=tenant.delivery.include_student_names,
-                          students=students)
+                          students=students, templates=channels.templates)
     if channels.smtp is None or not recipients.recipients:
         return "outbox", str(channels.outbox.put_email(delivery, message))
     return "smtp", send_email(channels.smtp, message, recipients.recipients)

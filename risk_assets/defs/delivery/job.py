@@ -5,6 +5,8 @@ report that fails does not stop the others, and the ledger makes a retry send on
 """
 
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
@@ -19,6 +21,7 @@ from risk_assets.delivery.service import ChannelOutcome, Channels, deliver
 from risk_assets.metrics.student_table import students_csv_path
 from risk_assets.partitions import split_partition_key
 from risk_assets.project import current_project
+from risk_assets.report.fragments import TEMPLATES_FOLDER
 from risk_assets.resources import RiskDatabase, SmtpServer, Storage
 
 DELIVERY_JOB = "delivery"
@@ -59,13 +62,14 @@ def _describe(outcomes: list[ChannelOutcome]) -> str:
     return ", ".join(f"{o.channel} {o.status}" + (f" via {o.destination}" if o.destination else "") for o in outcomes)
 
 
-def build_delivery_job(tenants: TenantsFile) -> dg.JobDefinition:
+def build_delivery_job(tenants: TenantsFile, templates: Path) -> dg.JobDefinition:
+    """`templates`: the folder of the e-mail's template (the report template's templates/)."""
     @dg.op(name="deliver_reports", description="E-mail and Slack for each report; the outbox for what is not configured.")
     def deliver_reports(context: dg.OpExecutionContext, config: DeliveryRequest, storage: Storage,
                         risk_db: RiskDatabase, smtp: SmtpServer) -> dg.Output[None]:
         results, failures = {}, []
         try:
-            channels = Channels(smtp=smtp.settings(), outbox=Outbox(storage.outbox_dir))
+            channels = Channels(smtp=smtp.settings(), outbox=Outbox(storage.outbox_dir), templates=templates)
             with risk_db.connect(storage.sql_path) as conn:
                 for key in config.reports:
                     try:
@@ -95,4 +99,6 @@ def build_delivery_job(tenants: TenantsFile) -> dg.JobDefinition:
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(jobs=[build_delivery_job(current_project().config.tenants)])
+    project = current_project()
+    templates = project.report_template.parent / TEMPLATES_FOLDER
+    return dg.Definitions(jobs=[build_delivery_job(project.config.tenants, templates)])
