@@ -6,6 +6,7 @@ Cell output follows Quarto's rules for the options the template may use (see qua
 
 from __future__ import annotations
 
+import sys
 from html import escape
 from pathlib import Path
 from typing import Mapping, Optional
@@ -19,6 +20,7 @@ from risk_assets.rendering.page import html_page
 from risk_assets.rendering.params import ParamValue
 from risk_assets.rendering.qmd import (
     ASIS,
+    NEEDS_QUARTO,
     Cell,
     Document,
     Markdown,
@@ -78,13 +80,26 @@ def _markdown_renderer() -> MarkdownIt:
 
 def _run(kernel: Kernel, cell: Cell, template: Path, label: str) -> CellResult:
     try:
-        return kernel.run(cell)
+        result = kernel.run(cell)
     except Exception as error:
         line = kernel.failing_line(error)
         where = f" at line {line}" if line is not None else ""
         raise RenderError(
             f"{label}: cell '{cell.name}' of {template.name} failed{where}: {type(error).__name__}: {error}"
         ) from error
+    if _open_figures():
+        raise RenderError(f"{label}: cell '{cell.name}' of {template.name} draws a matplotlib figure, which the "
+                          f"built-in renderer cannot show; {NEEDS_QUARTO}")
+    return result
+
+
+def _open_figures() -> bool:
+    """Whether a cell left matplotlib figures open (what Jupyter would display); they are closed here."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None or not pyplot.get_fignums():
+        return False
+    pyplot.close("all")
+    return True
 
 
 def _cell_html(document: Document, cell: Cell, result: CellResult) -> str:

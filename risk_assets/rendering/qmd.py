@@ -23,10 +23,13 @@ PARAMETERS_TAG = "parameters"
 ASIS = "asis"
 BOOLEAN_OPTIONS = ("echo", "include")
 
+NEEDS_QUARTO = ("rendering this template needs Quarto: install Quarto and `.[jupyter]` (see quarto/README.md) "
+                "and set report.renderer: quarto, or auto")
 _OTHER_ENGINE_CELL = re.compile(r"^```\{(?!python\})")
 _UNSUPPORTED = (
     (re.compile(r"`\{python\}"), "inline `{python}` expressions"),
-    (re.compile(r"^:::"), "fenced divs (`:::`), e.g. callouts"),
+    (re.compile(r"^:::"), "fenced divs (`:::`), e.g. callouts and tabsets"),
+    (re.compile(r"(?<![\w`])@(?:fig|tbl|sec|eq|lst)-[\w-]+"), "cross-references (`@fig-…`)"),
     (re.compile(r"\{\{<"), "shortcodes (`{{< >}}`)"),
 )
 
@@ -169,10 +172,10 @@ def _closing_fence(lines: list[str], open_index: int) -> int:
 
 def _reject_unsupported(line: str, number: int) -> None:
     if _OTHER_ENGINE_CELL.match(line):
-        raise QmdError(f"line {number}: only ```{{python}} cells are supported, not {line.strip()}")
+        raise QmdError(f"line {number}: only ```{{python}} cells are supported, not {line.strip()}; {NEEDS_QUARTO}")
     for pattern, feature in _UNSUPPORTED:
         if pattern.search(line):
-            raise QmdError(f"line {number}: {feature} are not supported by the built-in renderer")
+            raise QmdError(f"line {number}: {feature} are not supported by the built-in renderer; {NEEDS_QUARTO}")
 
 
 def _cell(index: int, first_line: int, lines: list[str]) -> Cell:

@@ -371,3 +371,25 @@ def test_a_successful_render_replaces_the_previous_report(write_qmd, previous_re
 
     assert "Default School" in previous_report.read_text(encoding="utf-8")
     assert list(previous_report.parent.iterdir()) == [previous_report]
+
+
+def test_a_matplotlib_figure_names_the_feature_and_asks_for_quarto(write_qmd, tmp_path):
+    pytest.importorskip("matplotlib")
+    template = write_qmd("""
+        ```{python}
+        #| label: trend
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        plt.plot([1, 2, 3])
+        plt.show()
+        ```
+        """)
+
+    with pytest.raises(RenderError) as raised:
+        render_report(template, {}, tmp_path / "report.html", label=LABEL, engine="builtin")
+
+    assert str(raised.value).startswith(
+        f"{LABEL}: cell 'trend' of report.qmd draws a matplotlib figure, which the built-in renderer cannot show; "
+        "rendering this template needs Quarto")
+    assert not (tmp_path / "report.html").exists()

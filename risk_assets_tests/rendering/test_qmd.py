@@ -96,7 +96,9 @@ def test_a_document_without_front_matter_and_crlf_line_endings():
         ("---\nexecute:\n  include: maybe\n---\n", "execute:: include: 'maybe' is not supported"),
         ("```{r}\n1\n```\n", "line 1: only ```{python} cells are supported, not ```{r}"),
         ("Total: `{python} n` students\n", "line 1: inline `{python}` expressions are not supported"),
-        ("::: {.callout-note}\nx\n:::\n", "line 1: fenced divs (`:::`), e.g. callouts are not supported"),
+        ("::: {.callout-note}\nx\n:::\n", "line 1: fenced divs (`:::`), e.g. callouts and tabsets are not supported"),
+        ("See @fig-trend.\n", "line 1: cross-references (`@fig-…`) are not supported by the built-in renderer; "
+                              "rendering this template needs Quarto: install Quarto and `.[jupyter]`"),
         ("{{< pagebreak >}}\n", "line 1: shortcodes (`{{< >}}`) are not supported"),
     ],
 )
