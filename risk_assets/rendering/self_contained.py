@@ -16,6 +16,10 @@ URL_ATTRIBUTES = frozenset({"src", "href", "srcset", "poster", "action", "formac
 LOCAL_PREFIXES = ("data:", "#", "mailto:")
 REPORTED_AT_MOST = 5
 
+# A reference needs one of these in the raw markup; most reports have none, and then parsing is skipped.
+_MAYBE_EXTERNAL = re.compile(
+    r"(?<![\w:-])(?:" + "|".join(re.escape(a) for a in sorted(URL_ATTRIBUTES)) + r""")\s*=\s*(?!["']?(?:data:|#|mailto:))"""
+    r"|url\(|@import", re.IGNORECASE)
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)(?P<target>.*?)\1\s*\)""", re.IGNORECASE | re.DOTALL)
 # `@import url(...)` is covered by _CSS_URL; this catches the `@import "..."` form.
 _CSS_IMPORT = re.compile(r"""@import\s+(['"])(?P<target>.*?)\1""", re.IGNORECASE)
@@ -23,6 +27,8 @@ _CSS_IMPORT = re.compile(r"""@import\s+(['"])(?P<target>.*?)\1""", re.IGNORECASE
 
 def external_references(html: str) -> list[str]:
     """Every reference in `html` that is not a data: URI, a #fragment or a mailto: link."""
+    if not _MAYBE_EXTERNAL.search(html):
+        return []  # no attribute, url() or @import that could point outside: nothing to parse
     finder = _ReferenceFinder()
     finder.feed(html)
     finder.close()

@@ -8,6 +8,7 @@ Statuses take Quarto's theme colours: CRIT `danger`, WARN `warning`, OK `success
 from __future__ import annotations
 
 import base64
+import functools
 import mimetypes
 import re
 from dataclasses import dataclass
@@ -50,6 +51,12 @@ def load_brand(template_dir: Path) -> ReportBrand:
     path = Path(template_dir) / BRAND_FILE
     if not path.is_file():
         return ReportBrand(_theme_colours({}, path), None)
+    return _read_brand(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_brand(path: Path, modified_ns: int) -> ReportBrand:
+    """Read once per version of the file: definitions load validates it, then every report of the run uses it."""
     try:
         brand = Brand.from_yaml(path)
     except ValidationError as error:
