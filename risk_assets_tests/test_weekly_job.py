@@ -118,3 +118,52 @@ def test_metrics_through_the_r_engine_match_python(source_conn, source_url, risk
         assert metrics.metadata["engine"].value == engine
         outputs[engine] = pd.read_csv(tmp_path / engine / "reports" / "2026-11-16" / "active_students.csv")
     pd.testing.assert_frame_equal(outputs["python"], outputs["r"], check_exact=False, rtol=0, atol=1e-9)
+
+
+BROKEN_QUARTO = "#!/bin/sh\necho 'ERROR: cannot load the Deno runtime' >&2\nexit 1\n"
+
+
+def _active_tenant(source_conn) -> None:
+    rows = SourceRows(source_conn)
+    rows.organization(301, "Active School")
+    sid = rows.student(301, "김하나")
+    rows.presentation(sid, rows.item(), C - dt.timedelta(days=2))
+    rows.theta(sid, C - dt.timedelta(days=2), 0.5, 0.2)
+
+
+def _report_logs(result) -> list[str]:
+    return [e.message for e in result.all_events if e.step_key == "tenant_report" and e.message]
+
+
+def test_a_broken_quarto_falls_back_on_auto_and_fails_clearly_when_forced(source_conn, source_url, risk_url,
+                                                                          tmp_path, monkeypatch):
+    quarto = tmp_path / "bin" / "quarto"
+    quarto.parent.mkdir()
+    quarto.write_text(BROKEN_QUARTO)
+    quarto.chmod(0o755)
+    for name, value in (("SOURCE_DATABASE_URL", source_url), ("RISK_DATABASE_URL", risk_url),
+                        ("RISK_DATA_DIR", str(tmp_path / "data")), ("RISK_REPORTS_DIR", str(tmp_path / "reports")),
+                        ("RISK_QUARTO_BIN", str(quarto))):
+        monkeypatch.setenv(name, value)
+    _active_tenant(source_conn)
+    report = tmp_path / "reports" / "2026-11-16" / "active_report.html"
+
+    fallback = run(build_definitions(CONFIG, Settings.from_env()).resolve_job_def(WEEKLY_JOB), "active")
+
+    assert fallback.success
+    assert f"report renderer: built-in, because {quarto} --version failed (exit status 1: ERROR: cannot load the " \
+           "Deno runtime): reinstall Quarto or point RISK_QUARTO_BIN at a working one" in _report_logs(fallback)
+    assert 'content="risk_assets built-in renderer"' in report.read_text(encoding="utf-8")
+    before = report.read_bytes()
+
+    monkeypatch.setenv("RISK_REPORT_RENDERER", "quarto")
+    forced = run(build_definitions(CONFIG, Settings.from_env()).resolve_job_def(WEEKLY_JOB), "active")
+
+    assert not forced.success
+    [failure] = [e for e in forced.all_events if e.is_step_failure]
+    assert failure.step_key == "tenant_report"
+    assert failure.step_failure_data.user_failure_data.description == (
+        f"report.renderer is quarto, but {quarto} --version failed (exit status 1: ERROR: cannot load the Deno "
+        "runtime): reinstall Quarto or point RISK_QUARTO_BIN at a working one; or set report.renderer: auto "
+        "(or RISK_REPORT_RENDERER=builtin) to use the built-in renderer")
+    assert report.read_bytes() == before

@@ -235,3 +235,33 @@ def test_cli_prints_config_errors_without_traceback(tmp_path):
     assert "Traceback" not in result.stderr
     assert f"risk-report: error: invalid configuration in {tmp_path / 'tenants.yaml'}:" in result.stderr
     assert "'Mars/Olympus' is not a known IANA time zone" in result.stderr
+
+
+def test_report_renderer_and_template(tmp_path):
+    from risk_assets.project import Project
+    from risk_assets.settings import DEFAULT_REPORT_TEMPLATE, Settings
+
+    assert "report.renderer: must be 'auto', 'quarto' or 'builtin', got 'pandoc'" in tenants_error(
+        tmp_path, "report:\n  renderer: pandoc\n" + GOOD_TENANTS)
+    assert "is not a Quarto document: give the path of a .qmd file" in tenants_error(
+        tmp_path, "report:\n  template: report.html\n" + GOOD_TENANTS)
+
+    write(tmp_path, "tenants.yaml", "report:\n  renderer: quarto\n  template: quarto/examples/custom/custom_report.qmd\n"
+          + GOOD_TENANTS)
+    write(tmp_path, "thresholds.yaml", "profile: legacy\n")
+    config = load_config(tmp_path)
+    project = Project(config, Settings.from_env({"RISK_CONFIG_DIR": str(tmp_path)}))
+    assert project.report_renderer == "quarto"
+    assert project.report_template == PROJECT_DIR / "quarto" / "examples" / "custom" / "custom_report.qmd"
+    overridden = Project(config, Settings.from_env({"RISK_REPORT_RENDERER": "builtin"}))
+    assert overridden.report_renderer == "builtin"
+    default = Project(load_config(PROJECT_DIR / "config"), Settings.from_env({}))
+    assert (default.report_renderer, default.report_template) == ("auto", DEFAULT_REPORT_TEMPLATE)
+
+
+def test_a_bad_renderer_override_is_refused():
+    from risk_assets.errors import UserError
+    from risk_assets.settings import Settings
+
+    with pytest.raises(UserError, match="RISK_REPORT_RENDERER='fast' is not auto, quarto or builtin"):
+        Settings.from_env({"RISK_REPORT_RENDERER": "fast"})
