@@ -131,8 +131,9 @@ def _active_tenant(source_conn) -> None:
     rows.theta(sid, C - dt.timedelta(days=2), 0.5, 0.2)
 
 
-def _report_logs(result) -> list[str]:
-    return [e.message for e in result.all_events if e.step_key == "tenant_report" and e.message]
+def _report_logs(instance: DagsterInstance, result) -> list[str]:
+    """What the report step wrote to the run's log (context.log lines are log records, not events)."""
+    return [entry.user_message for entry in instance.all_logs(result.run_id) if entry.step_key == "tenant_report"]
 
 
 def test_a_broken_quarto_falls_back_on_auto_and_fails_clearly_when_forced(source_conn, source_url, risk_url,
@@ -148,11 +149,13 @@ def test_a_broken_quarto_falls_back_on_auto_and_fails_clearly_when_forced(source
     _active_tenant(source_conn)
     report = tmp_path / "reports" / "2026-11-16" / "active_report.html"
 
-    fallback = run(build_definitions(CONFIG, Settings.from_env()).resolve_job_def(WEEKLY_JOB), "active")
+    instance = DagsterInstance.ephemeral()
+    fallback = build_definitions(CONFIG, Settings.from_env()).resolve_job_def(WEEKLY_JOB).execute_in_process(
+        partition_key=partition_key(WEEK, "active"), instance=instance, raise_on_error=False)
 
     assert fallback.success
     assert f"report renderer: built-in, because {quarto} --version failed (exit status 1: ERROR: cannot load the " \
-           "Deno runtime): reinstall Quarto or point RISK_QUARTO_BIN at a working one" in _report_logs(fallback)
+           "Deno runtime): reinstall Quarto or point RISK_QUARTO_BIN at a working one" in _report_logs(instance, fallback)
     assert 'content="risk_assets built-in renderer"' in report.read_text(encoding="utf-8")
     before = report.read_bytes()
 
