@@ -1,5 +1,6 @@
 -- Students counted in report week W (spec §11): enrolled before the cut-off date and not
--- withdrawn on or before the Monday of W. Parameters: org_id, week_start, cutoff_date.
+-- withdrawn on or before the Monday of W; a student_id another organisation also uses is left out
+-- (snapshot_shared_students.sql counts it). Parameters: org_id, week_start, cutoff_date.
 SELECT s.student_id,
        s.display_name,
        s.class_name,
@@ -9,4 +10,6 @@ FROM students AS s
 WHERE s.org_id = %(org_id)s
   AND s.enrolled_on < %(cutoff_date)s
   AND (s.withdrawn_on IS NULL OR s.withdrawn_on > %(week_start)s)
+  AND NOT EXISTS (SELECT 1 FROM students AS other
+                  WHERE other.student_id = s.student_id AND other.org_id <> s.org_id)
 ORDER BY s.student_id;

@@ -1,4 +1,6 @@
 -- θ estimates of the counted students in the history window [C - 28 d, C).
+-- A student_id that another organisation also uses is left out (snapshot_shared_students.sql counts it):
+-- the source's child rows carry no org_id, so they could belong to either school.
 -- Parameters: org_id, week_start, cutoff_date, history_start, cutoff.
 SELECT t.estimate_id,
        t.student_id,
@@ -10,6 +12,8 @@ JOIN students AS s ON s.student_id = t.student_id
 WHERE s.org_id = %(org_id)s
   AND s.enrolled_on < %(cutoff_date)s
   AND (s.withdrawn_on IS NULL OR s.withdrawn_on > %(week_start)s)
+  AND NOT EXISTS (SELECT 1 FROM students AS other
+                  WHERE other.student_id = s.student_id AND other.org_id <> s.org_id)
   AND t.estimated_at >= %(history_start)s
   AND t.estimated_at < %(cutoff)s
 ORDER BY t.student_id, t.estimated_at, t.estimate_id;

@@ -53,6 +53,9 @@ KO = {
         "theta_invalid_se": "표준오차가 잘못된 능력치 추정",
         "attendance_status_normalised": "대소문자·공백이 정리된 출결 값",
         "attendance_unknown_status": "알 수 없는 출결 값(기록 없음으로 처리)",
+        "students_id_used_by_another_org": "다른 기관과 학생 번호가 겹치는 학생(제외)",
+        "presentations_duplicate_id": "중복된 응답 기록(한 번만 셈)",
+        "theta_duplicate_id": "중복된 능력치 추정(한 번만 셈)",
     },
     "method_title": "방법론과 기준값",
     "method_intro": "각 학생을 네 영역(능력치 변화, 무응답, 추측 응답, 출결)에서 판정합니다. 한 영역이라도 "
@@ -124,6 +127,9 @@ EN = {
         "theta_invalid_se": "ability estimates with an invalid standard error",
         "attendance_status_normalised": "attendance values with stray case or spaces (tidied)",
         "attendance_unknown_status": "unknown attendance values (treated as no record)",
+        "students_id_used_by_another_org": "students whose id another organisation also uses (left out)",
+        "presentations_duplicate_id": "duplicate response rows (counted once)",
+        "theta_duplicate_id": "duplicate ability estimates (counted once)",
     },
     "method_title": "Method and thresholds",
     "method_intro": "Each student is assessed in four domains (ability change, omitted items, guessing, "

@@ -33,11 +33,13 @@ def take_snapshot(conn: psycopg2.extensions.connection, sql_dir: Path, tenant: T
     conn.set_session(readonly=True, isolation_level="REPEATABLE READ")
     try:
         raw = {table.name: fetch_table(conn, sql_dir, table, params) for table in SNAPSHOT_TABLES}
+        shared, _ = run_query(conn, sql_dir, "shared_students", params)
     finally:
         conn.rollback()
         conn.set_session(readonly=False, isolation_level="DEFAULT")
 
     found = hygiene.Hygiene()
+    found.reject("students", "id_used_by_another_org", shared["student_id"], shared["other_org_id"])
     snapshot = Snapshot(
         tenant=tenant.key,
         org_id=tenant.org_id,

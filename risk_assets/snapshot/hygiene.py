@@ -56,7 +56,15 @@ def _normalise(values: pd.Series, allowed: tuple[str, ...]) -> tuple[pd.Series, 
     return normalised, normalised.isin(allowed)
 
 
+def _drop_duplicate_ids(frame: pd.DataFrame, table: str, key: str, hygiene: Hygiene) -> pd.DataFrame:
+    """A row repeated under the same id (a replica without the key) is counted once, and the repeat counted."""
+    repeated = frame[key].duplicated(keep="first")
+    hygiene.count(f"{table}_duplicate_id", int(repeated.sum()))
+    return frame.loc[~repeated].reset_index(drop=True) if repeated.any() else frame
+
+
 def clean_presentations(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
+    frame = _drop_duplicate_ids(frame, "presentations", "presentation_id", hygiene)
     outcome, valid = _normalise(frame["outcome"], VALID_OUTCOMES)
     hygiene.count("presentations_outcome_normalised", int((valid & (outcome != frame["outcome"])).sum()))
     invalid = frame.loc[~valid]
@@ -78,6 +86,7 @@ def clean_presentations(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
 
 
 def clean_theta(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
+    frame = _drop_duplicate_ids(frame, "theta", "estimate_id", hygiene)
     finite = np.isfinite(frame["theta"].to_numpy())
     invalid = frame.loc[~finite]
     hygiene.reject("theta", "not_finite", invalid["estimate_id"], invalid["theta"])

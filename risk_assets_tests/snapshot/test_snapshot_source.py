@@ -138,6 +138,9 @@ def test_dirty_rows_are_quarantined_and_counted(rows, source_conn):
         "theta_invalid_se": 2,
         "attendance_status_normalised": 1,
         "attendance_unknown_status": 1,
+        "students_id_used_by_another_org": 0,
+        "presentations_duplicate_id": 0,
+        "theta_duplicate_id": 0,
     }
     rejected = snap.rejected.sort_values(["table", "row_key"]).reset_index(drop=True)
     assert rejected[["table", "reason"]].values.tolist() == [

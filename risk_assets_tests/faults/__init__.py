@@ -1,0 +1,1 @@
+"""Issue 12: faults and bad input, each reproduced against real servers, then shown handled."""
