@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,9 @@ class ReportDelivery:
 
     @property
     def checksum(self) -> str:
-        """sha256 of the report: a re-materialised report with identical bytes is the same delivery."""
-        return hashlib.sha256(self.report_bytes).hexdigest()
+        """The report's content identity (summary.json `content_id`): a re-run of an unchanged week renders a
+        report whose "data as of" time differs, yet it is the same delivery."""
+        return self.summary["content_id"]
 
     @property
     def attachment_name(self) -> str:
@@ -37,6 +37,9 @@ class ReportDelivery:
     @classmethod
     def load(cls, summary_path: Path, report_path: Path) -> "ReportDelivery":
         summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
+        if "content_id" not in summary:
+            raise DeliveryError(f"{summary_path} has no content_id (written before this version): re-materialise "
+                                "the partition's tenant_summary and tenant_report")
         return cls(
             tenant=summary["tenant"],
             org_name=summary["org_name"],

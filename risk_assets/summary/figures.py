@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Optional
 
@@ -135,3 +137,16 @@ def tenant_figures(frame: pd.DataFrame, history: History, quality: dict[str, int
         "classes": class_breakdown(frame),
         "data_quality": dict(sorted(quality.items())),
     }
+
+
+# Fields of summary.json that say when, not what: a report whose data did not change keeps its identity.
+VOLATILE_FIELDS = ("generated_at", "content_id")
+
+
+def content_id(payload: dict, students_csv: bytes) -> str:
+    """The identity of a report's content for delivery (exactly once per content, channel and recipient): the
+    summary's figures, names and thresholds and the students table, not the time they were computed."""
+    stable = {key: value for key, value in payload.items() if key not in VOLATILE_FIELDS}
+    digest = hashlib.sha256(json.dumps(stable, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
+    digest.update(students_csv)
+    return digest.hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,8 @@ def write_delivery(directory: Path, summary: dict[str, Any], report: bytes = REP
     """Writes <tenant>_summary.json and <tenant>_report.html as the pipeline does and loads them."""
     summary_path = directory / f"{summary['tenant']}_summary.json"
     report_path = directory / f"{summary['tenant']}_report.html"
+    # In these samples a report's content is its bytes; the pipeline derives content_id from the data.
+    summary = {"content_id": hashlib.sha256(report).hexdigest(), **summary}
     summary_path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     report_path.write_bytes(report)
     return ReportDelivery.load(summary_path, report_path)

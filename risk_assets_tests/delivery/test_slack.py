@@ -19,6 +19,7 @@ from risk_assets.delivery.slack import (
     resolve_webhook,
     upload_report,
 )
+from risk_assets_tests.delivery.email_samples import write_delivery
 from risk_assets_tests.delivery.slack_server import Reply, SlackStandIn
 
 WEBHOOK_PATH = "/services/T/B/SECRET"
@@ -52,11 +53,7 @@ def summary(*, tenant: str = "seoul-central", org_name: str = "서울중앙중�
 
 
 def load_delivery(tmp_path: Path, content: dict[str, Any]) -> ReportDelivery:
-    summary_path = tmp_path / f"{content['tenant']}_summary.json"
-    report_path = tmp_path / f"{content['tenant']}_report.html"
-    summary_path.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
-    report_path.write_bytes(REPORT_BYTES)
-    return ReportDelivery.load(summary_path, report_path)
+    return write_delivery(tmp_path, content, REPORT_BYTES)
 
 
 @pytest.fixture

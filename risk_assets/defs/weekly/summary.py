@@ -11,11 +11,12 @@ from risk_assets.config import Thresholds
 from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
 from risk_assets.failures import reported_to_dagster
 from risk_assets.files import write_atomically
+from risk_assets.metrics.student_table import to_csv_bytes
 from risk_assets.partitions import week_and_tenant
 from risk_assets.project import Project, current_project
 from risk_assets.resources import MetricThresholds, RiskDatabase, Storage
 from risk_assets.results.store import ResultsStore
-from risk_assets.summary.figures import History, tenant_figures
+from risk_assets.summary.figures import History, content_id, tenant_figures
 from risk_assets.vocabulary import (
     CRIT,
     LEVEL_INSUFFICIENT,
@@ -94,6 +95,7 @@ def summarise(tenants, thresholds: Thresholds, storage: Storage, risk_db: RiskDa
             **figures,
             "thresholds": thresholds.model_dump(),
         }
+        payload["content_id"] = content_id(payload, to_csv_bytes(frame))
         store.replace_partition(week, tenant_key, frame, _tenant_row(
             figures, payload, manifest["org_name"], thresholds.profile, generated_at))
         json_path = write_atomically(storage.report_file(week, summary_json_name(tenant_key)),
