@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
+from risk_assets.metrics.student_table import read_students_csv
 from risk_assets.report import charts
 from risk_assets.report.brand import ReportBrand, load_brand
 from risk_assets.report.fragments import (
@@ -52,9 +53,7 @@ class WeeklyReport:
     def load(cls, summary_path: str | Path, students_path: str | Path, brand_dir: str | Path) -> "WeeklyReport":
         """`brand_dir` is the template folder: its `_brand.yml` and its `templates/`."""
         summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
-        # Only an empty cell is NULL: a student really named "NA" or "null" keeps the name.
-        students = pd.read_csv(students_path, keep_default_na=False, na_values=[""],
-                               dtype={column: str for column in _TEXT_COLUMNS})
+        students = read_students_csv(Path(students_path))
         students[_TEXT_COLUMNS] = students[_TEXT_COLUMNS].fillna("")
         folder = Path(brand_dir)
         return cls(summary, students, load_brand(folder), folder / TEMPLATES_FOLDER)

@@ -8,7 +8,6 @@ report that fails does not stop the others, and the ledger makes a retry send on
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 
 from risk_assets.config import TenantsFile
 from risk_assets.database.connection import DatabaseUnavailable
@@ -18,7 +17,7 @@ from risk_assets.delivery.content import DeliveryError, ReportDelivery
 from risk_assets.delivery.ledger import Ledger
 from risk_assets.delivery.outbox import Outbox
 from risk_assets.delivery.service import ChannelOutcome, Channels, deliver
-from risk_assets.metrics.student_table import students_csv_path
+from risk_assets.metrics.student_table import read_students_csv, students_csv_path
 from risk_assets.partitions import split_partition_key
 from risk_assets.project import current_project
 from risk_assets.report.fragments import TEMPLATES_FOLDER
@@ -53,7 +52,7 @@ def _deliver_one(tenants: TenantsFile, key: str, storage: Storage, conn, channel
         raise DeliveryError(f"no report of tenant '{tenant_key}' for week {week} to deliver: materialise "
                             "`tenant_report` for this partition first")
     delivery = ReportDelivery.load(summary, report)
-    students = (pd.read_csv(students_csv_path(storage.reports_path, week, tenant_key), keep_default_na=False)
+    students = (read_students_csv(students_csv_path(storage.reports_path, week, tenant_key))
                 if tenant.delivery.include_student_names else None)
     return deliver(delivery, tenant, Ledger(conn), channels, run_id, students, only=only)
 

@@ -8,6 +8,7 @@ import pandas as pd
 from dagster import Failure, MetadataValue
 
 from risk_assets.config import Thresholds
+from risk_assets.csv_cells import neutralise_text
 from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
 from risk_assets.failures import reported_to_dagster
 from risk_assets.files import write_atomically
@@ -103,7 +104,8 @@ def summarise(tenants, thresholds: Thresholds, storage: Storage, risk_db: RiskDa
         store.lock_week(week)
         summary = store.week_summary(week)
         csv_path = write_atomically(storage.report_file(week, "summary.csv"),
-                                    summary.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+                                    neutralise_text(summary, ["org_name"]).to_csv(
+                                        index=False, lineterminator="\n").encode("utf-8"))
         conn.commit()
     return _metadata(figures, json_path, csv_path, len(summary))
 
