@@ -107,6 +107,13 @@ class Thresholds(_Section):
     guess: GuessThresholds = Field(default_factory=GuessThresholds)
     attendance: AttendanceThresholds = Field(default_factory=AttendanceThresholds)
 
+    def overrides(self) -> dict[str, Any]:
+        """`section.key` → value for every threshold that differs from its profile's default."""
+        base = Thresholds.from_mapping({"profile": self.profile}).model_dump()
+        return {f"{section}.{key}": value
+                for section, values in self.model_dump().items() if isinstance(values, dict)
+                for key, value in values.items() if base[section][key] != value}
+
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> "Thresholds":
         """Profile defaults first, then every key the file sets."""

@@ -128,7 +128,8 @@ class WeeklyReport:
                 rows += [(f"{section}.{key}", value) for key, value in values.items()]
             else:
                 rows.append((section, values))
-        return self._fragment("methodology.html.j2", thresholds=rows)
+        overrides = self.summary.get("threshold_overrides", {})
+        return self._fragment("methodology.html.j2", thresholds=rows, overrides=overrides)
 
     # -- helpers ---------------------------------------------------------------------------------
 

@@ -61,6 +61,8 @@ KO = {
     "method_intro": "각 학생을 네 영역(능력치 변화, 무응답, 추측 응답, 출결)에서 판정합니다. 한 영역이라도 "
                     "위험이면 위험, 아니면 주의가 하나라도 있으면 주의입니다. 기준 주간은 학교 시간대로 "
                     "월요일 0시부터 다음 월요일 0시까지입니다.",
+    "overrides": "프로파일과 다른 설정",
+    "no_overrides": "없음 (프로파일 기본값 그대로)",
     "method_key": "설정",
     "method_value": "값",
     "spec_version": "지표 명세 버전",
@@ -136,6 +138,8 @@ EN = {
                     "attendance). One critical domain makes the student critical; otherwise one warning makes "
                     "the student a warning. The week runs from Monday 00:00 to the next Monday 00:00 in the "
                     "school's time zone.",
+    "overrides": "Settings that differ from the profile",
+    "no_overrides": "none (the profile's defaults)",
     "method_key": "Setting",
     "method_value": "Value",
     "spec_version": "Metrics specification",

@@ -95,6 +95,7 @@ def summarise(tenants, thresholds: Thresholds, storage: Storage, risk_db: RiskDa
             "generated_at": generated_at.isoformat(),
             **figures,
             "thresholds": thresholds.model_dump(),
+            "threshold_overrides": thresholds.overrides(),
         }
         payload["content_id"] = content_id(payload, to_csv_bytes(frame))
         store.replace_partition(week, tenant_key, frame, _tenant_row(
