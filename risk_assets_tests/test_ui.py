@@ -153,12 +153,15 @@ def dagster_dev(pg_admin_url, source_template, tmp_path_factory):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=60)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
+            pass
+        # dagster dev's children (webserver, daemon, code server) shut down after it; what the test's session
+        # leaves after 20 s is stopped, then nothing of the group may remain.
+        if group_members(process.pid):
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-        # dagster dev's children (webserver, daemon, code server) shut down after it; give them time.
-        leftovers = wait_gone(process.pid, 60)
+        process.wait(timeout=30)
+        leftovers = wait_gone(process.pid, 10)
         for name in names.values():
             _drop_database(pg_admin_url, name)
         assert leftovers == [], f"processes left running: {leftovers}"

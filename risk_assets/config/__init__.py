@@ -30,6 +30,9 @@ class AppConfig(BaseModel):
 def _config_file(config_dir: Path, name: str, allow_example: bool) -> Path:
     path = config_dir / name
     example = config_dir / f"{name}.example"
+    if path.is_symlink() and not path.exists():
+        raise ConfigError(path, [f"is a symbolic link to {path.readlink()}, which does not exist: fix the link "
+                                 "or replace it with the file (the example is never used in its place)"])
     if path.exists():
         return path
     if allow_example and example.exists():

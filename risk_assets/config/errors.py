@@ -75,7 +75,10 @@ def _explain(error: dict, root: type[BaseModel], examples: dict[str, str]) -> st
         return f"unknown key '{field}'{suggestion} (allowed here: {', '.join(allowed)})"
     if kind in {"int_type", "int_parsing", "int_from_float"}:
         return f"must be a whole number, got {value!r}" + (f"; e.g. `{examples[field]}`" if field in examples else "")
-    if kind in {"float_type", "float_parsing", "finite_number"}:
+    if kind == "finite_number":
+        return (f"must be a finite number, got {value!r}"
+                + (f"; e.g. `{examples[field]}`" if field in examples else ""))
+    if kind in {"float_type", "float_parsing"}:
         return f"must be a number, got {value!r}" + (f"; e.g. `{examples[field]}`" if field in examples else "")
     if kind in {"bool_type", "bool_parsing"}:
         return f"must be true or false, got {value!r}"

@@ -124,9 +124,42 @@ class ScheduleSettings(StrictModel):
     @field_validator("cron")
     @classmethod
     def _five_fields(cls, value: str) -> str:
-        if len(value.split()) != 5:
+        fields = value.split()
+        if len(fields) != 5:
             raise ValueError(f"'{value}' is not a cron expression of 5 fields; e.g. '0 6 * * 1' (Monday 06:00)")
+        for text, (name, low, high) in zip(fields, CRON_FIELDS):
+            for number in _cron_numbers(text, value, name):
+                if not low <= number <= high:
+                    raise ValueError(f"'{value}': the {name} field allows {low}-{high}, not {number}; "
+                                     "e.g. '0 6 * * 1' (Monday 06:00)")
         return value
+
+
+CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day-of-month", 1, 31), ("month", 1, 12), ("day-of-week", 0, 7))
+_CRON_NAMES = {name: number for number, name in enumerate(
+    ["sun", "mon", "tue", "wed", "thu", "fri", "sat"])} | {name: number for number, name in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_CRON_PART = re.compile(r"(\*|\w+)(?:-(\w+))?(?:/(\d+))?")
+
+
+def _cron_numbers(text: str, expression: str, name: str) -> list[int]:
+    """The numbers a cron field names (ranges' ends, list items); `*` and steps name none to check."""
+    numbers = []
+    for part in text.split(","):
+        match = _CRON_PART.fullmatch(part.lower())
+        if not match:
+            raise ValueError(f"'{expression}': '{part}' is not a valid {name} (use a number, a range a-b, a list "
+                             "a,b, a step */n or *)")
+        for token in filter(None, match.group(1, 2)):
+            if token == "*":
+                continue
+            if token.isdigit():
+                numbers.append(int(token))
+            elif token in _CRON_NAMES:
+                numbers.append(_CRON_NAMES[token])
+            else:
+                raise ValueError(f"'{expression}': '{token}' is not a valid {name}")
+    return numbers
 
 
 Renderer = Literal["auto", "quarto", "builtin"]

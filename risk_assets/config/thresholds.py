@@ -12,7 +12,8 @@ Percent = int
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # allow_inf_nan=False: `D: .inf` or `z_max: .nan` is a mistake to name here, not a failure later in a run.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 def _require_order(lower_name: str, lower: float, upper_name: str, upper: float, why: str) -> None:

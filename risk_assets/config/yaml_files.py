@@ -9,9 +9,19 @@ import yaml
 
 from risk_assets.config.errors import ConfigError
 
+# A configuration file is a few kilobytes: a cap keeps a mistaken or hostile file from exhausting memory.
+MAX_CONFIG_BYTES = 1_000_000
+
 
 class _StrictLoader(yaml.SafeLoader):
-    pass
+    def compose_node(self, parent, index):
+        # Aliases (*name) are what a "billion laughs" file multiplies; configuration never needs them.
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"YAML aliases (*{event.anchor}) are not allowed in configuration files; write the "
+                "value out", event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -35,9 +45,17 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 def read_yaml(path: Path) -> Any:
     """Parse one YAML file; syntax errors name the file and line."""
     try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(path, [f"{path.stat().st_size:,} bytes is too large for a configuration file "
+                                     f"(at most {MAX_CONFIG_BYTES:,}); is this the right file?"])
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(path, [f"file not found: {path}"]) from None
+    except IsADirectoryError:
+        raise ConfigError(path, ["is a directory, not a file: put the YAML file at this path"]) from None
+    except PermissionError:
+        raise ConfigError(path, ["cannot be read (permission denied): make it readable by the user running "
+                                 "the pipeline, e.g. chmod o+r"]) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(path, [f"not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"]) from None
     try:

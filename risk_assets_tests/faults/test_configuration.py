@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from risk_assets.config import load_thresholds
+import os
+import subprocess
+import sys
+
+import pytest
+
+from risk_assets.config import ConfigError, load_config, load_thresholds
 from risk_assets.report.brand import load_brand
 from risk_assets.report.fragments import render_fragment
 from risk_assets.report.strings import STRINGS
@@ -39,3 +45,51 @@ def test_the_report_names_every_override_in_force(tmp_path):
     assert ('<p id="threshold-overrides">Settings that differ from the profile: <code>theta.gate</code> = none, '
             '<code>omit.warn_pct</code> = 10</p>') in html
     assert html.count('<tr class="override">') == 2
+
+
+GOOD_TENANTS = ("first_week: 2026-10-19\ntenants:\n  - key: seoul-central\n    org_id: 101\n"
+                "    name: 서울중앙중학교\n")
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+    for i in range(20))
+
+
+@pytest.mark.parametrize(("file", "text", "message"), [
+    ("tenants.yaml", 'schedule:\n  cron: "99 6 * * 1"\n' + GOOD_TENANTS,
+     "schedule.cron: '99 6 * * 1': the minute field allows 0-59, not 99; e.g. '0 6 * * 1' (Monday 06:00)"),
+    ("thresholds.yaml", "irt:\n  D: .inf\n", "irt.D: must be a finite number, got inf; e.g. `D: 1.0`"),
+    ("thresholds.yaml", "theta:\n  z_max: .nan\n", "theta.z_max: must be a finite number, got nan"),
+    ("thresholds.yaml", BOMB, "line 2, column 8: YAML aliases (*a) are not allowed in configuration files; "
+                              "write the value out"),
+])
+def test_mistakes_are_one_clear_message_with_exit_2(tmp_path, file, text, message):
+    (tmp_path / "tenants.yaml").write_text(GOOD_TENANTS, encoding="utf-8")
+    (tmp_path / "thresholds.yaml").write_text("profile: legacy\n", encoding="utf-8")
+    (tmp_path / file).write_text(text, encoding="utf-8")
+
+    done = subprocess.run([sys.executable, "-m", "risk_assets.cli.main", "validate"], capture_output=True, text=True,
+                          env={**os.environ, "RISK_CONFIG_DIR": str(tmp_path)}, timeout=120, check=False)
+
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and str(tmp_path / file) in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_directory_or_a_dangling_link_is_an_error_not_the_example(tmp_path):
+    (tmp_path / "tenants.yaml.example").write_text(GOOD_TENANTS, encoding="utf-8")
+    (tmp_path / "thresholds.yaml").write_text("profile: legacy\n", encoding="utf-8")
+    (tmp_path / "tenants.yaml").symlink_to(tmp_path / "moved-away.yaml")
+    with pytest.raises(ConfigError, match="is a symbolic link to .*moved-away.yaml, which does not exist"):
+        load_config(tmp_path)
+
+    (tmp_path / "tenants.yaml").unlink()
+    (tmp_path / "tenants.yaml").mkdir()
+    with pytest.raises(ConfigError, match="is a directory, not a file: put the YAML file at this path"):
+        load_config(tmp_path)
+
+
+def test_an_oversized_file_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "thresholds.yaml"
+    path.write_text("# " + "x" * 1_100_000 + "\nprofile: legacy\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="1,100,019 bytes is too large for a configuration file"):
+        load_thresholds(path)

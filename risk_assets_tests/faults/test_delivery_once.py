@@ -9,12 +9,10 @@ from types import SimpleNamespace
 from dagster import DagsterInstance
 
 from risk_assets.snapshot import model
-
-from risk_assets_tests.delivery.test_delivery_flow import (  # noqa: F401 — `env` is the shared fixture
+from risk_assets_tests.delivery.test_delivery_flow import (
     WEEK,
     definitions,
     deliver,
-    env,
     ledger,
     materialise,
     run_requests,

@@ -111,12 +111,12 @@ def test_empty_snapshot(tmp_path):
 
 # -- generated tenants through the real snapshot SQL ----------------------------------------------------------
 
-def test_generated_tenant_of_2000_students(source_conn, tmp_path):
+def test_generated_tenant_of_1000_students(source_conn, tmp_path):
     tenant = DemoTenant(9001, "Parity", "Asia/Seoul", "ko")
-    load_dataset(source_conn, generate_demo([tenant], WEEK, students_per_tenant=2000))
+    load_dataset(source_conn, generate_demo([tenant], WEEK, students_per_tenant=1000))
     snapshot = take_snapshot(source_conn, SQL_DIR, Tenant(key="parity", org_id=9001, name="P"),
                              ReportWindow(WEEK, "Asia/Seoul"))
-    assert len(snapshot.students) == 2000
+    assert len(snapshot.students) == 1000
     for profile, thresholds in {**THRESHOLD_FILES, "custom": CUSTOM_THRESHOLDS}.items():
         python = check_parity(snapshot, thresholds, tmp_path / profile)
         assert set(python["level"]) >= {"CRIT", "WARN", "OK"}
