@@ -1,4 +1,8 @@
-"""Small file-system helpers shared by the steps that write outputs."""
+"""Small file-system helpers shared by the steps that write outputs.
+
+Policy for files holding student data (snapshots, metrics, students CSV, summaries, reports, outbox): readable
+and writable by the user running the pipeline only (0600), in folders the pipeline creates private (0700).
+Share them with a group through that user's access, not through the files' modes."""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from pathlib import Path
 
 
 def write_atomically(path: Path, data: bytes) -> Path:
-    """Write via a temporary file and rename, so a reader never sees a half-written file."""
+    """Write via a temporary file and rename, so a reader never sees a half-written file (mode 0600, from
+    mkstemp)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -18,4 +23,12 @@ def write_atomically(path: Path, data: bytes) -> Path:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return path
+
+
+PRIVATE_FILE = 0o600
+
+
+def make_private(path: Path) -> Path:
+    os.chmod(path, PRIVATE_FILE)
     return path

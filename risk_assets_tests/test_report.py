@@ -31,6 +31,8 @@ ODD = "O'Brien \"Bobby\" 😀 김철수"
 CANARIES = {"seoul-central": "CANARYSEOUL", "busan-ocean": "CANARYBUSAN", "nyc-bridge": "CANARYNYC"}
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = PROJECT_DIR / "build" / "screenshots"
+# Headline, charts and the top of the table: what a reader sees first (a whole 500-student page is 28,000 px).
+FIRST_SCREENS = {"x": 0, "y": 0, "width": 1200, "height": 2700}
 
 
 def _flag_by_absence(rows: SourceRows, org_id: int, name: str, days: list[dt.date]) -> int:
@@ -159,7 +161,7 @@ def test_reports_in_headless_chromium(pipeline):
                 page.click("#risk-table th:nth-child(2)")  # sort by name
                 names = page.locator("#risk-table tbody tr td:nth-child(2)").all_inner_texts()
                 assert names == sorted(names, key=lambda n: n) or len(set(names)) < len(names)
-                page.screenshot(path=str(SCREENSHOTS / f"report-{tenant}.png"), full_page=True)
+                page.screenshot(path=str(SCREENSHOTS / f"report-{tenant}.png"), full_page=True, clip=FIRST_SCREENS)
                 assert requests == [], f"{tenant} requested {requests}"
                 assert errors == [], f"{tenant} console errors {errors}"
                 page.close()
@@ -208,7 +210,8 @@ def test_both_renderers_show_the_same_figures_and_students(pipeline, tmp_path):
                     page.goto(output.as_uri())
                     page.wait_for_load_state("load")
                     seen[name] = _figures_and_students(page)
-                    page.screenshot(path=str(SCREENSHOTS / f"report-{lang}-{name}.png"), full_page=True)
+                    page.screenshot(path=str(SCREENSHOTS / f"report-{lang}-{name}.png"), full_page=True,
+                                    clip=FIRST_SCREENS)
                     page.close()
                 cards, students, charts = seen["builtin"]
                 assert len(cards) == 5 and len(students) > 3 and len(charts) == 2

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from risk_assets.files import make_private
 from risk_assets.snapshot.hygiene import outcome_categories, status_categories
 from risk_assets.snapshot.model import Snapshot
 from risk_assets.window import ReportWindow
@@ -36,7 +37,9 @@ class SnapshotStore:
         try:
             for name, frame in {**snapshot.tables(), "rejected": snapshot.rejected}.items():
                 frame.to_parquet(staging / f"{name}.parquet", index=False)
+                make_private(staging / f"{name}.parquet")
             (staging / MANIFEST).write_text(json.dumps(_manifest(snapshot), ensure_ascii=False, indent=2), encoding="utf-8")
+            make_private(staging / MANIFEST)
             self._replace(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
