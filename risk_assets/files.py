@@ -1,8 +1,8 @@
 """Small file-system helpers shared by the steps that write outputs.
 
 Policy for files holding student data (snapshots, metrics, students CSV, summaries, reports, outbox): readable
-and writable by the user running the pipeline only (0600), in folders the pipeline creates private (0700).
-Share them with a group through that user's access, not through the files' modes."""
+and writable by the user running the pipeline only (0600). Share them through that user's access, not through
+the files' modes."""
 
 from __future__ import annotations
 
