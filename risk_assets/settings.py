@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal, Mapping, Optional
+from typing import Literal, Mapping, Optional, get_args
 
 from pydantic import BaseModel, ConfigDict
 
 from risk_assets.errors import UserError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# How reports are rendered (tenants.yaml report.renderer, RISK_REPORT_RENDERER; risk_assets/rendering/choice.py).
+ReportRenderer = Literal["auto", "quarto", "builtin"]
+REPORT_RENDERERS: tuple[str, ...] = get_args(ReportRenderer)
 DEFAULT_REPORT_TEMPLATE = PROJECT_DIR / "quarto" / "weekly_report.qmd"
 
 
@@ -36,7 +39,7 @@ class Settings(BaseModel):
     risk_database_url: Optional[str] = None
     deployment: Literal["local", "production"] = "local"
     # RISK_REPORT_RENDERER: overrides tenants.yaml's report.renderer (auto | quarto | builtin).
-    report_renderer: Optional[Literal["auto", "quarto", "builtin"]] = None
+    report_renderer: Optional[ReportRenderer] = None
 
     @property
     def embedded_dir(self) -> Path:
@@ -76,7 +79,7 @@ def _deployment(env: Mapping[str, str]) -> str:
 
 def _report_renderer(env: Mapping[str, str]) -> Optional[str]:
     value = (env.get("RISK_REPORT_RENDERER") or "").strip().lower()
-    if value and value not in ("auto", "quarto", "builtin"):
+    if value and value not in REPORT_RENDERERS:
         raise UserError(f"RISK_REPORT_RENDERER={value!r} is not auto, quarto or builtin: unset it to use "
                         "tenants.yaml's report.renderer (default auto)")
     return value or None

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from risk_assets.errors import UserError
+from risk_assets.settings import ReportRenderer
 
 TENANT_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 _EMAIL_PATTERN = re.compile(r"[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
@@ -162,15 +163,11 @@ def _cron_numbers(text: str, expression: str, name: str) -> list[int]:
     return numbers
 
 
-Renderer = Literal["auto", "quarto", "builtin"]
-RENDERERS: tuple[str, ...] = ("auto", "quarto", "builtin")
-
-
 class ReportSettings(StrictModel):
     """How reports are rendered: `renderer` (auto: Quarto when it and its Jupyter side can run the template,
     else the built-in renderer) and `template` (a .qmd; a relative path is read from the project folder; default quarto/weekly_report.qmd)."""
 
-    renderer: Renderer = "auto"
+    renderer: ReportRenderer = "auto"
     template: Optional[str] = None
 
     @field_validator("template")

@@ -10,9 +10,7 @@ clear error with the fix. A machine that merely has Quarto installed therefore n
 from __future__ import annotations
 
 import functools
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Optional
@@ -22,10 +20,11 @@ from risk_assets.rendering.quarto_cli import (
     QUARTO_BIN_ENV,
     QUARTO_PYTHON_ENV,
     find_quarto,
+    kernel_python,
     plain_text,
 )
+from risk_assets.settings import REPORT_RENDERERS
 
-RENDERERS = ("auto", "quarto", "builtin")
 # What Quarto's Jupyter engine imports to run the template with -P parameters, and the template itself.
 JUPYTER_MODULES = ("papermill", "ipykernel", "nbclient", "risk_assets")
 JUPYTER_FIX = (f"install them into that Python with `pip install -e '.[jupyter]'`, or point {QUARTO_PYTHON_ENV} "
@@ -47,8 +46,8 @@ BUILTIN = Renderer("builtin", "report renderer: built-in (report.renderer: built
 
 
 def choose_renderer(requested: str) -> Renderer:
-    if requested not in RENDERERS:
-        raise ValueError(f"the report renderer must be one of {', '.join(RENDERERS)}, not {requested!r}")
+    if requested not in REPORT_RENDERERS:
+        raise ValueError(f"the report renderer must be one of {', '.join(REPORT_RENDERERS)}, not {requested!r}")
     if requested == "builtin":
         return BUILTIN
     try:
@@ -57,7 +56,7 @@ def choose_renderer(requested: str) -> Renderer:
             raise _Unusable(f"Quarto was not found: put `quarto` on PATH (https://quarto.org/docs/get-started/) "
                             f"or set {QUARTO_BIN_ENV}")
         version = _quarto_version(quarto)
-        python = os.environ.get(QUARTO_PYTHON_ENV) or sys.executable
+        python = kernel_python()
         missing = _missing_modules(python)
     except (_Unusable, RenderError) as problem:
         return _fallback_or_fail(requested, str(problem))

@@ -48,6 +48,11 @@ def find_quarto() -> Optional[Path]:
     return Path(found) if found else None
 
 
+def kernel_python() -> str:
+    """The Python Quarto's Jupyter engine starts: QUARTO_PYTHON, else the pipeline's own."""
+    return os.environ.get(QUARTO_PYTHON_ENV) or sys.executable
+
+
 def quarto_argv(quarto: Path, template_name: str, params: Mapping[str, ParamValue], output_name: str,
                 lang: Optional[str] = None) -> list[str]:
     """The command line, run from the folder holding the template copy; `output_name` is a bare file name
@@ -89,8 +94,8 @@ def render_with_quarto(
 
 
 def _run(argv: list[str], workdir: Path, label: str) -> None:
-    env = {**os.environ, "NO_COLOR": "1"}  # Quarto and Deno honour NO_COLOR; any code left is stripped below
-    env.setdefault(QUARTO_PYTHON_ENV, sys.executable)
+    # Quarto and Deno honour NO_COLOR; any code left is stripped below.
+    env = {**os.environ, "NO_COLOR": "1", QUARTO_PYTHON_ENV: kernel_python()}
     try:
         completed = subprocess.run(
             argv, check=False, cwd=workdir, env=env, capture_output=True, text=True, encoding="utf-8", errors="replace",

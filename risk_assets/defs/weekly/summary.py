@@ -12,7 +12,7 @@ from risk_assets.csv_cells import neutralise_text
 from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
 from risk_assets.failures import reported_to_dagster
 from risk_assets.files import write_atomically
-from risk_assets.metrics.student_table import to_csv_bytes
+from risk_assets.metrics.student_table import students_csv_path
 from risk_assets.partitions import week_and_tenant
 from risk_assets.project import Project, current_project
 from risk_assets.resources import MetricThresholds, RiskDatabase, Storage
@@ -97,7 +97,8 @@ def summarise(tenants, thresholds: Thresholds, storage: Storage, risk_db: RiskDa
             "thresholds": thresholds.model_dump(),
             "threshold_overrides": thresholds.overrides(),
         }
-        payload["content_id"] = content_id(payload, to_csv_bytes(frame))
+        payload["content_id"] = content_id(
+            payload, students_csv_path(storage.reports_path, week, tenant_key).read_bytes())
         store.replace_partition(week, tenant_key, frame, _tenant_row(
             figures, payload, manifest["org_name"], thresholds.profile, generated_at))
         json_path = write_atomically(storage.report_file(week, summary_json_name(tenant_key)),
