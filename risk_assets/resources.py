@@ -79,6 +79,15 @@ class SmtpServer(ConfigurableResource):
         return SmtpSettings.from_env(dict(zip(SMTP_VARIABLES, values)))
 
 
+class SlackApi(ConfigurableResource):
+    """The Slack Web API base URL (SLACK_API_URL): empty means https://slack.com/api/; GovSlack and proxies differ."""
+
+    base_url: str = ""
+
+    def url(self) -> Optional[str]:
+        return self.base_url.strip() or None
+
+
 class MetricThresholds(ConfigurableResource):
     """The thresholds in force: thresholds.yaml resolved against its profile, as the UI shows them."""
 
@@ -152,5 +161,6 @@ def resources_for(settings: Settings, env: Optional[Mapping[str, str]] = None) -
         "source": SourceDatabase(url=_database_url("SOURCE_DATABASE_URL", SOURCE_DATABASE, server, env)),
         "risk_db": RiskDatabase(url=_database_url("RISK_DATABASE_URL", RISK_DATABASE, server, env)),
         "smtp": _smtp(env),
+        "slack": SlackApi(base_url=EnvVar("SLACK_API_URL")) if _exported("SLACK_API_URL", env) else SlackApi(),
         "storage": Storage.from_settings(settings),
     }

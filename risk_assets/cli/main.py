@@ -44,6 +44,13 @@ def _config(settings: Settings, progress: Progress) -> AppConfig:
     return config
 
 
+def _check_delivery(config: AppConfig, tenants: Sequence[str]) -> None:
+    """SMTP and Slack settings, checked before the run starts (exit 2) instead of failing at delivery."""
+    from risk_assets.delivery.preflight import check_delivery_settings
+
+    check_delivery_settings([config.tenants.get(key) for key in tenants])
+
+
 def _selected_tenants(config: AppConfig, requested: Optional[Sequence[str]]) -> list[str]:
     if requested:
         return [config.tenants.get(key).key for key in requested]
@@ -172,6 +179,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, progress: Progress) ->
     if not tenants:
         raise UserError("no enabled tenants in tenants.yaml; enable one or name it with --tenant")
     week = parse_week(args.week, config.tenants, tenants)
+    _check_delivery(config, tenants)
     with databases(settings, progress), dagster_service(settings, progress) as server:
         code, _outcomes = _materialize(settings, server, [week], tenants, f"risk-report run --week {week}", "cli",
                                        progress)
@@ -207,6 +215,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings, progress: Progres
     if last < first:
         raise UserError(f"--to {last} is before --from {first}; give the older week first")
     weeks = [first + dt.timedelta(days=7 * i) for i in range((last - first).days // 7 + 1)]
+    _check_delivery(config, [tenant])
     with databases(settings, progress), dagster_service(settings, progress) as server:
         code, _outcomes = _materialize(settings, server, weeks, [tenant],
                                        f"risk-report backfill {tenant} {first} … {last}", "cli-backfill", progress)
@@ -264,6 +273,7 @@ def cmd_resend(args: argparse.Namespace, settings: Settings, progress: Progress)
     config = _config(settings, progress)
     tenant = config.tenants.get(args.tenant).key
     week = _any_week(args.week, config)
+    _check_delivery(config, [tenant])
     storage = Storage.from_settings(settings)
     report = storage.report_file(week, report_name(tenant))
     if not report.exists():
@@ -273,8 +283,9 @@ def cmd_resend(args: argparse.Namespace, settings: Settings, progress: Progress)
     with databases(settings, progress) as dbs:
         with RiskDatabase(url=dbs.risk_url).connect(settings.sql_dir) as conn:
             for channel in [args.channel] if args.channel else CHANNELS:
-                Ledger(conn).force(week, tenant, channel, checksum, who)
-        progress(f"re-send of {tenant} week {week} ({args.channel or 'all channels'}) recorded for {who}")
+                _, new = Ledger(conn).force(week, tenant, channel, checksum, who)
+                progress(f"re-send of {tenant} week {week} {channel} recorded for {who}" if new else
+                         f"a re-send of {tenant} week {week} {channel} is already pending: this one joins it")
         tags = {"risk/trigger": "resend", **({ONLY_CHANNEL_TAG: args.channel} if args.channel else {})}
         with dagster_service(settings, progress) as server:
             success, run_id, error = deliver(server, [str(partition_key(week, tenant))], tags, progress)

@@ -51,6 +51,7 @@ EnvVarName = Annotated[str, AfterValidator(_env_var_name)]
 
 
 class EmailDelivery(StrictModel):
+    enabled: bool = True  # false: this tenant gets no e-mail (recorded as `skipped` in the ledger)
     to: list[EmailAddress] = Field(default_factory=list)
     cc: list[EmailAddress] = Field(default_factory=list)
     bcc: list[EmailAddress] = Field(default_factory=list)

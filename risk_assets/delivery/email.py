@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import logging
 import os
 import smtplib
@@ -11,9 +13,9 @@ import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import format_datetime, formatdate, make_msgid, parseaddr
 from pathlib import Path
-from typing import Literal, Mapping, Optional, Sequence
+from typing import Callable, Literal, Mapping, Optional, Sequence
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -182,14 +184,22 @@ class _Figures:
     week_over_week: Optional[_WeekOverWeek]  # None: last week is not stored
 
 
+def delivery_message_id(delivery: ReportDelivery, generation: int, sender: str) -> str:
+    """The Message-ID of a report's e-mail: the same for every try of one ledger row (week, tenant, content,
+    generation), so a retry after a crash is the same message, which mail systems and clients show once."""
+    return f"<risk.{delivery.week.isoformat()}.{delivery.tenant}.{delivery.checksum[:16]}.g{generation}@{_sender_domain(sender)}>"
+
+
 def build_email(delivery: ReportDelivery, recipients: EmailDelivery, sender: str, *,
                 include_student_names: bool = False, students: Optional[pd.DataFrame] = None,
-                templates: Path = DEFAULT_TEMPLATES) -> EmailMessage:
+                templates: Path = DEFAULT_TEMPLATES, message_id: Optional[str] = None,
+                date: Optional[dt.datetime] = None) -> EmailMessage:
     """The report e-mail: figures as plain text and e-mail-safe HTML, the report attached.
 
     Bcc addresses are deliberately not in any header: pass `recipients.recipients` (to + cc + bcc) to
     send_email as the envelope. Student names appear only with include_student_names (then `students`,
-    the tenant's students table, is required). The HTML part is `templates`/email.html.j2."""
+    the tenant's students table, is required). The HTML part is `templates`/email.html.j2. With a
+    message_id and a date the message is byte-for-byte the same each time it is built."""
     words = _words(delivery)
     figures = _figures(delivery)
     names = _crit_student_names(students) if include_student_names else None
@@ -202,15 +212,25 @@ def build_email(delivery: ReportDelivery, recipients: EmailDelivery, sender: str
         message["To"] = ", ".join(recipients.to)
     if recipients.cc:
         message["Cc"] = ", ".join(recipients.cc)
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=_sender_domain(sender))
+    message["Date"] = format_datetime(date.astimezone(dt.timezone.utc), usegmt=True) if date else formatdate(usegmt=True)
+    message["Message-ID"] = message_id or make_msgid(domain=_sender_domain(sender))
     # base64 keeps every part 7-bit clean, so servers without 8BITMIME relay the Korean text unchanged.
     message.set_content(_text_body(delivery, figures, names, words), subtype="plain", cte="base64")
     message.add_alternative(_html_body(delivery, figures, names, words, subject, templates), subtype="html",
                             cte="base64")
     message.add_attachment(delivery.report_bytes, maintype="text", subtype="html",
                            filename=delivery.attachment_name, params={"charset": "utf-8"})
+    if message_id:
+        _fix_boundaries(message, message_id)
     return message
+
+
+def _fix_boundaries(message: EmailMessage, message_id: str) -> None:
+    # The email package draws random MIME boundaries; derived from the Message-ID they repeat with it.
+    # "=_" cannot occur in base64, the only encoding of every part.
+    digest = hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:24]
+    for number, part in enumerate(p for p in message.walk() if p.is_multipart()):
+        part.set_boundary(f"=_risk_{digest}_{number}")
 
 
 def _words(delivery: ReportDelivery) -> dict:
@@ -317,12 +337,23 @@ def _html_body(delivery: ReportDelivery, figures: _Figures, names: Optional[list
 
 # -- sending ---------------------------------------------------------------------------------------
 
+class RecipientsRefused(DeliveryError):
+    """The server accepted the message for some recipients and refused the others."""
+
+    def __init__(self, text: str, accepted: list[str], refused: dict[str, str]):
+        super().__init__(text)
+        self.accepted = accepted
+        self.refused = refused  # address -> the server's reply, e.g. "550 5.1.1 No such user here"
+
+
 def send_email(settings: SmtpSettings, message: EmailMessage, envelope_to: Sequence[str], *,
-               attempts: int = 3, backoff_seconds: float = 1.0) -> str:
+               attempts: int = 3, backoff_seconds: float = 1.0, on_attempt: Callable[[], None] = lambda: None) -> str:
     """Sends `message` to `envelope_to` (to + cc + bcc) and returns its Message-ID.
 
     Transient failures (refused or reset connections, timeouts, disconnects, 4xx replies) are retried
-    after backoff_seconds · 2^k; permanent ones (login, TLS, 5xx) raise DeliveryError at once."""
+    after backoff_seconds · 2^k; permanent ones (login, TLS, 5xx) raise DeliveryError at once, and a
+    message accepted for only some recipients raises RecipientsRefused. on_attempt is called before
+    each connection."""
     message_id = message["Message-ID"]
     if message_id is None:
         raise ValueError("the message has no Message-ID; build it with build_email")
@@ -338,6 +369,7 @@ def send_email(settings: SmtpSettings, message: EmailMessage, envelope_to: Seque
             log.warning("e-mail via %s:%s failed (%s); attempt %d of %d in %.1f s", settings.host, settings.port,
                         reason, attempt + 1, attempts, delay)
             time.sleep(delay)
+        on_attempt()
         try:
             refused = _send_once(settings, context, message, envelope_to)
         except (smtplib.SMTPException, OSError) as error:
@@ -346,8 +378,11 @@ def send_email(settings: SmtpSettings, message: EmailMessage, envelope_to: Seque
             reason = _describe(error, settings)
             continue
         if refused:
-            raise _failure(settings, f"the message was delivered to {len(envelope_to) - len(refused)} of "
-                                     f"{len(envelope_to)} recipients; refused: {_describe_refused(refused)}")
+            text = _failure(settings, f"the message was delivered to {len(envelope_to) - len(refused)} of "
+                                      f"{len(envelope_to)} recipients; refused: {_describe_refused(refused)}")
+            replies = {address: _scrub(f"{code} {_reply_text(reply)}", settings)
+                       for address, (code, reply) in refused.items()}
+            raise RecipientsRefused(str(text), [a for a in envelope_to if a not in refused], replies)
         return str(message_id)
     raise _failure(settings, f"gave up after {attempts} attempts: {reason}")
 

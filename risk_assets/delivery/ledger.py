@@ -1,11 +1,16 @@
-"""The delivery ledger in schema `risk`: what was sent, where, how often, and what failed."""
+"""The delivery ledger in schema `risk`: what was sent, where, to whom, how often, and what failed.
+
+A row's life: pending → sending → sent | failed | unknown; a row found in `sending` by a later run was
+interrupted (its process died mid-send). A re-send adds a generation; once it is sent, the older
+generations that were not become `superseded`, so the newest row of a channel is its state.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Iterator, Mapping, Optional
 
 import pandas as pd
 import psycopg2.extensions
@@ -13,13 +18,25 @@ import psycopg2.extensions
 from risk_assets.database.connection import query_frame
 
 CHANNELS = ("email", "slack")
+SENT, SENDING, FAILED, UNKNOWN, SKIPPED = "sent", "sending", "failed", "unknown", "skipped"
+_SETTLED = (SENT, SKIPPED)  # nothing more to do for the row
 
 
 @dataclass(frozen=True)
 class LedgerEntry:
     id: int
-    status: str
-    attempts: int
+    week: dt.date
+    tenant: str
+    channel: str
+    checksum: str
+    generation: int
+    status: str  # the status this run found: pending, sending (interrupted), failed or unknown
+    created_at: dt.datetime  # when the row was created: an e-mail's Date, the same for every try
+    started_at: Optional[dt.datetime]  # when the last send began
+
+    @property
+    def interrupted(self) -> bool:
+        return self.status == SENDING
 
 
 class Ledger:
@@ -28,7 +45,8 @@ class Ledger:
 
     @contextmanager
     def exclusive(self, week: dt.date, tenant: str) -> Iterator[None]:
-        """One delivery of a tenant-week at a time, across processes, for the whole send."""
+        """One delivery or re-send request of a tenant-week at a time, across processes. The lock is the
+        connection's: a process killed mid-send releases it with its connection."""
         key = f"deliver {week.isoformat()} {tenant}"
         with self.conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
@@ -42,8 +60,8 @@ class Ledger:
             self.conn.commit()
 
     def claim(self, week: dt.date, tenant: str, channel: str, checksum: str, run_id: str) -> Optional[LedgerEntry]:
-        """The newest generation's row for this report and channel, created as pending if new and locked
-        for this run; None when it was already sent (nothing to do)."""
+        """The newest generation's row for this report and channel, created as pending if new; None when it is
+        settled (sent, or e-mail switched off): nothing to do. Call inside exclusive()."""
         with self.conn.cursor() as cur:
             cur.execute(
                 "INSERT INTO risk.deliveries (week, tenant, channel, checksum, status, run_id)"
@@ -51,18 +69,31 @@ class Ledger:
                 (week, tenant, channel, checksum, run_id),
             )
             cur.execute(
-                "SELECT id, status, attempts FROM risk.deliveries"
-                " WHERE week = %s AND tenant = %s AND channel = %s AND checksum = %s"
-                " ORDER BY generation DESC LIMIT 1 FOR UPDATE",
+                "SELECT id, week, tenant, channel, checksum, generation, status, created_at, started_at"
+                " FROM risk.deliveries WHERE week = %s AND tenant = %s AND channel = %s AND checksum = %s"
+                " ORDER BY generation DESC LIMIT 1",
                 (week, tenant, channel, checksum),
             )
             entry = LedgerEntry(*cur.fetchone())
+            if entry.status not in _SETTLED:
+                cur.execute("UPDATE risk.deliveries SET runs = runs + 1, run_id = %s WHERE id = %s",
+                            (run_id, entry.id))
         self.conn.commit()
-        return None if entry.status == "sent" else entry
+        return None if entry.status in _SETTLED else entry
 
-    def force(self, week: dt.date, tenant: str, channel: str, checksum: str, who: str) -> int:
-        """A new generation for a re-send of a report that may already have been sent."""
-        with self.conn.cursor() as cur:
+    def force(self, week: dt.date, tenant: str, channel: str, checksum: str, who: str) -> tuple[int, bool]:
+        """A new generation for a re-send of a report that may already have been sent: (its id, True). A re-send
+        that is requested while another is still pending or sending is that one: (its id, False), so two `resend`s at
+        once send one copy."""
+        with self.exclusive(week, tenant), self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT id FROM risk.deliveries WHERE week = %s AND tenant = %s AND channel = %s AND checksum = %s"
+                " AND generation > 0 AND status IN ('pending', 'sending') ORDER BY generation DESC LIMIT 1",
+                (week, tenant, channel, checksum),
+            )
+            waiting = cur.fetchone()
+            if waiting:
+                return waiting[0], False
             cur.execute(
                 "INSERT INTO risk.deliveries (week, tenant, channel, checksum, generation, status, forced_by)"
                 " SELECT %s, %s, %s, %s, COALESCE(max(generation), -1) + 1, 'pending', %s FROM risk.deliveries"
@@ -70,25 +101,77 @@ class Ledger:
                 (week, tenant, channel, checksum, who, week, tenant, channel, checksum),
             )
             new_id = cur.fetchone()[0]
-        self.conn.commit()
-        return new_id
+            self.conn.commit()
+        return new_id, True
 
-    def record(self, entry: LedgerEntry, *, sent: bool, destination: str, run_id: str,
-               message_id: Optional[str] = None, error: Optional[str] = None, attempts: int = 1) -> None:
+    def begin(self, entry: LedgerEntry, destination: str) -> None:
+        """Written before the first byte goes out: a run that finds the row still `sending` knows the send
+        was interrupted."""
+        with self.conn.cursor() as cur:
+            cur.execute("UPDATE risk.deliveries SET status = 'sending', destination = %s, started_at = now(),"
+                        " updated_at = now() WHERE id = %s", (destination, entry.id))
+        self.conn.commit()
+
+    def count_attempt(self, entry: LedgerEntry) -> None:
+        """One try on the wire (an SMTP connection, an HTTP post), committed at once so a crash keeps it."""
+        with self.conn.cursor() as cur:
+            cur.execute("UPDATE risk.deliveries SET attempts = attempts + 1, updated_at = now() WHERE id = %s",
+                        (entry.id,))
+        self.conn.commit()
+
+    def record(self, entry: LedgerEntry, status: str, *, destination: str, message_id: Optional[str] = None,
+               error: Optional[str] = None) -> None:
+        """The outcome; a sent row supersedes the older generations of its channel that were not sent."""
         with self.conn.cursor() as cur:
             cur.execute(
-                "UPDATE risk.deliveries SET status = %s, destination = %s, attempts = attempts + %s,"
-                " provider_message_id = COALESCE(%s, provider_message_id), error = %s, run_id = %s,"
+                "UPDATE risk.deliveries SET status = %s, destination = %s,"
+                " provider_message_id = COALESCE(%s, provider_message_id), error = %s,"
                 " updated_at = now(), sent_at = CASE WHEN %s THEN now() ELSE sent_at END WHERE id = %s",
-                ("sent" if sent else "failed", destination, attempts, message_id, error, run_id, sent, entry.id),
+                (status, destination, message_id, error, status == SENT, entry.id),
             )
+            if status == SENT:
+                cur.execute(
+                    "UPDATE risk.deliveries SET status = 'superseded', updated_at = now()"
+                    " WHERE week = %s AND tenant = %s AND channel = %s AND generation < %s"
+                    " AND status IN ('pending', 'sending', 'failed', 'unknown')",
+                    (entry.week, entry.tenant, entry.channel, entry.generation),
+                )
+        self.conn.commit()
+
+    def error_of(self, entry: LedgerEntry) -> Optional[str]:
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT error FROM risk.deliveries WHERE id = %s", (entry.id,))
+            return cur.fetchone()[0]
+
+    def sent_recipients(self, entry: LedgerEntry) -> set[str]:
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT address FROM risk.delivery_recipients WHERE delivery_id = %s AND status = 'sent'",
+                        (entry.id,))
+            return {row[0] for row in cur.fetchall()}
+
+    def record_recipients(self, entry: LedgerEntry, accepted: list[str], refused: Mapping[str, str]) -> None:
+        rows = [(entry.id, address, SENT, None) for address in accepted]
+        rows += [(entry.id, address, "refused", reply) for address, reply in refused.items()]
+        with self.conn.cursor() as cur:
+            for row in rows:
+                cur.execute(
+                    "INSERT INTO risk.delivery_recipients (delivery_id, address, status, reply) VALUES (%s, %s, %s, %s)"
+                    " ON CONFLICT (delivery_id, address) DO UPDATE SET status = EXCLUDED.status,"
+                    " reply = EXCLUDED.reply, updated_at = now()",
+                    row,
+                )
         self.conn.commit()
 
     def listing(self, week: dt.date) -> pd.DataFrame:
+        """Every row of the week, newest generation last, with its e-mail recipients as "sent/all"."""
         return query_frame(
             self.conn,
-            "SELECT tenant, channel, generation, status, destination, attempts, provider_message_id,"
-            " left(checksum, 12) AS checksum, forced_by, error, updated_at, sent_at FROM risk.deliveries"
-            " WHERE week = %s ORDER BY tenant, channel, generation",
+            "SELECT d.tenant, d.channel, d.generation, d.status, d.destination,"
+            " CASE WHEN count(r.address) > 0 THEN count(r.address) FILTER (WHERE r.status = 'sent')"
+            "  || '/' || count(r.address) END AS recipients,"
+            " d.attempts, d.runs, d.provider_message_id, left(d.checksum, 12) AS checksum, d.forced_by, d.error,"
+            " d.updated_at, d.sent_at FROM risk.deliveries d"
+            " LEFT JOIN risk.delivery_recipients r ON r.delivery_id = d.id"
+            " WHERE d.week = %s GROUP BY d.id ORDER BY d.tenant, d.channel, d.generation",
             (week,),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Callable, Mapping, Optional
 
 import pandas as pd
 
@@ -13,14 +13,18 @@ from risk_assets.config import Tenant
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
 from risk_assets.delivery.email import (
     DEFAULT_TEMPLATES,
+    RecipientsRefused,
     SmtpSettings,
     build_email,
+    delivery_message_id,
     send_email,
 )
-from risk_assets.delivery.ledger import CHANNELS, Ledger
+from risk_assets.delivery.ledger import CHANNELS, FAILED, SENT, SKIPPED, UNKNOWN, Ledger, LedgerEntry
 from risk_assets.delivery.outbox import Outbox
 from risk_assets.delivery.slack import (
+    FoundPosts,
     build_payload,
+    find_posts,
     post_webhook,
     resolve_bot,
     resolve_webhook,
@@ -33,7 +37,7 @@ OUTBOX_SENDER = "risk-report@outbox.invalid"  # From of outbox e-mails when SMTP
 @dataclass(frozen=True)
 class ChannelOutcome:
     channel: str
-    status: str  # sent | already sent | failed
+    status: str  # sent | already sent | failed | unknown | skipped
     destination: str = ""
     detail: str = ""
 
@@ -49,29 +53,76 @@ class Channels:
     templates: Path = DEFAULT_TEMPLATES  # the e-mail's template folder (the report template's templates/)
 
 
-def _send_email(delivery: ReportDelivery, tenant: Tenant, channels: Channels,
-                students: Optional[pd.DataFrame]) -> tuple[str, str]:
+class OutcomeUnknown(DeliveryError):
+    """An interrupted send whose result cannot be looked up: an operator decides whether to send again."""
+
+
+def _send_email(delivery: ReportDelivery, tenant: Tenant, channels: Channels, students: Optional[pd.DataFrame],
+                entry: LedgerEntry, ledger: Ledger) -> tuple[str, str]:
     recipients = tenant.delivery.email
     sender = channels.smtp.sender if channels.smtp else OUTBOX_SENDER
     message = build_email(delivery, recipients, sender, include_student_names=tenant.delivery.include_student_names,
-                          students=students, templates=channels.templates)
-    if channels.smtp is None or not recipients.recipients:
-        return "outbox", str(channels.outbox.put_email(delivery, message))
-    return "smtp", send_email(channels.smtp, message, recipients.recipients)
+                          students=students, templates=channels.templates,
+                          message_id=delivery_message_id(delivery, entry.generation, sender), date=entry.created_at)
+    if channels.smtp is None:
+        return "outbox", _to_outbox(entry, ledger, lambda: channels.outbox.put_email(delivery, message))
+    if not recipients.recipients:
+        raise DeliveryError(f"tenant '{tenant.key}' has no e-mail recipient: add delivery.email.to (or cc, bcc) in "
+                            "tenants.yaml, or set delivery.email.enabled: false for no e-mail")
+    already = ledger.sent_recipients(entry)
+    envelope = [address for address in recipients.recipients if address not in already]
+    ledger.begin(entry, "smtp")
+    if envelope:
+        try:
+            send_email(channels.smtp, message, envelope, on_attempt=lambda: ledger.count_attempt(entry))
+        except RecipientsRefused as refused:
+            ledger.record_recipients(entry, refused.accepted, refused.refused)
+            raise
+        ledger.record_recipients(entry, envelope, {})
+    return "smtp", str(message["Message-ID"])
 
 
-def _send_slack(delivery: ReportDelivery, tenant: Tenant, channels: Channels) -> tuple[str, str]:
+def _to_outbox(entry: LedgerEntry, ledger: Ledger, write: Callable[[], Path]) -> str:
+    ledger.begin(entry, "outbox")
+    ledger.count_attempt(entry)
+    return str(write())
+
+
+def _send_slack(delivery: ReportDelivery, tenant: Tenant, channels: Channels, entry: LedgerEntry,
+                ledger: Ledger) -> tuple[str, str]:
     payload = build_payload(delivery)
     webhook = resolve_webhook(tenant.delivery.slack, channels.env)
     if webhook is None:
-        return "outbox", str(channels.outbox.put_slack(delivery, payload))
+        return "outbox", _to_outbox(entry, ledger, lambda: channels.outbox.put_slack(delivery, payload))
     url, secret_name = webhook
-    post_webhook(url, payload, secret_name=secret_name)
     bot = resolve_bot(tenant.delivery.slack, channels.env)
+    destination = "webhook" if bot is None else "webhook+upload"
+    found = _what_an_interrupted_run_posted(delivery, channels, entry, bot)
+    ledger.begin(entry, destination)
+    if not found.message:
+        ledger.count_attempt(entry)
+        post_webhook(url, payload, secret_name=secret_name)
     if bot is None:
-        return "webhook", ""
+        return destination, ""
+    if found.file_id:
+        return destination, found.file_id
     token, channel, _ = bot
-    return "webhook+upload", upload_report(token, channel, delivery, base_url=channels.slack_base_url)
+    ledger.count_attempt(entry)
+    return destination, upload_report(token, channel, delivery, base_url=channels.slack_base_url)
+
+
+def _what_an_interrupted_run_posted(delivery: ReportDelivery, channels: Channels, entry: LedgerEntry,
+                                    bot: Optional[tuple[str, str, str]]) -> FoundPosts:
+    if not entry.interrupted:
+        return FoundPosts(message=False, file_id=None)
+    if bot is None:
+        raise OutcomeUnknown(
+            f"an earlier run was interrupted while posting to the Slack webhook (at {entry.started_at:%Y-%m-%d %H:%M:%S %Z}); "
+            "a webhook cannot tell whether the message arrived, so it is not posted again blindly: look in the "
+            f"channel, and if the message is not there run `risk-report resend --week {delivery.week} "
+            f"--tenant {delivery.tenant} --channel slack`")
+    token, channel, _ = bot
+    return find_posts(token, channel, delivery, entry.started_at, base_url=channels.slack_base_url)
 
 
 def deliver(delivery: ReportDelivery, tenant: Tenant, ledger: Ledger, channels: Channels, run_id: str,
@@ -87,15 +138,33 @@ def deliver(delivery: ReportDelivery, tenant: Tenant, ledger: Ledger, channels: 
             if entry is None:
                 outcomes.append(ChannelOutcome(channel, "already sent"))
                 continue
-            try:
-                if channel == "email":
-                    destination, message_id = _send_email(delivery, tenant, channels, students)
-                else:
-                    destination, message_id = _send_slack(delivery, tenant, channels)
-            except DeliveryError as exc:
-                ledger.record(entry, sent=False, destination="", run_id=run_id, error=str(exc))
-                outcomes.append(ChannelOutcome(channel, "failed", detail=str(exc)))
-                continue
-            ledger.record(entry, sent=True, destination=destination, run_id=run_id, message_id=message_id or None)
-            outcomes.append(ChannelOutcome(channel, "sent", destination, message_id))
+            outcomes.append(_deliver_channel(delivery, tenant, ledger, channels, students, entry))
     return outcomes
+
+
+def _deliver_channel(delivery: ReportDelivery, tenant: Tenant, ledger: Ledger, channels: Channels,
+                     students: Optional[pd.DataFrame], entry: LedgerEntry) -> ChannelOutcome:
+    channel = entry.channel
+    if channel == "email" and not tenant.delivery.email.enabled:
+        ledger.record(entry, SKIPPED, destination="none", error="e-mail is off for this tenant "
+                                                                 "(delivery.email.enabled: false in tenants.yaml)")
+        return ChannelOutcome(channel, SKIPPED)
+    if entry.status == UNKNOWN:
+        return ChannelOutcome(channel, UNKNOWN, detail=_unknown_detail(ledger, entry))
+    try:
+        if channel == "email":
+            destination, message_id = _send_email(delivery, tenant, channels, students, entry, ledger)
+        else:
+            destination, message_id = _send_slack(delivery, tenant, channels, entry, ledger)
+    except OutcomeUnknown as exc:
+        ledger.record(entry, UNKNOWN, destination="webhook", error=str(exc))
+        return ChannelOutcome(channel, UNKNOWN, detail=str(exc))
+    except DeliveryError as exc:
+        ledger.record(entry, FAILED, destination="", error=str(exc))
+        return ChannelOutcome(channel, FAILED, detail=str(exc))
+    ledger.record(entry, SENT, destination=destination, message_id=message_id or None)
+    return ChannelOutcome(channel, SENT, destination, message_id)
+
+
+def _unknown_detail(ledger: Ledger, entry: LedgerEntry) -> str:
+    return ledger.error_of(entry) or "the outcome of an interrupted send is unknown"

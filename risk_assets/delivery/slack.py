@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import os
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
@@ -31,6 +34,7 @@ KO = {
     "count_pct": "{n}명 ({pct:.1f}%)",
     "new": "이번 주 새로 주의 이상",
     "report_file": "보고서 파일: {name}",
+    "report_id": "보고서 ID: {id}",
     "summary": "{header} ({week}): 위험 {crit}명, 주의 {warn}명 / 전체 {total}명",
 }
 
@@ -41,6 +45,7 @@ EN = {
     "count_pct": "{n} ({pct:.1f}%)",
     "new": "New this week",
     "report_file": "Report file: {name}",
+    "report_id": "Report id: {id}",
     "summary": "{header} ({week}): {crit} critical, {warn} warning of {total} students",
 }
 
@@ -56,6 +61,7 @@ _SDK_LOGGER = logging.getLogger(f"{__name__}.sdk")
 _SDK_LOGGER.setLevel(logging.CRITICAL)
 
 _MAX_QUOTED_BODY = 200
+MAX_RETRY_AFTER_SECONDS = 10  # a longer Retry-After fails the channel (the next run retries) instead of blocking
 
 
 # --- the message -------------------------------------------------------------------------------------------
@@ -116,6 +122,11 @@ def _summary_text(delivery: ReportDelivery) -> str:
                                    total=delivery.summary["total_students"])
 
 
+def report_id(delivery: ReportDelivery) -> str:
+    """Shown in every Slack message of a report, so that a run can find what an interrupted run posted."""
+    return f"{delivery.week.isoformat()}/{delivery.checksum[:12]}"
+
+
 def build_payload(delivery: ReportDelivery) -> dict[str, Any]:
     """The incoming-webhook message: figures only, never a student's name or id."""
     words = STRINGS[delivery.locale]
@@ -126,7 +137,8 @@ def build_payload(delivery: ReportDelivery) -> dict[str, Any]:
             {"type": "header", "text": _plain(_header(delivery))},
             {"type": "section", "fields": fields},
             {"type": "context",
-             "elements": [_plain(words["report_file"].format(name=_escape(delivery.attachment_name)))]},
+             "elements": [_plain(words["report_file"].format(name=_escape(delivery.attachment_name))),
+                          _plain(words["report_id"].format(id=report_id(delivery)))]},
         ],
     }
 
@@ -178,14 +190,45 @@ def _scrub(text: str, *secrets: str) -> str:
     return text
 
 
-def _retry_handlers(max_retries: int) -> list[RetryHandler]:
+def _retry_after(headers: Mapping[str, Any]) -> Optional[int]:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            text = value[0] if isinstance(value, (list, tuple)) else value
+            return int(text) if str(text).strip().isdigit() else None
+    return None
+
+
+class _CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """slack-sdk's rate-limit handler, waiting only when Retry-After is at most max_wait seconds: a school's
+    delivery run is not held for minutes by one channel."""
+
+    def __init__(self, max_retry_count: int, max_wait: int):
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        wait = _retry_after(response.headers) if response is not None else None
+        return (super()._can_retry(state=state, request=request, response=response, error=error)
+                and (wait or 0) <= self.max_wait)
+
+
+def _retry_handlers(max_retries: int, max_wait: int = MAX_RETRY_AFTER_SECONDS) -> list[RetryHandler]:
     return [ConnectionErrorRetryHandler(max_retry_count=max_retries),
-            RateLimitErrorRetryHandler(max_retry_count=max_retries)]
+            _CappedRateLimitRetryHandler(max_retry_count=max_retries, max_wait=max_wait)]
 
 
-def _webhook_failure(status: int, body: str, where: str, secret_name: str, max_retries: int) -> str:
+def _rate_limited(where: str, headers: Mapping[str, Any], max_retries: int) -> str:
+    wait = _retry_after(headers)
+    if wait is not None and wait > MAX_RETRY_AFTER_SECONDS:
+        return (f"{where} is rate limited (HTTP 429) and asks to wait {wait} s, longer than the "
+                f"{MAX_RETRY_AFTER_SECONDS} s a delivery run waits; the next delivery run tries again")
+    return f"{where} is still rate limited (HTTP 429) after {max_retries} retries; try again later"
+
+
+def _webhook_failure(status: int, body: str, headers: Mapping[str, Any], where: str, secret_name: str,
+                     max_retries: int) -> str:
     if status == 429:
-        return f"{where} is still rate limited (HTTP 429) after {max_retries} retries; try again later"
+        return _rate_limited(where, headers, max_retries)
     quoted = body.strip()[:_MAX_QUOTED_BODY] or "no body"
     if 400 <= status < 500:
         return f"{where} refused the message (HTTP {status}: {quoted}); check the webhook URL in {secret_name}"
@@ -209,16 +252,64 @@ def post_webhook(url: str, payload: Mapping[str, Any], *, secret_name: str, max_
         raise DeliveryError(f"could not post to {where}: {type(exc).__name__}: {_scrub(str(exc), *secrets)}") from None
     if response.status_code != 200:
         body = _scrub(response.body or "", *secrets)
-        raise DeliveryError(_webhook_failure(response.status_code, body, where, secret_name, max_retries))
+        raise DeliveryError(_webhook_failure(response.status_code, body, response.headers or {}, where, secret_name,
+                                             max_retries))
 
 
 def _file_title(delivery: ReportDelivery) -> str:
     return f"{STRINGS[delivery.locale]['header'].format(org=delivery.org_name)} {_week_span(delivery)}"
 
 
-def _api_failure(exc: SlackApiError, delivery: ReportDelivery, channel: str) -> str:
+def _api_failure(exc: SlackApiError, delivery: ReportDelivery, channel: str, max_retries: int) -> str:
+    where = f"Slack (upload of {delivery.attachment_name} to channel {channel})"
+    if exc.response.status_code == 429:
+        return _rate_limited(where, exc.response.headers or {}, max_retries)
     code = exc.response.get("error") or f"HTTP {exc.response.status_code}"
     return f"Slack refused the upload of {delivery.attachment_name} to channel {channel}: {code}"
+
+
+def _web_client(token: str, base_url: Optional[str], max_retries: int) -> WebClient:
+    return WebClient(token=token, base_url=base_url or WebClient.BASE_URL,
+                     retry_handlers=_retry_handlers(max_retries), logger=_SDK_LOGGER)
+
+
+def _upload_comment(delivery: ReportDelivery) -> str:
+    words = STRINGS[delivery.locale]
+    return f"{_summary_text(delivery)}\n{words['report_id'].format(id=report_id(delivery))}"
+
+
+@dataclass(frozen=True)
+class FoundPosts:
+    """What an interrupted run had posted, as the channel's history shows it."""
+
+    message: bool  # the webhook message
+    file_id: Optional[str]  # the uploaded report
+
+
+def find_posts(token: str, channel: str, delivery: ReportDelivery, since: dt.datetime, *,
+               base_url: Optional[str] = None, max_retries: int = 3) -> FoundPosts:
+    """The report's messages in the channel since `since` (conversations.history), recognised by report_id.
+    The webhook is assumed to post into the same channel as the bot."""
+    marker = report_id(delivery)
+    try:
+        response = _web_client(token, base_url, max_retries).conversations_history(
+            channel=channel, oldest=f"{since.timestamp():.6f}", limit=200)
+    except SlackApiError as exc:
+        code = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+        raise DeliveryError(f"could not read the history of Slack channel {channel} to find what an interrupted "
+                            f"run posted: {code}; the bot needs the channels:history scope") from None
+    except Exception as exc:
+        raise DeliveryError(f"could not read the history of Slack channel {channel}: "
+                            f"{type(exc).__name__}: {_scrub(str(exc), token)}") from None
+    message, file_id = False, None
+    for item in response.get("messages") or []:
+        if marker not in json.dumps(item, ensure_ascii=False):
+            continue
+        if item.get("files"):
+            file_id = item["files"][0].get("id")
+        else:
+            message = True
+    return FoundPosts(message, file_id)
 
 
 def upload_report(token: str, channel: str, delivery: ReportDelivery, *, base_url: Optional[str] = None,
@@ -228,18 +319,17 @@ def upload_report(token: str, channel: str, delivery: ReportDelivery, *, base_ur
     files_upload_v2 asks for an upload URL (files.getUploadURLExternal), POSTs the bytes there and then shares
     the file (files.completeUploadExternal). No error contains the token.
     """
-    client = WebClient(token=token, base_url=base_url or WebClient.BASE_URL,
-                       retry_handlers=_retry_handlers(max_retries), logger=_SDK_LOGGER)
+    client = _web_client(token, base_url, max_retries)
     try:
         response = client.files_upload_v2(
             channel=channel,
             content=delivery.report_bytes,
             filename=delivery.attachment_name,
             title=_file_title(delivery),
-            initial_comment=_summary_text(delivery),
+            initial_comment=_upload_comment(delivery),
         )
     except SlackApiError as exc:
-        raise DeliveryError(_scrub(_api_failure(exc, delivery, channel), token)) from None
+        raise DeliveryError(_scrub(_api_failure(exc, delivery, channel, max_retries), token)) from None
     except Exception as exc:  # network and upload-step failures (urllib, SlackRequestError) are delivery failures too
         raise DeliveryError(
             f"could not upload {delivery.attachment_name} to Slack channel {channel}: "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +21,7 @@ class Reply:
     status: int = 200
     body: Union[bytes, str, dict[str, Any]] = b"ok"
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds between receiving the request and answering (a stalled server)
 
     def encoded(self) -> tuple[bytes, str]:
         """The body's bytes and content type."""
@@ -99,6 +101,7 @@ def _handler_for(stand_in: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                 body=self.rfile.read(length),
             )
             reply = stand_in.answer(request)
+            time.sleep(reply.delay)
             body, content_type = reply.encoded()
             self.send_response(reply.status)
             self.send_header("Content-Type", content_type)

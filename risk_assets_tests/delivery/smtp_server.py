@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 from contextlib import contextmanager
@@ -30,16 +31,19 @@ class ReceivedMessage:
 class RecordingHandler:
     """Stores every accepted envelope and counts connections and MAIL commands.
 
-    fail_first answers 421 to the first MAIL or DATA command only; refuse answers `refusal` to those recipients."""
+    fail_first answers 421 to the first MAIL or DATA command only; refuse answers `refusal` to those recipients;
+    stall_first_data stores the first message, then waits that many seconds before answering (the client sees
+    no reply: a crash there leaves it not knowing that the message was accepted)."""
 
     def __init__(self, *, fail_first: Optional[Literal["MAIL", "DATA"]] = None, refuse: Collection[str] = (),
-                 refusal: str = "550 5.1.1 No such user here") -> None:
+                 refusal: str = "550 5.1.1 No such user here", stall_first_data: float = 0.0) -> None:
         self.received: list[ReceivedMessage] = []
         self.connections = 0
         self.mail_commands = 0
         self._fail_first = fail_first
         self._refuse = set(refuse)
         self._refusal = refusal
+        self._stall = stall_first_data
 
     def _fails_now(self, command: str) -> bool:
         if self._fail_first != command:
@@ -73,6 +77,8 @@ class RecordingHandler:
         if self._fails_now("DATA"):
             return TEMPORARY_FAILURE
         self.received.append(ReceivedMessage(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+        stall, self._stall = self._stall, 0.0
+        await asyncio.sleep(stall)
         return "250 Message accepted for delivery"
 
 

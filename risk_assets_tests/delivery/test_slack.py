@@ -99,7 +99,8 @@ def test_korean_message_shows_the_week_in_korean(ko_delivery: ReportDelivery) ->
     ]
     assert payload["blocks"][-1] == {
         "type": "context",
-        "elements": [{"type": "plain_text", "text": "보고서 파일: seoul-central_report.html", "emoji": False}],
+        "elements": [{"type": "plain_text", "text": "보고서 파일: seoul-central_report.html", "emoji": False},
+                     {"type": "plain_text", "text": f"보고서 ID: 2026-11-16/{ko_delivery.checksum[:12]}", "emoji": False}],
     }
     assert payload["text"] == "서울중앙중학교 주간 위험 보고서 (2026-11-16 – 2026-11-22): 위험 147명, 주의 78명 / 전체 300명"
 

@@ -14,14 +14,15 @@ from risk_assets.database.connection import DatabaseUnavailable
 from risk_assets.defs.weekly.report import report_name
 from risk_assets.defs.weekly.summary import summary_json_name
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
-from risk_assets.delivery.ledger import Ledger
+from risk_assets.delivery.ledger import FAILED, UNKNOWN, Ledger
 from risk_assets.delivery.outbox import Outbox
+from risk_assets.delivery.preflight import check_delivery_settings
 from risk_assets.delivery.service import ChannelOutcome, Channels, deliver
 from risk_assets.metrics.student_table import read_students_csv, students_csv_path
 from risk_assets.partitions import split_partition_key
 from risk_assets.project import current_project
 from risk_assets.report.fragments import TEMPLATES_FOLDER
-from risk_assets.resources import RiskDatabase, SmtpServer, Storage
+from risk_assets.resources import RiskDatabase, SlackApi, SmtpServer, Storage
 
 DELIVERY_JOB = "delivery"
 ONLY_CHANNEL_TAG = "risk/only_channel"
@@ -65,10 +66,11 @@ def build_delivery_job(tenants: TenantsFile, templates: Path) -> dg.JobDefinitio
     """`templates`: the folder of the e-mail's template (the report template's templates/)."""
     @dg.op(name="deliver_reports", description="E-mail and Slack for each report; the outbox for what is not configured.")
     def deliver_reports(context: dg.OpExecutionContext, config: DeliveryRequest, storage: Storage,
-                        risk_db: RiskDatabase, smtp: SmtpServer) -> dg.Output[None]:
+                        risk_db: RiskDatabase, smtp: SmtpServer, slack: SlackApi) -> dg.Output[None]:
         results, failures = {}, []
         try:
-            channels = Channels(smtp=smtp.settings(), outbox=Outbox(storage.outbox_dir), templates=templates)
+            channels = Channels(smtp=smtp.settings(), outbox=Outbox(storage.outbox_dir), templates=templates,
+                                slack_base_url=slack.url())
             with risk_db.connect(storage.sql_path) as conn:
                 for key in config.reports:
                     try:
@@ -78,7 +80,7 @@ def build_delivery_job(tenants: TenantsFile, templates: Path) -> dg.JobDefinitio
                         failures.append(f"{key}: {exc}")
                         continue
                     results[key] = _describe(outcomes)
-                    failures += [f"{key} {o.channel}: {o.detail}" for o in outcomes if o.status == "failed"]
+                    failures += [f"{key} {o.channel}: {o.detail}" for o in outcomes if o.status in (FAILED, UNKNOWN)]
                     context.log.info("delivered %s: %s", key, results[key])
         except (DeliveryError, DatabaseUnavailable) as exc:  # SMTP settings or the ledger: every report would fail
             raise dg.Failure(description=str(exc)) from None
@@ -99,5 +101,6 @@ def build_delivery_job(tenants: TenantsFile, templates: Path) -> dg.JobDefinitio
 @dg.definitions
 def defs() -> dg.Definitions:
     project = current_project()
+    check_delivery_settings(project.config.tenants.enabled)  # `dagster definitions validate` shows a typo too
     templates = project.report_template.parent / TEMPLATES_FOLDER
     return dg.Definitions(jobs=[build_delivery_job(project.config.tenants, templates)])

@@ -1,0 +1,262 @@
+"""Delivery under faults (issue 12, items 2-7): a crash mid-send, a refused recipient, concurrent re-sends, a long
+Retry-After, a tenant without recipients, and a ledger that says what happened. Real SMTP (aiosmtpd with STARTTLS
+and AUTH), the local Slack stand-in, PostgreSQL, and a delivery process killed with SIGKILL."""
+
+from __future__ import annotations
+
+import email
+import os
+import signal
+import subprocess
+import sys
+import time
+from email import policy
+
+import psycopg2
+import pytest
+from dagster import DagsterInstance
+
+from risk_assets.config import TenantsFile
+from risk_assets.defs.delivery.job import DELIVERY_JOB, ONLY_CHANNEL_TAG, run_config
+from risk_assets.delivery.content import ReportDelivery
+from risk_assets.delivery.ledger import Ledger
+from risk_assets.delivery.preflight import delivery_problems
+from risk_assets.delivery.slack import report_id
+from risk_assets.errors import UserError
+from risk_assets.partitions import partition_key
+from risk_assets_tests.delivery.slack_server import Reply, SlackStandIn
+from risk_assets_tests.delivery.smtp_server import HOST, PASSWORD, USER, RecordingHandler, running_smtp_server
+from risk_assets_tests.delivery.test_delivery_flow import WEEK, definitions, materialise
+
+HOOK_PATH = "/services/T0/B0/HOOKSECRET"
+KEY = str(partition_key(WEEK, "alpha"))
+
+
+def alpha(email_config: dict | None = None, slack: dict | None = None) -> TenantsFile:
+    return TenantsFile.model_validate({
+        "first_week": "2026-10-05",
+        "tenants": [{"key": "alpha", "org_id": 601, "name": "알파중학교",
+                     "delivery": {"email": email_config or {"to": ["head@alpha.example.kr"]}, "slack": slack or {}}}],
+    })
+
+
+def rows(risk_url: str) -> list[tuple]:
+    """(channel, generation, status, destination, attempts, runs) of every ledger row."""
+    with psycopg2.connect(risk_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT channel, generation, status, destination, attempts, runs FROM risk.deliveries"
+                    " ORDER BY channel, generation")
+        return cur.fetchall()
+
+
+def recipients(risk_url: str) -> list[tuple]:
+    with psycopg2.connect(risk_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT address, status FROM risk.delivery_recipients ORDER BY address")
+        return cur.fetchall()
+
+
+def deliver(tenants: TenantsFile, instance, tags: dict | None = None):
+    return definitions(tenants).resolve_job_def(DELIVERY_JOB).execute_in_process(
+        run_config=run_config([KEY]), instance=instance, tags=tags or {}, raise_on_error=False)
+
+
+def start_child(tenants: TenantsFile, *options: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "risk_assets_tests.faults.delivery_child",
+                             tenants.model_dump_json(), *options, KEY], env=dict(os.environ))
+
+
+def kill_when(child: subprocess.Popen, condition, timeout: float = 120) -> None:
+    """SIGKILL the delivery process once `condition()` holds (the server has what it sent)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert child.poll() is None, "the delivery process ended before the fault"
+        assert time.monotonic() < deadline, "the delivery process never reached the fault"
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+
+
+@pytest.fixture
+def smtp_env(monkeypatch, smtp_ca_file):
+    def configure(port: int) -> None:
+        for name, value in {"SMTP_HOST": HOST, "SMTP_PORT": str(port), "SMTP_USER": USER, "SMTP_PASSWORD": PASSWORD,
+                            "SMTP_FROM": "Risk reports <reports@school.example>", "SMTP_CA_FILE": smtp_ca_file}.items():
+            monkeypatch.setenv(name, value)
+    return configure
+
+
+def test_a_crash_after_the_server_accepted_the_message_resends_the_same_message(env, risk_url, smtp_ca, smtp_env):
+    handler = RecordingHandler(stall_first_data=60)
+    with running_smtp_server(smtp_ca, handler) as server, DagsterInstance.ephemeral() as instance:
+        smtp_env(server.port)
+        tenants = alpha()
+        materialise(definitions(tenants), instance, "alpha")
+        kill_when(start_child(tenants), lambda: len(handler.received) == 1)
+        assert rows(risk_url)[0][:3] == ("email", 0, "sending")
+
+        assert deliver(tenants, instance).success
+
+    first, second = handler.received
+    assert second.content == first.content  # the same message: same Message-ID, Date and MIME boundaries
+    message = email.message_from_bytes(second.content, policy=policy.default)
+    summary = ReportDelivery.load(env / "reports" / WEEK.isoformat() / "alpha_summary.json",
+                                  env / "reports" / WEEK.isoformat() / "alpha_report.html")
+    assert message["Message-ID"] == f"<risk.2026-11-16.alpha.{summary.checksum[:16]}.g0@school.example>"
+    assert rows(risk_url) == [("email", 0, "sent", "smtp", 2, 2), ("slack", 0, "sent", "outbox", 1, 1)]
+
+
+def test_a_crash_during_a_webhook_post_is_not_posted_again_blindly(env, risk_url, slack_server: SlackStandIn,
+                                                                  monkeypatch):
+    slack_server.script(HOOK_PATH, Reply(delay=60), Reply())
+    monkeypatch.setenv("HOOK", slack_server.url + HOOK_PATH)
+    tenants = alpha(slack={"webhook_env": "HOOK"})
+    with DagsterInstance.ephemeral() as instance:
+        materialise(definitions(tenants), instance, "alpha")
+        kill_when(start_child(tenants), lambda: len(slack_server.requests_to(HOOK_PATH)) == 1)
+
+        again = deliver(tenants, instance)
+        assert not again.success
+        assert len(slack_server.requests_to(HOOK_PATH)) == 1
+        assert rows(risk_url) == [("email", 0, "sent", "outbox", 1, 1), ("slack", 0, "unknown", "webhook", 1, 2)]
+        with psycopg2.connect(risk_url) as conn:
+            listing = Ledger(conn).listing(WEEK)
+        [error] = listing.loc[listing["channel"] == "slack", "error"]
+        assert "interrupted while posting to the Slack webhook" in error
+        assert "risk-report resend --week 2026-11-16 --tenant alpha --channel slack" in error
+        assert "HOOKSECRET" not in error
+
+        # The operator looked: the message is not there, so they re-send Slack only.
+        with psycopg2.connect(risk_url) as conn:
+            summary = ReportDelivery.load(env / "reports" / WEEK.isoformat() / "alpha_summary.json",
+                                          env / "reports" / WEEK.isoformat() / "alpha_report.html")
+            Ledger(conn).force(WEEK, "alpha", "slack", summary.checksum, "operator@host")
+        assert deliver(tenants, instance, {ONLY_CHANNEL_TAG: "slack"}).success
+    assert len(slack_server.requests_to(HOOK_PATH)) == 2
+    assert rows(risk_url) == [("email", 0, "sent", "outbox", 1, 1), ("slack", 0, "superseded", "webhook", 1, 2),
+                              ("slack", 1, "sent", "webhook", 1, 1)]
+
+
+UPLOAD_URL = "/upload/F1"
+
+
+def script_bot(stand_in: SlackStandIn, history: list[dict]) -> None:
+    stand_in.script("/api/conversations.history", Reply(body={"ok": True, "messages": history}))
+    stand_in.script("/api/files.getUploadURLExternal",
+                    Reply(body={"ok": True, "upload_url": stand_in.url + UPLOAD_URL, "file_id": "F1"}))
+    stand_in.script(UPLOAD_URL, Reply())
+    stand_in.script("/api/files.completeUploadExternal", Reply(body={"ok": True, "files": [{"id": "F1"}]}))
+
+
+def test_with_a_bot_token_an_interrupted_post_is_looked_up(env, risk_url, slack_server: SlackStandIn, monkeypatch):
+    slack_server.script(HOOK_PATH, Reply(delay=60))
+    monkeypatch.setenv("HOOK", slack_server.url + HOOK_PATH)
+    monkeypatch.setenv("BOT", "xoxb-test-token")
+    monkeypatch.setenv("SLACK_API_URL", slack_server.url + "/api/")
+    tenants = alpha(slack={"webhook_env": "HOOK", "bot_token_env": "BOT", "channel": "C0123"})
+    with DagsterInstance.ephemeral() as instance:
+        materialise(definitions(tenants), instance, "alpha")
+        kill_when(start_child(tenants), lambda: len(slack_server.requests_to(HOOK_PATH)) == 1)
+        # The channel's history holds the message the killed run posted.
+        [posted] = slack_server.requests_to(HOOK_PATH)
+        script_bot(slack_server, [{"type": "message", "ts": "1.0", **posted.json()}])
+
+        assert deliver(tenants, instance).success
+    assert len(slack_server.requests_to(HOOK_PATH)) == 1  # found, not posted again
+    [history] = slack_server.requests_to("/api/conversations.history")
+    assert history.form()["channel"] == "C0123"
+    assert len(slack_server.requests_to("/api/files.completeUploadExternal")) == 1
+    summary = ReportDelivery.load(env / "reports" / WEEK.isoformat() / "alpha_summary.json",
+                                  env / "reports" / WEEK.isoformat() / "alpha_report.html")
+    assert report_id(summary) in slack_server.requests_to("/api/files.completeUploadExternal")[0].form()["initial_comment"]
+    assert rows(risk_url)[1] == ("slack", 0, "sent", "webhook+upload", 2, 2)
+
+
+def test_one_refused_recipient_is_retried_alone(env, risk_url, smtp_ca, smtp_env):
+    config = {"to": ["head@alpha.example.kr"], "cc": ["vice@alpha.example.kr"], "bcc": ["audit@alpha.example.kr"]}
+    tenants = alpha(config)
+    handler = RecordingHandler(refuse=["audit@alpha.example.kr"])
+    with running_smtp_server(smtp_ca, handler) as server, DagsterInstance.ephemeral() as instance:
+        smtp_env(server.port)
+        materialise(definitions(tenants), instance, "alpha")
+        first = deliver(tenants, instance)
+        assert not first.success
+        assert recipients(risk_url) == [("audit@alpha.example.kr", "refused"), ("head@alpha.example.kr", "sent"),
+                                        ("vice@alpha.example.kr", "sent")]
+        with psycopg2.connect(risk_url) as conn:
+            listing = Ledger(conn).listing(WEEK)
+        assert listing.loc[listing["channel"] == "email", "recipients"].tolist() == ["2/3"]
+
+        handler._refuse.clear()  # the mailbox exists now
+        assert deliver(tenants, instance).success
+    assert [message.rcpt_tos for message in handler.received] == [
+        ["head@alpha.example.kr", "vice@alpha.example.kr"], ["audit@alpha.example.kr"]]
+    assert handler.received[0].content == handler.received[1].content
+    assert rows(risk_url)[0] == ("email", 0, "sent", "smtp", 2, 2)
+    assert {status for _, status in recipients(risk_url)} == {"sent"}
+
+
+def test_resend_of_one_channel_and_two_resends_at_once(env, risk_url, slack_server: SlackStandIn, monkeypatch):
+    slack_server.script(HOOK_PATH, Reply())
+    monkeypatch.setenv("HOOK", slack_server.url + HOOK_PATH)
+    tenants = alpha(slack={"webhook_env": "HOOK"})
+    with DagsterInstance.ephemeral() as instance:
+        materialise(definitions(tenants), instance, "alpha")
+        assert deliver(tenants, instance).success
+        summary = ReportDelivery.load(env / "reports" / WEEK.isoformat() / "alpha_summary.json",
+                                      env / "reports" / WEEK.isoformat() / "alpha_report.html")
+        with psycopg2.connect(risk_url) as conn:
+            assert Ledger(conn).force(WEEK, "alpha", "email", summary.checksum, "a@host")[1] is True
+            assert Ledger(conn).force(WEEK, "alpha", "email", summary.checksum, "b@host")[1] is False  # joins it
+        runs = [start_child(tenants, "--only", "email") for _ in range(2)]  # two delivery runs at once
+        assert [run.wait(timeout=300) for run in runs] == [0, 0]
+    assert len(slack_server.requests_to(HOOK_PATH)) == 1  # Slack was not touched by the e-mail re-send
+    emails = sorted((env / "outbox").rglob("email.eml"))
+    assert len(emails) == 1
+    assert rows(risk_url) == [("email", 0, "sent", "outbox", 1, 1), ("email", 1, "sent", "outbox", 1, 1),
+                              ("slack", 0, "sent", "webhook", 1, 1)]
+
+
+def test_a_long_retry_after_fails_the_channel_instead_of_waiting(env, risk_url, slack_server: SlackStandIn,
+                                                                   monkeypatch):
+    slack_server.script(HOOK_PATH, Reply(status=429, body="rate_limited", headers={"Retry-After": "20"}))
+    monkeypatch.setenv("HOOK", slack_server.url + HOOK_PATH)
+    tenants = alpha(slack={"webhook_env": "HOOK"})
+    with DagsterInstance.ephemeral() as instance:
+        materialise(definitions(tenants), instance, "alpha")
+        result = deliver(tenants, instance)
+    assert not result.success
+    assert len(slack_server.requests_to(HOOK_PATH)) == 1  # no wait, no retry
+    with psycopg2.connect(risk_url) as conn:
+        listing = Ledger(conn).listing(WEEK)
+    [error] = listing.loc[listing["channel"] == "slack", "error"]
+    assert error == ("the Slack webhook (env HOOK) is rate limited (HTTP 429) and asks to wait 20 s, longer than "
+                     "the 10 s a delivery run waits; the next delivery run tries again")
+
+
+def test_a_tenant_without_recipients_is_a_configuration_error_or_explicitly_off(env, risk_url, smtp_ca, smtp_env):
+    handler = RecordingHandler()
+    with running_smtp_server(smtp_ca, handler) as server, DagsterInstance.ephemeral() as instance:
+        smtp_env(server.port)
+        nobody = alpha({"to": []})
+        assert delivery_problems(nobody.tenants) == [
+            "tenant 'alpha' has no e-mail recipient while SMTP_HOST is set: add delivery.email.to (or cc, bcc) in "
+            "tenants.yaml, or set delivery.email.enabled: false"]
+        with pytest.raises(Exception) as loading:  # what `dagster definitions validate` and the UI show
+            definitions(nobody)
+        assert isinstance(loading.value.__cause__, UserError)
+        assert "tenant 'alpha' has no e-mail recipient" in str(loading.value.__cause__)
+
+        off = alpha({"enabled": False})
+        materialise(definitions(off), instance, "alpha")
+        assert deliver(off, instance).success
+    assert handler.received == []
+    assert rows(risk_url) == [("email", 0, "skipped", "none", 0, 1), ("slack", 0, "sent", "outbox", 1, 1)]
+
+
+def test_attempts_count_tries_on_the_wire(env, risk_url, smtp_ca, smtp_env):
+    handler = RecordingHandler(fail_first="MAIL")
+    tenants = alpha()
+    with running_smtp_server(smtp_ca, handler) as server, DagsterInstance.ephemeral() as instance:
+        smtp_env(server.port)
+        materialise(definitions(tenants), instance, "alpha")
+        assert deliver(tenants, instance).success
+    assert rows(risk_url)[0] == ("email", 0, "sent", "smtp", 2, 1)  # one run, two SMTP connections
