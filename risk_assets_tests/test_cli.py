@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import psycopg2
 import pytest
 from dagster import DagsterEventType, DagsterInstance
 
@@ -221,14 +223,37 @@ def test_deliveries_and_resend(demo):
     assert any("@" in token for token in nyc_email[1])  # forced_by: user@host of whoever asked
 
 
+def poison_theta(cli_env: dict[str, str], org_id: int, week: str) -> int:
+    """θ = −1e308 for one student, inside the week (issue 12, item 14); returns the estimate id."""
+    url = risk_report("db", "start", env=cli_env).stdout.split("SOURCE_DATABASE_URL=")[1].split()[0]
+    monday = dt.date.fromisoformat(week)
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT min(student_id) FROM students WHERE org_id = %s", (org_id,))
+        student = cur.fetchone()[0]
+        cur.execute("INSERT INTO theta_estimates (estimate_id, student_id, estimated_at, theta, se) "
+                    "SELECT max(estimate_id) + 1, %s, %s, -1e308, 0.2 FROM theta_estimates RETURNING estimate_id",
+                    (student, dt.datetime.combine(monday + dt.timedelta(days=2), dt.time(12), dt.timezone.utc)))
+        estimate = cur.fetchone()[0]
+    risk_report("db", "stop", env=cli_env)
+    return estimate
+
+
 def test_backfill_is_a_backfill_in_the_instance_one_run_per_week(demo):
     cli_env, first = demo
     assert first.returncode == 0, first.stdout + first.stderr
     weeks = sorted(p.name.removeprefix("week=") for p in (Path(cli_env["RISK_DATA_DIR"]) / "snapshots").iterdir())
+    estimate = poison_theta(cli_env, 102, weeks[-1])
 
     result = risk_report("backfill", "--tenant", "busan-ocean", "--from", weeks[0], "--to", weeks[-1], env=cli_env)
 
-    assert result.returncode == 0, result.stdout + result.stderr
+    # The run succeeds with the estimate quarantined, and the failed ERROR check is the outcome: exit 1.
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"busan-ocean {weeks[-1]}: ok, CHECK FAILED theta_in_range: 1 θ estimate(s)" in result.stdout
+    assert (f"busan-ocean {weeks[-1]}: check theta_in_range: 1 θ estimate(s) outside [-6, 6] were "
+            f"quarantined (left out of the metrics); fix them in the source (estimate ids {estimate})") in result.stderr
+    assert result.stdout.count("CHECK FAILED") == 2  # the progress line and the table row of that week only
+    students = pd.read_csv(Path(cli_env["RISK_REPORTS_DIR"]) / weeks[-1] / "busan-ocean_students.csv")
+    assert students["delta_7d"].abs().max() < 20
     backfill_id = re.search(r"backfill (\S+): 3 partition\(s\)", result.stdout).group(1)
     with DagsterInstance.from_config(cli_env["DAGSTER_HOME"]) as instance:
         assert instance.get_backfill(backfill_id).tags["risk/trigger"] == "cli-backfill"

@@ -104,12 +104,21 @@ def run(server: Webserver, run_id: str) -> dict:
     return server.query(RUN, {"id": run_id})["runOrError"]
 
 
+def _failed_error_checks(events: list[dict]) -> list[str]:
+    return [f"{e['evaluation']['checkName']}: {e['evaluation']['description']}" for e in events
+            if e["__typename"] == "AssetCheckEvaluationEvent" and not e["evaluation"]["success"]
+            and e["evaluation"]["severity"] == "ERROR"]
+
+
+def failed_checks(server: Webserver, run_id: str) -> list[str]:
+    """"<check>: <its description>" for each ERROR-severity check that failed in the run."""
+    return _failed_error_checks(server.query(FAILURES, {"id": run_id})["logsForRun"].get("events", []))
+
+
 def run_failure(server: Webserver, run_id: str) -> str:
     """Why a run failed: a failed blocking check's own words, else the failed step's Failure description."""
     events = server.query(FAILURES, {"id": run_id})["logsForRun"].get("events", [])
-    held = [f"held by {e['evaluation']['checkName']}: {e['evaluation']['description']}" for e in events
-            if e["__typename"] == "AssetCheckEvaluationEvent" and not e["evaluation"]["success"]
-            and e["evaluation"]["severity"] == "ERROR"]
+    held = [f"held by {check}" for check in _failed_error_checks(events)]
     for event in events:
         if event["__typename"] == "ExecutionStepFailureEvent":
             described = (event.get("failureMetadata") or {}).get("description")

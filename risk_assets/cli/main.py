@@ -44,11 +44,16 @@ def _config(settings: Settings, progress: Progress) -> AppConfig:
     return config
 
 
-def _check_delivery(config: AppConfig, tenants: Sequence[str]) -> None:
-    """SMTP and Slack settings, checked before the run starts (exit 2) instead of failing at delivery."""
+def _preflight(config: AppConfig, tenants: Sequence[str], *, metrics: bool = True) -> None:
+    """What would fail late, checked before the run starts (exit 2): SMTP and Slack settings, and Rscript
+    for metrics_engine: r."""
     from risk_assets.delivery.preflight import check_delivery_settings
 
     check_delivery_settings([config.tenants.get(key) for key in tenants])
+    if metrics and config.tenants.metrics_engine == "r":
+        from risk_assets.metrics.r_engine import rscript
+
+        rscript()
 
 
 def _selected_tenants(config: AppConfig, requested: Optional[Sequence[str]]) -> list[str]:
@@ -73,7 +78,7 @@ def _print_outputs(settings: Settings, outcomes) -> None:
         manifest = storage.snapshots().manifest(outcome.week, outcome.tenant)
         levels = level_counts(pd.read_parquet(storage.metrics_file(outcome.week, outcome.tenant), columns=["level", "coverage"]))
         rows.append([
-            outcome.tenant, outcome.week, "ok", manifest["rows"]["students"], manifest["rows"]["presentations"],
+            outcome.tenant, outcome.week, "ok" if outcome.clean else "CHECK FAILED", manifest["rows"]["students"], manifest["rows"]["presentations"],
             sum(manifest["quality"].values()), levels[CRIT], levels[WARN], levels[OK] + levels[LEVEL_OK_PARTIAL],
             levels[LEVEL_INSUFFICIENT], storage.report_file(outcome.week, f"{outcome.tenant}_report.html").name,
         ])
@@ -91,7 +96,15 @@ def _print_outputs(settings: Settings, outcomes) -> None:
                 print(f"  {path.name}  ({path.stat().st_size:,} bytes)")
     for outcome in outcomes:
         if not outcome.success:
-            print(f"\n{outcome.tenant} {outcome.week}: {outcome.error}", file=sys.stderr)
+            print(f"\n{_prefixed(outcome, outcome.error)}", file=sys.stderr)
+        for check in outcome.failed_checks:
+            print(f"\n{_prefixed(outcome, 'check ' + check)}", file=sys.stderr)
+
+
+def _prefixed(outcome, text: str) -> str:
+    """"<tenant> <week>: text", once: a message that already names the partition is not prefixed again."""
+    prefix = f"{outcome.tenant} {outcome.week}: "
+    return text if text.startswith(prefix) else prefix + text
 
 
 def _materialize(settings: Settings, server, weeks, tenants: list[str], title: str, trigger: str,
@@ -102,7 +115,7 @@ def _materialize(settings: Settings, server, weeks, tenants: list[str], title: s
     progress(f"materialising {len(weeks)} week(s) × {len(tenants)} tenant(s) through Dagster: {title}")
     _backfill_id, outcomes = materialize(server, weeks, tenants, title, trigger, progress)
     _print_outputs(settings, outcomes)
-    return (0 if all(o.success for o in outcomes) else EXIT_RUN_FAILED), outcomes
+    return (0 if all(o.clean for o in outcomes) else EXIT_RUN_FAILED), outcomes
 
 
 def _deliver_through_sensor(server, outcomes, since: float, progress: Progress) -> int:
@@ -179,7 +192,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, progress: Progress) ->
     if not tenants:
         raise UserError("no enabled tenants in tenants.yaml; enable one or name it with --tenant")
     week = parse_week(args.week, config.tenants, tenants)
-    _check_delivery(config, tenants)
+    _preflight(config, tenants)
     with databases(settings, progress), dagster_service(settings, progress) as server:
         code, _outcomes = _materialize(settings, server, [week], tenants, f"risk-report run --week {week}", "cli",
                                        progress)
@@ -215,7 +228,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings, progress: Progres
     if last < first:
         raise UserError(f"--to {last} is before --from {first}; give the older week first")
     weeks = [first + dt.timedelta(days=7 * i) for i in range((last - first).days // 7 + 1)]
-    _check_delivery(config, [tenant])
+    _preflight(config, [tenant])
     with databases(settings, progress), dagster_service(settings, progress) as server:
         code, _outcomes = _materialize(settings, server, weeks, [tenant],
                                        f"risk-report backfill {tenant} {first} … {last}", "cli-backfill", progress)
@@ -273,7 +286,7 @@ def cmd_resend(args: argparse.Namespace, settings: Settings, progress: Progress)
     config = _config(settings, progress)
     tenant = config.tenants.get(args.tenant).key
     week = _any_week(args.week, config)
-    _check_delivery(config, [tenant])
+    _preflight(config, [tenant], metrics=False)
     storage = Storage.from_settings(settings)
     report = storage.report_file(week, report_name(tenant))
     if not report.exists():

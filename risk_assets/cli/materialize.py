@@ -27,6 +27,11 @@ class PartitionOutcome:
     run_id: str
     seconds: float
     error: Optional[str] = None
+    failed_checks: tuple[str, ...] = ()  # ERROR-severity checks that failed in a run that succeeded
+
+    @property
+    def clean(self) -> bool:
+        return self.success and not self.failed_checks
 
 
 def _tags(run: dict) -> dict[str, str]:
@@ -38,7 +43,14 @@ def _outcome(server: Webserver, run: dict) -> PartitionOutcome:
     success = run["status"] == "SUCCESS"
     seconds = (run.get("endTime") or 0) - (run.get("startTime") or 0)
     return PartitionOutcome(week, tenant, success, run["runId"], max(seconds, 0.0),
-                            None if success else graphql.run_failure(server, run["runId"]))
+                            None if success else graphql.run_failure(server, run["runId"]),
+                            tuple(graphql.failed_checks(server, run["runId"])) if success else ())
+
+
+def _state(outcome: PartitionOutcome) -> str:
+    if not outcome.success:
+        return "FAILED"
+    return f"ok, CHECK FAILED {'; '.join(outcome.failed_checks)}" if outcome.failed_checks else "ok"
 
 
 def follow_backfill(server: Webserver, backfill_id: str, expected: int, progress: Callable[[str], None],
@@ -55,7 +67,7 @@ def follow_backfill(server: Webserver, backfill_id: str, expected: int, progress
                 key = str(partition_key(outcome.week, outcome.tenant))
                 reported[key] = outcome
                 progress(f"  [{len(reported)}/{expected}] {outcome.tenant} {outcome.week}: "
-                         f"{'ok' if outcome.success else 'FAILED'} ({outcome.seconds:.1f} s, run {outcome.run_id[:8]})")
+                         f"{_state(outcome)} ({outcome.seconds:.1f} s, run {outcome.run_id[:8]})")
         if state["status"] in BACKFILL_DONE and all(r["status"] in FINISHED for r in runs):
             return sorted(reported.values(), key=lambda o: (o.week, o.tenant))
         time.sleep(POLL_SECONDS)

@@ -180,11 +180,32 @@ class ReportSettings(StrictModel):
         return value
 
 
+class DataQuality(StrictModel):
+    """Source values outside these bounds are quarantined (counted and left out), never turned into flags."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True, allow_inf_nan=False)
+
+    theta_min: float = -6.0  # θ is on a logit scale: |θ| > 6 is an estimation failure, not a student
+    theta_max: float = 6.0
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> "DataQuality":
+        if not self.theta_min < self.theta_max:
+            raise ValueError(f"data_quality.theta_min ({self.theta_min}) must be below theta_max ({self.theta_max}), "
+                             "e.g. theta_min: -6, theta_max: 6")
+        return self
+
+    @property
+    def theta_range(self) -> tuple[float, float]:
+        return self.theta_min, self.theta_max
+
+
 class TenantsFile(StrictModel):
     first_week: dt.date = Field(strict=False)  # YAML gives a date; a quoted "2025-09-01" is fine too
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
     metrics_engine: Literal["python", "r"] = "python"
+    data_quality: DataQuality = Field(default_factory=DataQuality)
     tenants: list[Tenant] = Field(min_length=1)
 
     @field_validator("first_week")

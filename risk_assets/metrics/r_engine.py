@@ -28,7 +28,12 @@ DEBIAN_PACKAGES = "r-base-core r-cran-jsonlite r-cran-yaml r-cran-data.table"
 
 def rscript() -> str:
     """Path of Rscript (RISK_RSCRIPT or PATH), or a clear error saying what to install."""
-    found = os.environ.get("RISK_RSCRIPT") or shutil.which("Rscript")
+    chosen = os.environ.get("RISK_RSCRIPT", "").strip()
+    if chosen and not (os.path.isfile(chosen) and os.access(chosen, os.X_OK)):
+        raise UserError(f"RISK_RSCRIPT={chosen!r} is not an executable file: point it at R's Rscript "
+                        f"(e.g. RISK_RSCRIPT={shutil.which('Rscript') or '/usr/bin/Rscript'}), or unset it to use the "
+                        "Rscript on PATH")
+    found = chosen or shutil.which("Rscript")
     if not found:
         raise UserError(
             "metrics_engine is 'r' but Rscript was not found: install R with "

@@ -7,6 +7,7 @@ from pathlib import Path
 import psycopg2.extensions
 
 from risk_assets.config import Tenant
+from risk_assets.config.tenants import DataQuality
 from risk_assets.errors import UserError
 from risk_assets.snapshot import hygiene
 from risk_assets.snapshot.model import Snapshot
@@ -26,7 +27,8 @@ class UnknownOrganization(UserError):
     pass
 
 
-def take_snapshot(conn: psycopg2.extensions.connection, sql_dir: Path, tenant: Tenant, window: ReportWindow) -> Snapshot:
+def take_snapshot(conn: psycopg2.extensions.connection, sql_dir: Path, tenant: Tenant, window: ReportWindow,
+                  data_quality: DataQuality = DataQuality()) -> Snapshot:
     params = window.query_parameters(tenant.org_id)
     org_name = _organization_name(conn, sql_dir, tenant, params)
     # One read-only transaction so all five tables see the same state of the source.
@@ -47,7 +49,7 @@ def take_snapshot(conn: psycopg2.extensions.connection, sql_dir: Path, tenant: T
         window=window,
         students=raw[STUDENTS.name],
         presentations=hygiene.clean_presentations(raw[PRESENTATIONS.name], found),
-        theta=hygiene.clean_theta(raw[THETA.name], found),
+        theta=hygiene.clean_theta(raw[THETA.name], found, data_quality.theta_range),
         school_days=raw[SCHOOL_DAYS.name],
         attendance=hygiene.clean_attendance(raw[ATTENDANCE.name], found),
         rejected=found.rejected_frame(),

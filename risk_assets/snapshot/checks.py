@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from risk_assets.snapshot.model import Snapshot
-
-THETA_RANGE = (-6.0, 6.0)
 
 
 @dataclass(frozen=True)
@@ -31,15 +27,20 @@ def has_activity(snapshot: Snapshot, enabled: bool) -> CheckOutcome:
     return CheckOutcome(True, f"{presentations} presentations for {students} students", metadata)
 
 
-def theta_in_range(snapshot: Snapshot) -> CheckOutcome:
-    theta = snapshot.theta["theta"].to_numpy(dtype=float)
-    low, high = THETA_RANGE
-    outside = ~(np.isfinite(theta) & (theta >= low) & (theta <= high))
-    bad = snapshot.theta.loc[outside, "estimate_id"].head(20).tolist()
-    metadata = {"estimates": len(theta), "outside": int(outside.sum()), "example_estimate_ids": bad}
-    if outside.any():
-        return CheckOutcome(False, f"{int(outside.sum())} θ estimate(s) outside [{low}, {high}]", metadata)
-    return CheckOutcome(True, f"all {len(theta)} θ estimates within [{low}, {high}]", metadata)
+def theta_in_range(snapshot: Snapshot, plausible: tuple[float, float]) -> CheckOutcome:
+    """Fails when the snapshot had to quarantine θ estimates outside the plausible range (±inf included): the
+    students' metrics were computed without them, which the school's data team should fix at the source.
+    An estimate without a value is a counted gap (theta_not_finite), not an implausible value."""
+    rejected = snapshot.rejected
+    quarantined = rejected.loc[(rejected["table"] == "theta") & (rejected["reason"] == "out_of_range")]
+    low, high = plausible
+    metadata = {"estimates": len(snapshot.theta), "quarantined": len(quarantined),
+                "example_estimate_ids": quarantined["row_key"].head(20).tolist(), "range": f"[{low:g}, {high:g}]"}
+    if len(quarantined):
+        return CheckOutcome(False, f"{len(quarantined)} θ estimate(s) outside [{low:g}, {high:g}] were "
+                                   "quarantined (left out of the metrics); fix them in the source "
+                                   f"(estimate ids {', '.join(metadata['example_estimate_ids'][:5])})", metadata)
+    return CheckOutcome(True, f"all {len(snapshot.theta)} θ estimates within [{low:g}, {high:g}]", metadata)
 
 
 def unique_attendance(snapshot: Snapshot) -> CheckOutcome:

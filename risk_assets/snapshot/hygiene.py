@@ -85,12 +85,18 @@ def clean_presentations(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
     return out
 
 
-def clean_theta(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
+def clean_theta(frame: pd.DataFrame, hygiene: Hygiene, plausible: tuple[float, float]) -> pd.DataFrame:
+    """θ without a value (NULL, NaN) and θ outside the plausible range (tenants.yaml data_quality; ±inf included)
+    are quarantined: a −1e308 estimate is a failed estimation, and as a Δθ it would be a confident CRIT."""
     frame = _drop_duplicate_ids(frame, "theta", "estimate_id", hygiene)
-    finite = np.isfinite(frame["theta"].to_numpy())
-    invalid = frame.loc[~finite]
-    hygiene.reject("theta", "not_finite", invalid["estimate_id"], invalid["theta"])
-    out = frame.loc[finite].reset_index(drop=True)
+    theta = frame["theta"].to_numpy(dtype=float)
+    missing = np.isnan(theta)
+    hygiene.reject("theta", "not_finite", frame.loc[missing, "estimate_id"], frame.loc[missing, "theta"])
+    low, high = plausible
+    with np.errstate(invalid="ignore"):
+        outside = ~missing & ~((theta >= low) & (theta <= high))
+    hygiene.reject("theta", "out_of_range", frame.loc[outside, "estimate_id"], frame.loc[outside, "theta"])
+    out = frame.loc[~missing & ~outside].reset_index(drop=True)
     se = out["se"].to_numpy()
     bad_se = ~(np.isfinite(se) & (se > 0))
     hygiene.count("theta_invalid_se", int(bad_se.sum()))

@@ -93,3 +93,31 @@ def test_an_oversized_file_is_refused_before_parsing(tmp_path):
     path.write_text("# " + "x" * 1_100_000 + "\nprofile: legacy\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="1,100,019 bytes is too large for a configuration file"):
         load_thresholds(path)
+
+
+SLACK_TENANTS = GOOD_TENANTS + "    delivery:\n      slack:\n        webhook_env: SLACK_HOOK_SEOUL\n"
+SMTP = {"SMTP_HOST": "127.0.0.1", "SMTP_FROM": "reports@school.example"}
+
+
+@pytest.mark.parametrize(("tenants", "variables", "message"), [
+    (GOOD_TENANTS, {**SMTP, "SMTP_PORT": "abc"}, "SMTP_PORT='abc' is not a port number"),
+    (GOOD_TENANTS, {**SMTP, "SMTP_TLS": "tls"}, "SMTP_TLS='tls' is not one of starttls, ssl, none"),
+    (GOOD_TENANTS, {"SMTP_HOST": "127.0.0.1"}, "SMTP_HOST is set but SMTP_FROM is not"),
+    (GOOD_TENANTS, {**SMTP, "SMTP_USER": "reports"}, "SMTP_USER is set ('reports') but SMTP_PASSWORD is not"),
+    (SLACK_TENANTS, {}, "tenant 'seoul-central': environment variable SLACK_HOOK_SEOUL named in tenants.yaml is not set"),
+    (GOOD_TENANTS.replace("first_week", "metrics_engine: r\nfirst_week"), {"RISK_RSCRIPT": "/nonexistent"},
+     "RISK_RSCRIPT='/nonexistent' is not an executable file"),
+])
+def test_run_checks_delivery_and_engine_settings_before_it_starts(tmp_path, tenants, variables, message):
+    """Items 9 and 11: exit 2 at the start, not exit 1 after the reports were made."""
+    (tmp_path / "tenants.yaml").write_text(tenants, encoding="utf-8")
+    (tmp_path / "thresholds.yaml").write_text("profile: legacy\n", encoding="utf-8")
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("SMTP_", "SLACK_", "RISK_R"))}
+
+    done = subprocess.run([sys.executable, "-m", "risk_assets.cli.main", "run", "--week", "2026-11-16"],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**env, "RISK_CONFIG_DIR": str(tmp_path), **variables})
+
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr and "embedded PostgreSQL" not in done.stdout + done.stderr

@@ -87,3 +87,32 @@ def test_repeated_presentation_and_theta_rows_count_once(keyless_source, source_
     assert snapshot.quality["presentations_duplicate_id"] == 2
     assert snapshot.quality["theta_duplicate_id"] == 2
     assert metrics.loc[0, "n_presented"] == 1
+
+
+def test_an_implausible_theta_is_quarantined_not_a_confident_flag(keyless_source, source_conn):
+    """Item 14: θ = −1e308 was CRIT with Δθ = −1e308; now it is left out, counted, and the check fails."""
+    from risk_assets.config.tenants import DataQuality
+    from risk_assets.snapshot.checks import theta_in_range
+
+    rows = keyless_source
+    student = rows.student(102, "최유나")
+    item = rows.item()
+    rows.presentation(student, item, C - dt.timedelta(days=2))
+    rows.theta(student, C - dt.timedelta(days=9), 0.4, 0.2)
+    bad = rows.theta(student, C - dt.timedelta(days=2), -1e308, 0.2)
+    odd = rows.theta(student, C - dt.timedelta(days=3), 7.5, 0.2)
+
+    snapshot = take_snapshot(source_conn, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone), DataQuality())
+    metrics = compute_metrics(snapshot, Thresholds())
+    wider = take_snapshot(source_conn, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone),
+                          DataQuality(theta_min=-10, theta_max=10))
+
+    assert snapshot.theta["theta"].tolist() == [0.4]
+    assert snapshot.quality["theta_out_of_range"] == 2
+    assert sorted(snapshot.rejected.loc[snapshot.rejected["reason"] == "out_of_range", "row_key"]) == sorted(
+        [str(bad), str(odd)])
+    assert metrics.loc[0, "level"] != "CRIT" or "theta" not in metrics.loc[0, "reason_codes"].lower()
+    assert not (metrics[["delta_7d", "delta_14d"]].abs() > 100).any().any()
+    outcome = theta_in_range(snapshot, (-6.0, 6.0))
+    assert not outcome.passed and outcome.metadata["quarantined"] == 2
+    assert wider.quality["theta_out_of_range"] == 1  # 7.5 is plausible within [-10, 10], −1e308 never is

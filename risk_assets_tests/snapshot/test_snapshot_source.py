@@ -135,6 +135,7 @@ def test_dirty_rows_are_quarantined_and_counted(rows, source_conn):
         "presentations_unusable_item_params": 2,
         "items_unusable_params": 2,
         "theta_not_finite": 2,
+        "theta_out_of_range": 0,
         "theta_invalid_se": 2,
         "attendance_status_normalised": 1,
         "attendance_unknown_status": 1,

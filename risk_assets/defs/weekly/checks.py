@@ -46,6 +46,7 @@ def insufficient_share(levels: pd.Series) -> CheckOutcome:
 
 
 def build_checks(project: Project) -> list[dg.AssetChecksDefinition]:
+    low, high = project.config.tenants.data_quality.theta_range
     @dg.asset_check(
         asset="metrics",
         name="insufficient_data_share",
@@ -61,8 +62,9 @@ def build_checks(project: Project) -> list[dg.AssetChecksDefinition]:
         _snapshot_check(project, "has_activity", "An enabled tenant with enrolled students has item presentations "
                         "in the window. Blocking: without activity the partition's metrics, summary, report and "
                         "delivery are held.", True, checks.has_activity),
-        _snapshot_check(project, "theta_in_range", "θ estimates are finite and within [−6, 6].", False,
-                        lambda snap, _enabled: checks.theta_in_range(snap)),
+        _snapshot_check(project, "theta_in_range", f"θ estimates are finite and within [{low:g}, {high:g}] "
+                        "(tenants.yaml data_quality); others are quarantined and this check fails (ERROR).", False,
+                        lambda snap, _enabled: checks.theta_in_range(snap, (low, high))),
         _snapshot_check(project, "unique_attendance", "No duplicate (student, school_date) attendance rows.", False,
                         lambda snap, _enabled: checks.unique_attendance(snap)),
         insufficient_data_share,

@@ -84,7 +84,8 @@ def summarise(tenants, thresholds: Thresholds, storage: Storage, risk_db: RiskDa
         figures = tenant_figures(frame, history, manifest["quality"])
         payload = {
             "tenant": tenant_key,
-            "org_name": manifest["org_name"],
+            "org_name": tenant.name,  # the display name from tenants.yaml
+            "source_org_name": manifest["org_name"],  # organizations.name in the source, for tracing
             "week": week.isoformat(),
             "week_end": (week + dt.timedelta(days=6)).isoformat(),
             "timezone": tenant.timezone,
@@ -100,7 +101,7 @@ def summarise(tenants, thresholds: Thresholds, storage: Storage, risk_db: RiskDa
         payload["content_id"] = content_id(
             payload, students_csv_path(storage.reports_path, week, tenant_key).read_bytes())
         store.replace_partition(week, tenant_key, frame, _tenant_row(
-            figures, payload, manifest["org_name"], thresholds.profile, generated_at))
+            figures, payload, tenant.name, thresholds.profile, generated_at))
         json_path = write_atomically(storage.report_file(week, summary_json_name(tenant_key)),
                                      json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"))
         store.lock_week(week)
