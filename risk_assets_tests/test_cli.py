@@ -115,8 +115,20 @@ def test_demo_materialises_three_weeks_through_dagster_and_leaves_no_server(demo
         (t, w) for t in ("seoul-central", "busan-ocean", "nyc-bridge") for w in weeks)
 
 
-@pytest.mark.parametrize("signum, exit_code", [(signal.SIGINT, 130), (signal.SIGTERM, 128 + signal.SIGTERM)])
-def test_interrupted_demo_stops_the_server(cli_env, signum, exit_code):
+def read_until(process: subprocess.Popen, marker: str, timeout: float = 180) -> str:
+    """stdout up to and including the first line containing `marker`."""
+    seen, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        assert line, "the command ended before printing " + repr(marker) + ":\n" + "".join(seen)
+        seen.append(line)
+        if marker in line:
+            return "".join(seen)
+    raise AssertionError(f"no {marker!r} in {timeout} s:\n" + "".join(seen))
+
+
+def test_interrupted_demo_stops_the_server(cli_env):
+    """Ctrl-C before any run: exit 130, server stopped."""
     data = Path(cli_env["RISK_DATA_DIR"])
     process = subprocess.Popen([sys.executable, "-m", "risk_assets.cli.main", "demo"], env=cli_env, cwd=PROJECT_DIR,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -124,11 +136,29 @@ def test_interrupted_demo_stops_the_server(cli_env, signum, exit_code):
     while not postgres_processes_using(data) and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     assert postgres_processes_using(data), "the embedded server never started"
-    process.send_signal(signum)
+    process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
-    assert process.returncode == exit_code, stdout + stderr
+    assert process.returncode == 130, stdout + stderr
     assert "Traceback" not in stderr
     assert postgres_processes_using(data) == []
+
+
+def test_sigterm_during_the_backfill_cancels_it(cli_env):
+    """Issue 12, item 17: SIGTERM once the backfill is launched ends the command with 143 and cancels the backfill,
+    so that the daemon does not run the remaining partitions later."""
+    data = Path(cli_env["RISK_DATA_DIR"])
+    process = subprocess.Popen([sys.executable, "-m", "risk_assets.cli.main", "demo"], env=cli_env, cwd=PROJECT_DIR,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    launched = read_until(process, "partition(s), one run each")
+    backfill_id = re.search(r"backfill (\S+): 9 partition\(s\)", launched).group(1)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=180)
+    assert process.returncode == 128 + signal.SIGTERM, launched + stdout + stderr
+    assert f"cancelled backfill {backfill_id}: no further partition runs" in stdout
+    assert "Traceback" not in stderr
+    assert postgres_processes_using(data) == []
+    with DagsterInstance.from_config(cli_env["DAGSTER_HOME"]) as instance:
+        assert instance.get_backfill(backfill_id).status.value in ("CANCELED", "CANCELING")
 
 
 def test_failed_run_stops_the_server_and_names_the_tenant(cli_env, tmp_path):
@@ -138,11 +168,33 @@ def test_failed_run_stops_the_server_and_names_the_tenant(cli_env, tmp_path):
         "first_week: 2025-09-01\ntenants:\n  - {key: ghost-school, org_id: 4242, name: Ghost}\n", encoding="utf-8")
     (config / "thresholds.yaml").write_text("profile: legacy\n", encoding="utf-8")
     env = {**cli_env, "RISK_CONFIG_DIR": str(config)}
+    data = Path(cli_env["RISK_DATA_DIR"])
+
+    # Issue 12, item 17: a run killed with SIGKILL leaves no `dagster dev`, and the next command takes its server over.
+    killed = subprocess.Popen([sys.executable, "-m", "risk_assets.cli.main", "run", "--week", "2026-11-16"], env=env,
+                              cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    read_until(killed, "starting Dagster (webserver + daemon)")
+    state = Path(env["DAGSTER_HOME"]) / "risk-report-dagster.json"
+    deadline = time.monotonic() + 30
+    while not state.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    dagster_dev = json.loads(state.read_text())["pid"]
+    time.sleep(2)  # dagster dev is starting its webserver and daemon
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate(timeout=30)
+    deadline = time.monotonic() + 90
+    while Path(f"/proc/{dagster_dev}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{dagster_dev}").exists(), "dagster dev outlived the command that was killed"
+    assert postgres_processes_using(data) != []
+
     result = risk_report("run", "--week", "2026-11-16", env=env)
     assert result.returncode == 1
+    assert "took over the embedded PostgreSQL server" in result.stdout and "it is stopped at the end" in result.stdout
     assert "ghost-school" in result.stdout and "FAILED" in result.stdout and "Traceback" not in result.stderr
     assert "tenant 'ghost-school' has org_id 4242, which is not in the source's organizations table" in result.stderr
-    assert postgres_processes_using(Path(cli_env["RISK_DATA_DIR"])) == []
+    assert result.stderr.count("ghost-school 2026-11-16: ") <= 1  # item 22: the prefix is not repeated
+    assert postgres_processes_using(data) == []
 
 
 def test_week_mistakes_are_clear_errors_without_traceback(cli_env):

@@ -3,6 +3,7 @@ RISK_DAGSTER_URL) or, when none runs on this instance, a headless `dagster dev` 
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -92,7 +93,7 @@ def dagster_service(settings: Settings, progress) -> Iterator[Webserver]:
             [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(PROJECT_DIR / "workspace.yaml"),
              "-h", "127.0.0.1", "-p", str(port)],
             cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "DAGSTER_HOME": str(home)})
+            env={**os.environ, "DAGSTER_HOME": str(home)}, preexec_fn=_stop_with_parent)
     (home / STATE_FILE).write_text(json.dumps({"pid": process.pid, "stopped": None}))
     try:
         server = Webserver(f"http://127.0.0.1:{port}")
@@ -101,6 +102,16 @@ def dagster_service(settings: Settings, progress) -> Iterator[Webserver]:
     finally:
         _stop(process)
         (home / STATE_FILE).write_text(json.dumps({"pid": process.pid, "stopped": time.time()}))
+
+
+_PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded before any fork: nothing to look up in the child
+
+
+def _stop_with_parent() -> None:
+    """In the child before exec: SIGTERM when the command dies, even by kill -9 (Linux prctl PR_SET_PDEATHSIG),
+    so that no `dagster dev` outlives the command that started it."""
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _stop(process: subprocess.Popen) -> None:

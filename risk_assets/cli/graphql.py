@@ -31,6 +31,8 @@ RUN = """query Run($id: ID!) { runOrError(runId: $id) { __typename ... on Run { 
 FAILURES = """query Failures($id: ID!) { logsForRun(runId: $id, limit: 2000) { __typename ... on EventConnection { events {
   __typename ... on ExecutionStepFailureEvent { stepKey error { message } failureMetadata { description } }
   ... on AssetCheckEvaluationEvent { evaluation { checkName success severity description } } } } } }"""
+CANCEL_BACKFILL = """mutation CancelBackfill($id: String!) { cancelPartitionBackfill(backfillId: $id) { __typename
+  ... on PythonError { message } ... on UnauthorizedError { message } } }"""
 SENSOR = """query Sensor($selector: SensorSelector!) { sensorOrError(sensorSelector: $selector) { __typename
   ... on Sensor { sensorState { status typeSpecificData { ... on SensorData { lastCursor } } } } } }"""
 DELIVERY_RUNS = """query DeliveryRuns($after: Float!) { runsOrError(filter: {pipelineName: "delivery", createdAfter: $after}) {
@@ -66,7 +68,7 @@ class Webserver:
 
 
 def _launched(result: dict, what: str) -> dict:
-    if result["__typename"] not in ("LaunchBackfillSuccess", "LaunchRunSuccess"):
+    if result["__typename"] not in ("LaunchBackfillSuccess", "LaunchRunSuccess", "CancelBackfillSuccess"):
         detail = result.get("message") or result.get("errors") or result["__typename"]
         raise UserError(f"Dagster refused the {what}: {detail}")
     return result
@@ -94,6 +96,11 @@ def launch_run(server: Webserver, job: str, run_config: dict, tags: dict) -> str
               "runConfigData": run_config,
               "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]}}
     return _launched(server.query(LAUNCH_RUN, {"params": params})["launchRun"], "run")["run"]["runId"]
+
+
+def cancel_backfill(server: Webserver, backfill_id: str) -> None:
+    """As the UI's "Cancel backfill": no new runs are launched, the running ones are terminated."""
+    _launched(server.query(CANCEL_BACKFILL, {"id": backfill_id})["cancelPartitionBackfill"], "cancellation")
 
 
 def backfill(server: Webserver, backfill_id: str) -> dict:

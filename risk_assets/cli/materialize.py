@@ -79,8 +79,14 @@ def materialize(server: Webserver, weeks: Sequence[dt.date], tenants: Sequence[s
     """One asset backfill of the whole pipeline over weeks × tenants, as the asset graph's Materialize does."""
     partitions = [str(partition_key(week, tenant)) for week in sorted(weeks) for tenant in tenants]
     backfill_id = graphql.launch_asset_backfill(server, ASSETS, partitions, {"risk/trigger": trigger}, title)
-    progress(f"backfill {backfill_id}: {len(partitions)} partition(s), one run each ({server.url}/runs/b/{backfill_id})")
-    outcomes = follow_backfill(server, backfill_id, len(partitions), progress)
+    try:
+        progress(f"backfill {backfill_id}: {len(partitions)} partition(s), one run each "
+                 f"({server.url}/runs/b/{backfill_id})")
+        outcomes = follow_backfill(server, backfill_id, len(partitions), progress)
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C or SIGTERM: the daemon would otherwise run the rest later
+        graphql.cancel_backfill(server, backfill_id)
+        progress(f"cancelled backfill {backfill_id}: no further partition runs")
+        raise
     missing = set(partitions) - {str(partition_key(o.week, o.tenant)) for o in outcomes}
     outcomes += [PartitionOutcome(*split_partition_key(key), False, "", 0.0,
                                   "not launched: the backfill ended before this partition ran") for key in sorted(missing)]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 from risk_assets.database.connection import connection
+from risk_assets.database.embedded import SHARED, STARTED, TAKEN_OVER
 from risk_assets.resources import RISK_DATABASE, SOURCE_DATABASE, embedded_server
 from risk_assets.settings import PROJECT_DIR, Settings
 
@@ -27,6 +28,14 @@ def apply_sql_file(url: str, path: Path, purpose: str) -> None:
         conn.commit()
 
 
+_SERVER_STATES = {
+    STARTED: "started the embedded PostgreSQL server ({folder})",
+    TAKEN_OVER: "took over the embedded PostgreSQL server ({folder}) that a killed command left running; "
+                "it is stopped at the end",
+    SHARED: "using the embedded PostgreSQL server started by `risk-report db start` ({folder}); it is left running",
+}
+
+
 @contextmanager
 def databases(settings: Settings, progress=print) -> Iterator[Databases]:
     """Configured URLs, or the embedded server for whichever is unset (started now, stopped after)."""
@@ -34,15 +43,16 @@ def databases(settings: Settings, progress=print) -> Iterator[Databases]:
         yield Databases(settings.source_database_url, settings.risk_database_url)
         return
     server = embedded_server(settings)
-    progress(f"starting the embedded PostgreSQL server ({server.data_dir})")
-    with server.running():
+    with server.running() as state:
+        progress(_SERVER_STATES[state].format(folder=server.data_dir))
         source_url = settings.source_database_url or server.ensure_database(SOURCE_DATABASE)
         risk_url = settings.risk_database_url or server.ensure_database(RISK_DATABASE)
         if not settings.source_database_url:
             apply_sql_file(source_url, settings.sql_dir / "source_schema.sql", "source database")
         # Dagster's runs find the same server: the local resource set points at its socket (risk_assets/resources.py).
         yield Databases(source_url, risk_url)
-    progress("stopped the embedded PostgreSQL server")
+    progress("left the embedded PostgreSQL server running; `risk-report db stop` stops it" if state == SHARED else
+             "stopped the embedded PostgreSQL server")
 
 
 def dagster_home(settings: Settings) -> Path:

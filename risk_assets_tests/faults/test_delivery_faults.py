@@ -260,3 +260,18 @@ def test_attempts_count_tries_on_the_wire(env, risk_url, smtp_ca, smtp_env):
         materialise(definitions(tenants), instance, "alpha")
         assert deliver(tenants, instance).success
     assert rows(risk_url)[0] == ("email", 0, "sent", "smtp", 2, 1)  # one run, two SMTP connections
+
+
+def test_reports_and_subjects_use_the_tenants_yaml_name(env):
+    """Item 22: tenants.yaml `name` is the display name; the source's organizations.name is kept for tracing."""
+    tenants = alpha()
+    with DagsterInstance.ephemeral() as instance:
+        materialise(definitions(tenants), instance, "alpha")
+        assert deliver(tenants, instance).success
+    summary = ReportDelivery.load(env / "reports" / WEEK.isoformat() / "alpha_summary.json",
+                                  env / "reports" / WEEK.isoformat() / "alpha_report.html")
+    assert (summary.org_name, summary.summary["source_org_name"]) == ("알파중학교", "org 601")
+    message = email.message_from_bytes((env / "outbox" / WEEK.isoformat() / "alpha" / "email.eml").read_bytes(),
+                                       policy=policy.default)
+    assert message["Subject"].startswith("[주간 위험 보고서] 알파중학교 2026-11-16 – 2026-11-22 · 위험 ")
+    assert "org 601" not in summary.report_bytes.decode("utf-8")
