@@ -29,8 +29,10 @@ class ResultsStore:
         self.conn = conn
 
     def replace_partition(self, week: dt.date, tenant: str, students: pd.DataFrame, tenant_row: dict) -> None:
-        """Delete and rewrite exactly this partition's rows, atomically."""
+        """Delete and rewrite exactly this partition's rows, atomically. Two runs of one partition at once (two
+        CLIs, the UI and a CLI) take turns on a lock for the partition: the later one's rows are the result."""
         with self.conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"partition {week.isoformat()} {tenant}",))
             cur.execute("DELETE FROM risk.student_results WHERE week = %s AND tenant = %s", (week, tenant))
             buffer = io.StringIO()
             students.assign(week=week, tenant=tenant)[["week", "tenant", *STUDENT_RESULT_COLUMNS]].to_csv(

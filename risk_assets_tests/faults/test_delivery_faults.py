@@ -60,8 +60,8 @@ def deliver(tenants: TenantsFile, instance, tags: dict | None = None):
 
 
 def start_child(tenants: TenantsFile, *options: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "risk_assets_tests.faults.delivery_child",
-                             tenants.model_dump_json(), *options, KEY], env=dict(os.environ))
+    return subprocess.Popen([sys.executable, "-m", "risk_assets_tests.faults.job_child",
+                             tenants.model_dump_json(), "deliver", *options, KEY], env=dict(os.environ))
 
 
 def kill_when(child: subprocess.Popen, condition, timeout: float = 120) -> None:
