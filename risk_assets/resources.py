@@ -22,6 +22,7 @@ from risk_assets.database.connection import connection
 from risk_assets.database.embedded import EmbeddedPostgres
 from risk_assets.delivery.email import SmtpSettings
 from risk_assets.errors import UserError
+from risk_assets.report_files import PartitionFiles
 from risk_assets.results.migrations import migrate
 from risk_assets.settings import Settings
 from risk_assets.snapshot import SnapshotStore
@@ -126,9 +127,9 @@ class Storage(ConfigurableResource):
     def snapshots(self) -> SnapshotStore:
         return SnapshotStore(Path(self.data_dir) / "snapshots")
 
-    def report_file(self, week: dt.date, name: str) -> Path:
-        """A file of the week's report folder: reports/<week>/<name>."""
-        return self.reports_path / week.isoformat() / name
+    def partition_files(self, week: dt.date, tenant: str) -> PartitionFiles:
+        """The partition's students CSV, summary JSON and report: staged by the steps, published together."""
+        return PartitionFiles(self.reports_path, week, tenant)
 
     def metrics_file(self, week: dt.date, tenant: str) -> Path:
         """The metrics asset's stored frame (Parquet keeps the dtypes the CSV cannot)."""

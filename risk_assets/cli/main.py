@@ -80,7 +80,7 @@ def _print_outputs(settings: Settings, outcomes) -> None:
         rows.append([
             outcome.tenant, outcome.week, "ok" if outcome.clean else "CHECK FAILED", manifest["rows"]["students"], manifest["rows"]["presentations"],
             sum(manifest["quality"].values()), levels[CRIT], levels[WARN], levels[OK] + levels[LEVEL_OK_PARTIAL],
-            levels[LEVEL_INSUFFICIENT], storage.report_file(outcome.week, f"{outcome.tenant}_report.html").name,
+            levels[LEVEL_INSUFFICIENT], storage.partition_files(outcome.week, outcome.tenant).report_html.name,
         ])
     print()
     print(format_table(
@@ -89,10 +89,10 @@ def _print_outputs(settings: Settings, outcomes) -> None:
         rows,
     ))
     for week in sorted({o.week for o in outcomes}):
-        folder = storage.report_file(week, "")
+        folder = storage.reports_path / week.isoformat()
         if folder.exists():
             print(f"\n{folder}:")
-            for path in sorted(folder.iterdir()):
+            for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
                 print(f"  {path.name}  ({path.stat().st_size:,} bytes)")
     for outcome in outcomes:
         if not outcome.success:
@@ -277,7 +277,6 @@ def cmd_resend(args: argparse.Namespace, settings: Settings, progress: Progress)
     from risk_assets.cli.materialize import deliver
     from risk_assets.cli.runtime import databases
     from risk_assets.defs.delivery.job import ONLY_CHANNEL_TAG
-    from risk_assets.defs.weekly.report import report_name
     from risk_assets.delivery.content import ReportDelivery
     from risk_assets.delivery.ledger import CHANNELS, Ledger
     from risk_assets.partitions import partition_key
@@ -288,10 +287,11 @@ def cmd_resend(args: argparse.Namespace, settings: Settings, progress: Progress)
     week = _any_week(args.week, config)
     _preflight(config, [tenant], metrics=False)
     storage = Storage.from_settings(settings)
-    report = storage.report_file(week, report_name(tenant))
-    if not report.exists():
-        raise UserError(f"there is no report of tenant '{tenant}' for week {week} ({report}); materialise it first")
-    checksum = ReportDelivery.load(storage.report_file(week, f"{tenant}_summary.json"), report).checksum
+    files = storage.partition_files(week, tenant)
+    if not files.report_html.exists():
+        raise UserError(f"there is no report of tenant '{tenant}' for week {week} ({files.report_html}); "
+                        "materialise it first")
+    checksum = ReportDelivery.load(files.summary_json, files.report_html).checksum
     who = f"{getpass.getuser()}@{socket.gethostname()}"
     with databases(settings, progress) as dbs:
         with RiskDatabase(url=dbs.risk_url).connect(settings.sql_dir) as conn:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -11,10 +10,6 @@ from risk_assets.csv_cells import neutralise_text, restore
 from risk_assets.vocabulary import STUDENT_COLUMNS, TEXT, columns_of_kind
 
 TEXT_COLUMNS = columns_of_kind(TEXT)
-
-
-def students_csv_path(reports_dir: Path, week: dt.date, tenant: str) -> Path:
-    return Path(reports_dir) / week.isoformat() / f"{tenant}_students.csv"
 
 
 # Names come from the source: a name like "=HYPERLINK(...)" must not become a formula in a spreadsheet.

@@ -11,8 +11,6 @@ import pandas as pd
 import psycopg2.extensions
 from psycopg2 import sql
 
-from risk_assets.database.connection import query_frame
-
 STUDENT_RESULT_COLUMNS = [
     "student_id", "class_name", "level", "coverage", "reason_codes",
     "theta_status", "omit_status", "guess_status", "attendance_status",
@@ -20,8 +18,6 @@ STUDENT_RESULT_COLUMNS = [
 ]
 TENANT_WEEK_COUNTS = ["total_students", "crit_count", "warn_count", "ok_count", "ok_partial_count",
                       "insufficient_count", "new_warn_or_crit"]
-SUMMARY_CSV_COLUMNS = ["tenant", "org_name", "total_students", "crit_count", "crit_pct", "warn_count", "warn_pct",
-                       "ok_count", "insufficient_count", "new_warn_or_crit", "generated_at"]
 
 
 class ResultsStore:
@@ -73,22 +69,7 @@ class ResultsStore:
         self.conn.rollback()
         return pd.Series({sid: level for sid, level in rows}, dtype=object).rename_axis("student_id")
 
-    def week_summary(self, week: dt.date) -> pd.DataFrame:
-        """One row per stored tenant of the week, in the columns of summary.csv."""
-        frame = query_frame(
-            self.conn,
-            "SELECT tenant, org_name, total_students, crit_count, warn_count, ok_count, insufficient_count,"
-            " new_warn_or_crit, generated_at FROM risk.tenant_weeks WHERE week = %s ORDER BY tenant",
-            (week,),
-        )
-        total = frame["total_students"].where(frame["total_students"] > 0)
-        frame["crit_pct"] = (100 * frame["crit_count"] / total).round(1)
-        frame["warn_pct"] = (100 * frame["warn_count"] / total).round(1)
-        frame["new_warn_or_crit"] = frame["new_warn_or_crit"].astype("Int64")
-        frame["generated_at"] = [ts.isoformat() for ts in frame["generated_at"]]
-        return frame[SUMMARY_CSV_COLUMNS]
-
     def lock_week(self, week: dt.date) -> None:
-        """Serialise writers of one week's summary.csv until this transaction ends."""
+        """Serialise the publishing of one week's reports (and its summary.csv) until this transaction ends."""
         with self.conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"summary.csv {week.isoformat()}",))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from risk_assets.files import make_private
+from risk_assets.files import make_private, unwritable
 from risk_assets.snapshot.hygiene import outcome_categories, status_categories
 from risk_assets.snapshot.model import Snapshot
 from risk_assets.window import ReportWindow
@@ -31,18 +31,24 @@ class SnapshotStore:
         return self.root / f"week={week.isoformat()}" / f"tenant={tenant}"
 
     def write(self, snapshot: Snapshot) -> Path:
+        """The snapshot's folder, replaced whole; a full or read-only disk is a UserError naming it, and the
+        earlier snapshot stays."""
         target = self.folder(snapshot.week, snapshot.tenant)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{snapshot.tenant}-", dir=target.parent))
+        staging = None
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{snapshot.tenant}-", dir=target.parent))
             for name, frame in {**snapshot.tables(), "rejected": snapshot.rejected}.items():
                 frame.to_parquet(staging / f"{name}.parquet", index=False)
                 make_private(staging / f"{name}.parquet")
             (staging / MANIFEST).write_text(json.dumps(_manifest(snapshot), ensure_ascii=False, indent=2), encoding="utf-8")
             make_private(staging / MANIFEST)
             self._replace(staging, target)
+        except OSError as error:
+            raise unwritable(target, error) from None
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
         return target
 
     def manifest(self, week: dt.date, tenant: str) -> dict:

@@ -11,14 +11,12 @@ import dagster as dg
 
 from risk_assets.config import TenantsFile
 from risk_assets.database.connection import DatabaseUnavailable
-from risk_assets.defs.weekly.report import report_name
-from risk_assets.defs.weekly.summary import summary_json_name
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
 from risk_assets.delivery.ledger import FAILED, UNKNOWN, Ledger
 from risk_assets.delivery.outbox import Outbox
 from risk_assets.delivery.preflight import check_delivery_settings
 from risk_assets.delivery.service import ChannelOutcome, Channels, deliver
-from risk_assets.metrics.student_table import read_students_csv, students_csv_path
+from risk_assets.metrics.student_table import read_students_csv
 from risk_assets.partitions import split_partition_key
 from risk_assets.project import current_project
 from risk_assets.report.fragments import TEMPLATES_FOLDER
@@ -47,13 +45,13 @@ def _deliver_one(tenants: TenantsFile, key: str, storage: Storage, conn, channel
                  only: str | None) -> list[ChannelOutcome]:
     week, tenant_key = split_partition_key(key)
     tenant = tenants.get(tenant_key)
-    summary, report = (storage.report_file(week, summary_json_name(tenant_key)),
-                       storage.report_file(week, report_name(tenant_key)))
+    files = storage.partition_files(week, tenant_key)
+    summary, report = files.summary_json, files.report_html
     if not report.exists() or not summary.exists():
         raise DeliveryError(f"no report of tenant '{tenant_key}' for week {week} to deliver: materialise "
                             "`tenant_report` for this partition first")
     delivery = ReportDelivery.load(summary, report)
-    students = (read_students_csv(students_csv_path(storage.reports_path, week, tenant_key))
+    students = (read_students_csv(files.students_csv)
                 if tenant.delivery.include_student_names else None)
     return deliver(delivery, tenant, Ledger(conn), channels, run_id, students, only=only)
 

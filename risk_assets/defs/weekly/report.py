@@ -5,22 +5,22 @@ from pathlib import Path
 
 import dagster as dg
 
+from risk_assets.csv_cells import neutralise_text
 from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
-from risk_assets.defs.weekly.summary import summary_json_name
 from risk_assets.errors import UserError
 from risk_assets.failures import reported_to_dagster
-from risk_assets.metrics.student_table import students_csv_path
+from risk_assets.files import write_atomically
 from risk_assets.partitions import week_and_tenant
 from risk_assets.project import Project, current_project
 from risk_assets.rendering import Renderer, choose_renderer, render_report
 from risk_assets.report.brand import load_brand
 from risk_assets.report.strings import STRINGS
-from risk_assets.resources import Storage
+from risk_assets.resources import RiskDatabase, Storage
+from risk_assets.results.store import ResultsStore
+from risk_assets.summary.week_table import week_table
 from risk_assets.vocabulary import REPORT_LEVELS
 
-
-def report_name(tenant: str) -> str:
-    return f"{tenant}_report.html"
+SUMMARY_CSV = "summary.csv"
 
 
 def headline_preview(summary: dict) -> str:
@@ -51,6 +51,22 @@ def report_metadata(output: Path, summary: dict, renderer: Renderer) -> dict[str
     }
 
 
+def publish(storage: Storage, risk_db: RiskDatabase, week, tenant: str) -> tuple[Path, int]:
+    """The partition's three files published together, then summary.csv rebuilt from the week's published
+    summaries, so it lists exactly the schools whose reports landed, with their figures (one publisher of a week
+    at a time). Returns summary.csv and its number of schools."""
+    files = storage.partition_files(week, tenant)
+    with risk_db.connect(storage.sql_path) as conn:
+        ResultsStore(conn).lock_week(week)
+        files.publish()
+        summaries = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(files.folder.glob("*_summary.json"))]
+        table = week_table(summaries)
+        csv_path = write_atomically(files.folder / SUMMARY_CSV, neutralise_text(table, ["org_name"]).to_csv(
+            index=False, lineterminator="\n").encode("utf-8"))
+        conn.commit()
+    return csv_path, len(table)
+
+
 def build_report_asset(project: Project) -> dg.AssetsDefinition:
     tenants = project.config.tenants
     template = project.report_template
@@ -66,34 +82,40 @@ def build_report_asset(project: Project) -> dg.AssetsDefinition:
         code_version=code_version(files=sorted(p for p in template.parent.rglob("*") if p.is_file())),
         description=(
             f"One self-contained HTML report per tenant-week (ko/en), rendered from `{template.name}` "
-            "by Quarto or the built-in renderer (tenants.yaml `report.renderer`). Writes "
-            "`reports/<week>/<tenant>_report.html`; the report_delivery sensor sends each new one."
+            "by Quarto or the built-in renderer (tenants.yaml `report.renderer`). Publishes "
+            "`reports/<week>/<tenant>_report.html` together with the students CSV and summary JSON the earlier "
+            "steps staged, then rebuilds `reports/<week>/summary.csv`; the report_delivery sensor sends each new one."
         ),
     )
-    def tenant_report(context: dg.AssetExecutionContext, storage: Storage) -> dg.MaterializeResult:
+    def tenant_report(context: dg.AssetExecutionContext, storage: Storage, risk_db: RiskDatabase) -> dg.MaterializeResult:
         week, tenant = week_and_tenant(context)
         with reported_to_dagster():
             renderer = choose_renderer(project.report_renderer)
         context.log.info(renderer.reason)
-        summary_path = storage.report_file(week, summary_json_name(tenant))
-        students = students_csv_path(storage.reports_path, week, tenant)
-        if not summary_path.exists() or not students.exists():
+        files = storage.partition_files(week, tenant)
+        inputs = files.report_inputs()
+        if inputs is None:
             raise dg.Failure(description=f"no summary or students file of tenant '{tenant}' for week {week}: "
                                          "materialise `tenant_summary` for this partition first", allow_retries=False)
-        output = storage.report_file(week, report_name(tenant))
-        with reported_to_dagster():  # a RenderError is the tenant's own: no retry
+        summary_path, students_path = inputs
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        with reported_to_dagster():  # a RenderError or a full disk is the tenant's own: no retry
             render_report(
                 template,
-                {"summary_path": str(summary_path), "students_path": str(students), "brand_dir": str(template.parent)},
-                output,
+                {"summary_path": str(summary_path), "students_path": str(students_path),
+                 "brand_dir": str(template.parent)},
+                files.staged_report_html,
                 label=f"tenant '{tenant}', week {week}",
                 engine=renderer,
                 lang=tenants.get(tenant).locale,
             )
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+            csv_path, schools = publish(storage, risk_db, week, tenant)
+        output = files.report_html
         context.log.info("report %s week %s: %s (%d bytes, %s)", tenant, week, output, output.stat().st_size,
                          renderer.name)
-        return dg.MaterializeResult(metadata=report_metadata(output, summary, renderer))
+        return dg.MaterializeResult(metadata={**report_metadata(output, summary, renderer),
+                                              "summary_csv": dg.MetadataValue.path(str(csv_path)),
+                                              "tenants_in_summary_csv": schools})
 
     return tenant_report
 

@@ -1,4 +1,5 @@
-"""Asset `tenant_summary`: the school's weekly figures, stored in PostgreSQL and as JSON, plus summary.csv."""
+"""Asset `tenant_summary`: the school's weekly figures, stored in PostgreSQL and staged as JSON (tenant_report
+publishes it with the report)."""
 
 import datetime as dt
 import json
@@ -8,11 +9,9 @@ import pandas as pd
 from dagster import Failure, MetadataValue
 
 from risk_assets.config import Thresholds
-from risk_assets.csv_cells import neutralise_text
 from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
 from risk_assets.failures import reported_to_dagster
 from risk_assets.files import write_atomically
-from risk_assets.metrics.student_table import students_csv_path
 from risk_assets.partitions import week_and_tenant
 from risk_assets.project import Project, current_project
 from risk_assets.resources import MetricThresholds, RiskDatabase, Storage
@@ -29,10 +28,6 @@ from risk_assets.vocabulary import (
 from risk_assets.window import ReportWindow
 
 WEEK = dt.timedelta(days=7)
-
-
-def summary_json_name(tenant: str) -> str:
-    return f"{tenant}_summary.json"
 
 
 def _tenant_row(figures: dict, payload: dict, org_name: str, profile: str, generated_at: dt.datetime) -> dict:
@@ -53,7 +48,7 @@ def _tenant_row(figures: dict, payload: dict, org_name: str, profile: str, gener
     }
 
 
-def _metadata(figures: dict, json_path, csv_path, tenants_in_csv: int) -> dict:
+def _metadata(figures: dict, json_path) -> dict:
     wow = figures["week_over_week"]
     return {
         "students": figures["total_students"],
@@ -61,9 +56,7 @@ def _metadata(figures: dict, json_path, csv_path, tenants_in_csv: int) -> dict:
         "new_warn_or_crit": wow.get("new_warn_or_crit") if wow["available"] else "not available",
         "resolved": wow.get("resolved") if wow["available"] else "not available",
         "persistent": wow.get("persistent") if wow.get("persistent_available") else "not available",
-        "summary_json": MetadataValue.path(str(json_path)),
-        "summary_csv": MetadataValue.path(str(csv_path)),
-        "tenants_in_summary_csv": tenants_in_csv,
+        "summary_json (staged)": MetadataValue.path(str(json_path)),
     }
 
 
@@ -98,19 +91,13 @@ def summarise(tenants, thresholds: Thresholds, storage: Storage, risk_db: RiskDa
             "thresholds": thresholds.model_dump(),
             "threshold_overrides": thresholds.overrides(),
         }
-        payload["content_id"] = content_id(
-            payload, students_csv_path(storage.reports_path, week, tenant_key).read_bytes())
+        files = storage.partition_files(week, tenant_key)
+        payload["content_id"] = content_id(payload, files.staged_students_csv.read_bytes())
         store.replace_partition(week, tenant_key, frame, _tenant_row(
             figures, payload, tenant.name, thresholds.profile, generated_at))
-        json_path = write_atomically(storage.report_file(week, summary_json_name(tenant_key)),
+        json_path = write_atomically(files.staged_summary_json,
                                      json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"))
-        store.lock_week(week)
-        summary = store.week_summary(week)
-        csv_path = write_atomically(storage.report_file(week, "summary.csv"),
-                                    neutralise_text(summary, ["org_name"]).to_csv(
-                                        index=False, lineterminator="\n").encode("utf-8"))
-        conn.commit()
-    return _metadata(figures, json_path, csv_path, len(summary))
+    return _metadata(figures, json_path)
 
 
 def build_summary_asset(project: Project) -> dg.AssetsDefinition:
@@ -125,7 +112,7 @@ def build_summary_asset(project: Project) -> dg.AssetsDefinition:
         description=(
             "The school's figures for the week (spec §7): levels, domains, Δθ_14 spread, new / resolved / "
             "persistent against the stored earlier weeks, classes, data quality. Upserted into schema `risk`; "
-            "writes `reports/<week>/<tenant>_summary.json` and refreshes `reports/<week>/summary.csv`."
+            "stages `<tenant>_summary.json`, which tenant_report publishes in `reports/<week>/` with the report."
         ),
     )
     def tenant_summary(context: dg.AssetExecutionContext, storage: Storage, risk_db: RiskDatabase,

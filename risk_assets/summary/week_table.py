@@ -1,0 +1,40 @@
+"""summary.csv: one row per school of a week whose report landed, from the published summaries (pure pandas)."""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from risk_assets.vocabulary import CRIT, LEVEL_INSUFFICIENT, LEVEL_OK_PARTIAL, OK, WARN
+
+SUMMARY_CSV_COLUMNS = ["tenant", "org_name", "total_students", "crit_count", "crit_pct", "warn_count", "warn_pct",
+                       "ok_count", "insufficient_count", "new_warn_or_crit", "generated_at"]
+
+
+def _percent(count: int, total: int) -> float | None:
+    return round(100 * count / total, 1) if total else None
+
+
+def _row(summary: Mapping) -> dict:
+    levels, wow, total = summary["levels"], summary["week_over_week"], summary["total_students"]
+    return {
+        "tenant": summary["tenant"],
+        "org_name": summary["org_name"],
+        "total_students": total,
+        "crit_count": levels[CRIT]["count"],
+        "crit_pct": _percent(levels[CRIT]["count"], total),
+        "warn_count": levels[WARN]["count"],
+        "warn_pct": _percent(levels[WARN]["count"], total),
+        "ok_count": levels[OK]["count"] + levels[LEVEL_OK_PARTIAL]["count"],
+        "insufficient_count": levels[LEVEL_INSUFFICIENT]["count"],
+        "new_warn_or_crit": wow.get("new_warn_or_crit") if wow["available"] else None,
+        "generated_at": summary["generated_at"],
+    }
+
+
+def week_table(summaries: Iterable[Mapping]) -> pd.DataFrame:
+    """The rows of summary.csv, ordered by tenant."""
+    frame = pd.DataFrame([_row(s) for s in summaries], columns=SUMMARY_CSV_COLUMNS)
+    frame["new_warn_or_crit"] = frame["new_warn_or_crit"].astype("Int64")
+    return frame.sort_values("tenant", ignore_index=True)
