@@ -28,6 +28,8 @@ WEEK = dt.date(2026, 11, 16)
 TENANTS = ("seoul-central", "busan-ocean", "nyc-bridge")
 XSS = "<script>alert(1)</script>"
 ODD = "O'Brien \"Bobby\" 😀 김철수"
+LONG = "가나다라마바사아자차" * 1_000  # 10,000 characters (issue 12, item 16)
+RTL = "\u202eevil name"  # a right-to-left override: must not reverse the text around it
 CANARIES = {"seoul-central": "CANARYSEOUL", "busan-ocean": "CANARYBUSAN", "nyc-bridge": "CANARYNYC"}
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = PROJECT_DIR / "build" / "screenshots"
@@ -63,7 +65,7 @@ def pipeline(pg_admin_url, tmp_path_factory):
         rows, ids = SourceRows(conn), {}
         for tenant, org in zip(TENANTS, (101, 102, 201)):
             ids[tenant] = [_flag_by_absence(rows, org, f"{CANARIES[tenant]} Student", week_days)]
-        ids["seoul-central"] += [_flag_by_absence(rows, 101, XSS, week_days), _flag_by_absence(rows, 101, ODD, week_days)]
+        ids["seoul-central"] += [_flag_by_absence(rows, 101, name, week_days) for name in (XSS, ODD, LONG, RTL)]
         conn.close()
         config = load_config(PROJECT_DIR / "config")
         job = build_definitions(config, Settings.from_env()).resolve_job_def(WEEKLY_JOB)
@@ -161,6 +163,15 @@ def test_reports_in_headless_chromium(pipeline):
                 page.click("#risk-table th:nth-child(2)")  # sort by name
                 names = page.locator("#risk-table tbody tr td:nth-child(2)").all_inner_texts()
                 assert names == sorted(names, key=lambda n: n) or len(set(names)) < len(names)
+                assert page.evaluate("document.documentElement.scrollWidth") <= 1200  # a 10,000-character name wraps
+                names = page.locator("#risk-table tbody td.person:nth-child(2)")
+                assert names.count() == page.locator("#risk-table tbody tr").count()
+                assert names.locator("bdi").count() == names.count()  # each name in its own bidirectional box
+                if tenant == "seoul-central":
+                    long_name = page.locator("#risk-table tbody td.person", has_text=LONG[:20])
+                    assert long_name.get_attribute("title") == LONG
+                    assert long_name.inner_text() == LONG[:79] + "…"
+                    assert page.locator("#risk-table bdi", has_text="evil name").count() == 1
                 page.screenshot(path=str(SCREENSHOTS / f"report-{tenant}.png"), full_page=True, clip=FIRST_SCREENS)
                 assert requests == [], f"{tenant} requested {requests}"
                 assert errors == [], f"{tenant} console errors {errors}"

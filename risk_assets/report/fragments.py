@@ -32,9 +32,12 @@ class FragmentError(UserError):
     """A fragment template is missing or broken; the message names the file and line."""
 
 
+NAME_LENGTH = 80  # characters of a student, class or school name shown in a table cell; the full name is its title
+
+
 @functools.cache
 def environment(folder: Path) -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(str(folder)),
         autoescape=select_autoescape(enabled_extensions=("j2", "html"), default_for_string=True),
         undefined=StrictUndefined,
@@ -42,6 +45,8 @@ def environment(folder: Path) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    env.globals["NAME_LENGTH"] = NAME_LENGTH
+    return env
 
 
 def render_fragment(folder: Path, name: str, **context: Any) -> str:
