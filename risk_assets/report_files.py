@@ -59,9 +59,10 @@ class PartitionFiles:
     def staged_summary_json(self) -> Path:
         return self.staging / self.names[1]
 
-    @property
-    def staged_report_html(self) -> Path:
-        return self.staging / self.names[2]
+    def rendered_report_html(self, run_id: str) -> Path:
+        """Where one run renders the report before publishing it: two runs of the partition at once never
+        share it."""
+        return self.staging / f"{run_id}_{self.names[2]}"
 
     def report_inputs(self) -> Optional[tuple[Path, Path]]:
         """(summary JSON, students CSV) to render the report from: the staged pair after a new tenant_summary, else
@@ -72,15 +73,16 @@ class PartitionFiles:
             return self.summary_json, self.students_csv
         return None
 
-    def publish(self) -> list[Path]:
-        """Move the staged report, and the staged summary and students files it was rendered from, into the week's
-        folder."""
-        staged = [self.staged_report_html]
-        if self.report_inputs() == (self.staged_summary_json, self.staged_students_csv):
-            staged = [self.staged_students_csv, self.staged_summary_json, self.staged_report_html]
+    def publish(self, rendered_html: Path) -> list[Path]:
+        """Move the staged summary and students files (when staged) and the rendered report into the week's
+        folder. Callers serialise publishing: a concurrent run of the partition may have published the staged
+        pair already."""
+        moves = [(rendered_html, self.report_html)]
+        if self.staged_summary_json.exists() and self.staged_students_csv.exists():
+            moves = [(self.staged_students_csv, self.students_csv), (self.staged_summary_json, self.summary_json),
+                     *moves]
         published = []
-        for source in staged:
-            target = self.folder / source.name
+        for source, target in moves:
             try:
                 os.replace(source, target)
             except OSError as error:

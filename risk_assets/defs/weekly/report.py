@@ -1,7 +1,9 @@
 """Asset `tenant_report`: one self-contained HTML report per tenant-week, rendered from quarto/."""
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import dagster as dg
 
@@ -51,14 +53,23 @@ def report_metadata(output: Path, summary: dict, renderer: Renderer) -> dict[str
     }
 
 
-def publish(storage: Storage, risk_db: RiskDatabase, week, tenant: str) -> tuple[Path, int]:
+@contextmanager
+def _discarded_on_failure(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def publish(storage: Storage, risk_db: RiskDatabase, week, tenant: str, rendered: Path) -> tuple[Path, int]:
     """The partition's three files published together, then summary.csv rebuilt from the week's published
     summaries, so it lists exactly the schools whose reports landed, with their figures (one publisher of a week
     at a time). Returns summary.csv and its number of schools."""
     files = storage.partition_files(week, tenant)
-    with risk_db.connect(storage.sql_path) as conn:
+    with risk_db.connect(storage.sql_path) as conn, _discarded_on_failure(rendered):
         ResultsStore(conn).lock_week(week)
-        files.publish()
+        files.publish(rendered)
         summaries = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(files.folder.glob("*_summary.json"))]
         table = week_table(summaries)
         csv_path = write_atomically(files.folder / SUMMARY_CSV, neutralise_text(table, ["org_name"]).to_csv(
@@ -104,12 +115,12 @@ def build_report_asset(project: Project) -> dg.AssetsDefinition:
                 template,
                 {"summary_path": str(summary_path), "students_path": str(students_path),
                  "brand_dir": str(template.parent)},
-                files.staged_report_html,
+                files.rendered_report_html(context.run.run_id),
                 label=f"tenant '{tenant}', week {week}",
                 engine=renderer,
                 lang=tenants.get(tenant).locale,
             )
-            csv_path, schools = publish(storage, risk_db, week, tenant)
+            csv_path, schools = publish(storage, risk_db, week, tenant, files.rendered_report_html(context.run.run_id))
         output = files.report_html
         context.log.info("report %s week %s: %s (%d bytes, %s)", tenant, week, output, output.stat().st_size,
                          renderer.name)
