@@ -149,7 +149,7 @@ def dagster_dev(pg_admin_url, source_template, tmp_path_factory):
     try:
         wait_for(lambda: [e for e in graphql(port, LOCATIONS)["workspaceOrError"]["locationEntries"]
                           if e["name"] == "risk_assets" and e["loadStatus"] == "LOADED"], 240, "the code location")
-        yield port, tmp_path
+        yield port, tmp_path, urls["risk"]
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -213,7 +213,7 @@ def assert_complete(port: int, backfill_id: str, tenant: str) -> None:
 @pytest.mark.timeout(1500)
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (`.ci/run` installs it)")
 def test_backfills_from_the_asset_graph_and_the_job_page_materialise_every_partition(dagster_dev):
-    port, folder = dagster_dev
+    port, folder, _risk_url = dagster_dev
     # (a) The asset graph: "Materialize all" → one school × 3 weeks.
     asset_backfill = launch(port, {"assetSelection": [{"path": [a]} for a in ASSETS],
                                    "partitionNames": partitions_of("seoul-central")})
@@ -234,7 +234,7 @@ def test_backfills_from_the_asset_graph_and_the_job_page_materialise_every_parti
 
 @pytest.mark.timeout(1500)
 def test_a_school_failing_the_blocking_check_holds_only_its_own_partitions(dagster_dev):
-    port, folder = dagster_dev
+    port, folder, _risk_url = dagster_dev
     backfill_id = launch(port, {"assetSelection": [{"path": [a]} for a in ASSETS],
                                 "partitionNames": partitions_of("nyc-bridge") + partitions_of("stalled")})
     state = finished(port, backfill_id)
@@ -250,6 +250,40 @@ def test_a_school_failing_the_blocking_check_holds_only_its_own_partitions(dagst
     for asset in ("metrics", "tenant_summary", "tenant_report"):
         assert (counts[asset]["numPartitionsMaterialized"], counts[asset]["numPartitionsFailed"]) == (3, 3), asset
     assert not list((folder / "reports").glob("*/stalled_*"))
+
+
+def _busan_deliveries(risk_url: str) -> list[tuple]:
+    with psycopg2.connect(risk_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT id, channel, generation, status, attempts, runs, sent_at FROM risk.deliveries"
+                    " WHERE tenant = 'busan-ocean' AND week = %s ORDER BY id", (WEEK,))
+        return cur.fetchall()
+
+
+@pytest.mark.timeout(900)
+def test_a_rerun_of_an_unchanged_week_through_the_running_sensor_sends_nothing(dagster_dev):
+    """Issue 12, item 1 and its "Done when": the daemon's report_delivery sensor sees the re-run's new report and its
+    delivery run sends nothing, because the report's content did not change."""
+    from risk_assets.cli import graphql as ui
+    from risk_assets.cli.materialize import wait_for_run
+
+    port, folder, risk_url = dagster_dev
+    server, key = ui.Webserver(f"http://127.0.0.1:{port}"), f"busan-ocean|{WEEK}"
+    outbox = folder / "outbox" / str(WEEK) / "busan-ocean"
+    if not (folder / "reports" / str(WEEK) / "busan-ocean_report.html").exists():  # run alone, not after the backfills
+        assert wait_for_run(server, ui.launch_run(server, "weekly_risk_job", {}, {"dagster/partition": key}),
+                            300) == "SUCCESS"
+    wait_for(lambda: [r for r in _busan_deliveries(risk_url) if r[3] == "sent"][1:], 180, "the sensor's delivery")
+    before = _busan_deliveries(risk_url), {p.name: p.read_bytes() for p in outbox.iterdir()}
+
+    since = time.time()
+    assert wait_for_run(server, ui.launch_run(server, "weekly_risk_job", {}, {"dagster/partition": key}), 300) == "SUCCESS"
+    delivered = wait_for(lambda: [r for r in ui.delivery_runs(server, since)
+                                  if key in r["runConfigYaml"] and r["status"] in ("SUCCESS", "FAILURE")], 180,
+                         "the sensor's delivery run for the re-run")
+    assert [r["status"] for r in delivered] == ["SUCCESS"]
+    assert (_busan_deliveries(risk_url), {p.name: p.read_bytes() for p in outbox.iterdir()}) == before
+    assert [(channel, status, attempts) for _, channel, _, status, attempts, _, _ in before[0]] == [
+        ("email", "sent", 1), ("slack", "sent", 1)]
 
 
 def screenshots(port: int, backfill_id: str) -> None:
