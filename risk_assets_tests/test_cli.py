@@ -233,6 +233,13 @@ def test_db_commands_start_report_and_stop_the_server(cli_env):
     assert postgres_processes_using(data) != []
     url = risk_report("db", "url", "--risk", env=cli_env)
     assert url.stdout.strip().startswith("postgresql://postgres@/risk?host=")
+    # A command that finds the server started by `db start` leaves it running, and says so (issue 12, item 17).
+    listing = risk_report("deliveries", "--week", "2026-11-16", env=cli_env)
+    assert listing.returncode == 0, listing.stderr
+    assert "using the embedded PostgreSQL server started by `risk-report db start`" in listing.stdout
+    assert "left the embedded PostgreSQL server running" in listing.stdout
+    assert "stopped the embedded PostgreSQL server" not in listing.stdout
+    assert postgres_processes_using(data) != []
 
     stopped = risk_report("db", "stop", env=cli_env)
     assert stopped.stdout.strip() == "stopped"
