@@ -14,7 +14,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
@@ -30,8 +30,10 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/risk-report demo
 
 ## Run the test suite (starts its own PostgreSQL server).
+# Two files at a time (one per core; `--dist loadfile` keeps each file's module fixtures in one process).
+TEST_WORKERS ?= 2
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## The Dagster UI on http://127.0.0.1:3000, on the same instance as `make demo`.
 ui: install $(DAGSTER_HOME)/dagster.yaml
