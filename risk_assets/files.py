@@ -39,18 +39,13 @@ def write_atomically(path: Path, data: bytes) -> Path:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(temporary, path)
-    except OSError as error:
-        _discard(temporary)
-        raise unwritable(path, error) from None
-    except BaseException:
-        _discard(temporary)
+    except BaseException as error:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise unwritable(path, error) from None
         raise
     return path
-
-
-def _discard(temporary) -> None:
-    if temporary is not None:
-        Path(temporary).unlink(missing_ok=True)
 
 
 PRIVATE_FILE = 0o600

@@ -17,6 +17,8 @@ from typing import Optional
 from risk_assets.files import unwritable
 
 STAGING = ".staging"
+STUDENTS, SUMMARY, REPORT = "students.csv", "summary.json", "report.html"  # <tenant>_<kind>
+PUBLISHED_TOGETHER = (STUDENTS, SUMMARY)  # with the report, when a new tenant_summary staged them
 
 
 @dataclass(frozen=True)
@@ -26,66 +28,41 @@ class PartitionFiles:
     tenant: str
 
     @property
-    def names(self) -> tuple[str, str, str]:
-        return (f"{self.tenant}_students.csv", f"{self.tenant}_summary.json", f"{self.tenant}_report.html")
-
-    @property
     def folder(self) -> Path:
         return Path(self.reports_dir) / self.week.isoformat()
 
-    @property
-    def staging(self) -> Path:
-        return self.folder / STAGING / self.tenant
+    def published(self, kind: str) -> Path:
+        """What users, summary.csv and delivery read."""
+        return self.folder / f"{self.tenant}_{kind}"
 
-    # published: what users, summary.csv and delivery read
-    @property
-    def students_csv(self) -> Path:
-        return self.folder / self.names[0]
+    def staged(self, kind: str) -> Path:
+        """What the steps write and the next step reads."""
+        return self.folder / STAGING / self.tenant / f"{self.tenant}_{kind}"
 
-    @property
-    def summary_json(self) -> Path:
-        return self.folder / self.names[1]
-
-    @property
-    def report_html(self) -> Path:
-        return self.folder / self.names[2]
-
-    # staged: what the steps write and the next step reads
-    @property
-    def staged_students_csv(self) -> Path:
-        return self.staging / self.names[0]
-
-    @property
-    def staged_summary_json(self) -> Path:
-        return self.staging / self.names[1]
-
-    def rendered_report_html(self, run_id: str) -> Path:
+    def rendered_report(self, run_id: str) -> Path:
         """Where one run renders the report before publishing it: two runs of the partition at once never
         share it."""
-        return self.staging / f"{run_id}_{self.names[2]}"
+        return self.staged(REPORT).with_name(f"{run_id}_{self.tenant}_{REPORT}")
+
+    def _staged_pair(self) -> bool:
+        return all(self.staged(kind).exists() for kind in PUBLISHED_TOGETHER)
 
     def report_inputs(self) -> Optional[tuple[Path, Path]]:
         """(summary JSON, students CSV) to render the report from: the staged pair after a new tenant_summary, else
         the published pair (the report alone rendered again, e.g. with a new template); None without either."""
-        if self.staged_summary_json.exists() and self.staged_students_csv.exists():
-            return self.staged_summary_json, self.staged_students_csv
-        if self.summary_json.exists() and self.students_csv.exists():
-            return self.summary_json, self.students_csv
+        if self._staged_pair():
+            return self.staged(SUMMARY), self.staged(STUDENTS)
+        if all(self.published(kind).exists() for kind in PUBLISHED_TOGETHER):
+            return self.published(SUMMARY), self.published(STUDENTS)
         return None
 
-    def publish(self, rendered_html: Path) -> list[Path]:
+    def publish(self, rendered_report: Path) -> None:
         """Move the staged summary and students files (when staged) and the rendered report into the week's
         folder. Callers serialise publishing: a concurrent run of the partition may have published the staged
         pair already."""
-        moves = [(rendered_html, self.report_html)]
-        if self.staged_summary_json.exists() and self.staged_students_csv.exists():
-            moves = [(self.staged_students_csv, self.students_csv), (self.staged_summary_json, self.summary_json),
-                     *moves]
-        published = []
-        for source, target in moves:
+        pair = [(self.staged(kind), self.published(kind)) for kind in PUBLISHED_TOGETHER] if self._staged_pair() else []
+        for source, target in [*pair, (rendered_report, self.published(REPORT))]:
             try:
                 os.replace(source, target)
             except OSError as error:
                 raise unwritable(target, error) from None
-            published.append(target)
-        return published

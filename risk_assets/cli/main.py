@@ -66,6 +66,7 @@ def _print_outputs(settings: Settings, outcomes) -> None:
     import pandas as pd
 
     from risk_assets.cli.table import format_table
+    from risk_assets.report_files import REPORT
     from risk_assets.resources import Storage
     from risk_assets.summary.figures import level_counts
 
@@ -80,7 +81,7 @@ def _print_outputs(settings: Settings, outcomes) -> None:
         rows.append([
             outcome.tenant, outcome.week, "ok" if outcome.clean else "CHECK FAILED", manifest["rows"]["students"], manifest["rows"]["presentations"],
             sum(manifest["quality"].values()), levels[CRIT], levels[WARN], levels[OK] + levels[LEVEL_OK_PARTIAL],
-            levels[LEVEL_INSUFFICIENT], storage.partition_files(outcome.week, outcome.tenant).report_html.name,
+            levels[LEVEL_INSUFFICIENT], storage.partition_files(outcome.week, outcome.tenant).published(REPORT).name,
         ])
     print()
     print(format_table(
@@ -280,6 +281,7 @@ def cmd_resend(args: argparse.Namespace, settings: Settings, progress: Progress)
     from risk_assets.delivery.content import ReportDelivery
     from risk_assets.delivery.ledger import CHANNELS, Ledger
     from risk_assets.partitions import partition_key
+    from risk_assets.report_files import REPORT, SUMMARY
     from risk_assets.resources import RiskDatabase, Storage
 
     config = _config(settings, progress)
@@ -288,10 +290,10 @@ def cmd_resend(args: argparse.Namespace, settings: Settings, progress: Progress)
     _preflight(config, [tenant], metrics=False)
     storage = Storage.from_settings(settings)
     files = storage.partition_files(week, tenant)
-    if not files.report_html.exists():
-        raise UserError(f"there is no report of tenant '{tenant}' for week {week} ({files.report_html}); "
+    if not files.published(REPORT).exists():
+        raise UserError(f"there is no report of tenant '{tenant}' for week {week} ({files.published(REPORT)}); "
                         "materialise it first")
-    checksum = ReportDelivery.load(files.summary_json, files.report_html).checksum
+    checksum = ReportDelivery.load(files.published(SUMMARY), files.published(REPORT)).checksum
     who = f"{getpass.getuser()}@{socket.gethostname()}"
     with databases(settings, progress) as dbs:
         with RiskDatabase(url=dbs.risk_url).connect(settings.sql_dir) as conn:

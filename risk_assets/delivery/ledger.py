@@ -33,6 +33,7 @@ class LedgerEntry:
     status: str  # the status this run found: pending, sending (interrupted), failed or unknown
     created_at: dt.datetime  # when the row was created: an e-mail's Date, the same for every try
     started_at: Optional[dt.datetime]  # when the last send began
+    error: Optional[str]  # why the last attempt failed, or why its outcome is unknown
 
     @property
     def interrupted(self) -> bool:
@@ -69,7 +70,7 @@ class Ledger:
                 (week, tenant, channel, checksum, run_id),
             )
             cur.execute(
-                "SELECT id, week, tenant, channel, checksum, generation, status, created_at, started_at"
+                "SELECT id, week, tenant, channel, checksum, generation, status, created_at, started_at, error"
                 " FROM risk.deliveries WHERE week = %s AND tenant = %s AND channel = %s AND checksum = %s"
                 " ORDER BY generation DESC LIMIT 1",
                 (week, tenant, channel, checksum),
@@ -137,11 +138,6 @@ class Ledger:
                     (entry.week, entry.tenant, entry.channel, entry.generation),
                 )
         self.conn.commit()
-
-    def error_of(self, entry: LedgerEntry) -> Optional[str]:
-        with self.conn.cursor() as cur:
-            cur.execute("SELECT error FROM risk.deliveries WHERE id = %s", (entry.id,))
-            return cur.fetchone()[0]
 
     def sent_recipients(self, entry: LedgerEntry) -> set[str]:
         with self.conn.cursor() as cur:

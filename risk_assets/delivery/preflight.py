@@ -14,6 +14,11 @@ from risk_assets.delivery.slack import resolve_bot, resolve_webhook
 from risk_assets.errors import UserError
 
 
+def no_recipient(tenant: Tenant) -> str:
+    return (f"tenant '{tenant.key}' has no e-mail recipient while SMTP_HOST is set: add delivery.email.to (or cc, "
+            "bcc) in tenants.yaml, or set delivery.email.enabled: false")
+
+
 def delivery_problems(tenants: Iterable[Tenant], env: Mapping[str, str] = os.environ) -> list[str]:
     """Every problem, each naming the variable or the tenant and how to fix it; [] when delivery can start."""
     problems = []
@@ -25,8 +30,7 @@ def delivery_problems(tenants: Iterable[Tenant], env: Mapping[str, str] = os.env
     for tenant in tenants:
         email = tenant.delivery.email
         if smtp is not None and email.enabled and not email.recipients:
-            problems.append(f"tenant '{tenant.key}' has no e-mail recipient while SMTP_HOST is set: add "
-                            "delivery.email.to (or cc, bcc) in tenants.yaml, or set delivery.email.enabled: false")
+            problems.append(no_recipient(tenant))
         for resolve in (resolve_webhook, resolve_bot):
             try:
                 resolve(tenant.delivery.slack, env)

@@ -21,6 +21,7 @@ from risk_assets.delivery.email import (
 )
 from risk_assets.delivery.ledger import CHANNELS, FAILED, SENT, SKIPPED, UNKNOWN, Ledger, LedgerEntry
 from risk_assets.delivery.outbox import Outbox
+from risk_assets.delivery.preflight import no_recipient
 from risk_assets.delivery.slack import (
     FoundPosts,
     build_payload,
@@ -67,8 +68,7 @@ def _send_email(delivery: ReportDelivery, tenant: Tenant, channels: Channels, st
     if channels.smtp is None:
         return "outbox", _to_outbox(entry, ledger, lambda: channels.outbox.put_email(delivery, message))
     if not recipients.recipients:
-        raise DeliveryError(f"tenant '{tenant.key}' has no e-mail recipient: add delivery.email.to (or cc, bcc) in "
-                            "tenants.yaml, or set delivery.email.enabled: false for no e-mail")
+        raise DeliveryError(no_recipient(tenant))
     already = ledger.sent_recipients(entry)
     envelope = [address for address in recipients.recipients if address not in already]
     ledger.begin(entry, "smtp")
@@ -150,7 +150,7 @@ def _deliver_channel(delivery: ReportDelivery, tenant: Tenant, ledger: Ledger, c
                                                                  "(delivery.email.enabled: false in tenants.yaml)")
         return ChannelOutcome(channel, SKIPPED)
     if entry.status == UNKNOWN:
-        return ChannelOutcome(channel, UNKNOWN, detail=_unknown_detail(ledger, entry))
+        return ChannelOutcome(channel, UNKNOWN, detail=entry.error or "the outcome of an interrupted send is unknown")
     try:
         if channel == "email":
             destination, message_id = _send_email(delivery, tenant, channels, students, entry, ledger)
@@ -164,7 +164,3 @@ def _deliver_channel(delivery: ReportDelivery, tenant: Tenant, ledger: Ledger, c
         return ChannelOutcome(channel, FAILED, detail=str(exc))
     ledger.record(entry, SENT, destination=destination, message_id=message_id or None)
     return ChannelOutcome(channel, SENT, destination, message_id)
-
-
-def _unknown_detail(ledger: Ledger, entry: LedgerEntry) -> str:
-    return ledger.error_of(entry) or "the outcome of an interrupted send is unknown"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -55,10 +56,10 @@ def test_two_runs_of_one_partition_at_once_take_turns(env, risk_url):
         assert cur.fetchone() == (1,)
 
 
-def test_the_default_instance_monitors_runs():
+def test_the_default_instance_monitors_runs(tmp_path):
     """Item 20: run monitoring is on in the instance `make demo`, `risk-report` and `risk-report ui` use."""
-    home = PROJECT_DIR / "dagster.yaml"
-    with DagsterInstance.from_config(str(home.parent), config_filename=home.name) as instance:
+    shutil.copyfile(PROJECT_DIR / "dagster.yaml", tmp_path / "dagster.yaml")  # its storage goes to tmp_path
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
         assert instance.run_monitoring_enabled
         assert instance.run_monitoring_max_runtime_seconds == 1800
         assert instance.run_monitoring_start_timeout_seconds == 180

@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS risk.deliveries (
     week                date        NOT NULL,
     tenant              text        NOT NULL,
     channel             text        NOT NULL CHECK (channel IN ('email', 'slack')),
-    checksum            text        NOT NULL,   -- the report's content_id (see 003)
+    checksum            text        NOT NULL,   -- sha256 of the report file
     generation          integer     NOT NULL DEFAULT 0,
     status              text        NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
     destination         text,                   -- smtp | outbox | webhook | webhook+upload

@@ -20,6 +20,7 @@ from risk_assets.metrics.student_table import read_students_csv
 from risk_assets.partitions import split_partition_key
 from risk_assets.project import current_project
 from risk_assets.report.fragments import TEMPLATES_FOLDER
+from risk_assets.report_files import REPORT, STUDENTS, SUMMARY
 from risk_assets.resources import RiskDatabase, SlackApi, SmtpServer, Storage
 
 DELIVERY_JOB = "delivery"
@@ -46,12 +47,12 @@ def _deliver_one(tenants: TenantsFile, key: str, storage: Storage, conn, channel
     week, tenant_key = split_partition_key(key)
     tenant = tenants.get(tenant_key)
     files = storage.partition_files(week, tenant_key)
-    summary, report = files.summary_json, files.report_html
+    summary, report = files.published(SUMMARY), files.published(REPORT)
     if not report.exists() or not summary.exists():
         raise DeliveryError(f"no report of tenant '{tenant_key}' for week {week} to deliver: materialise "
                             "`tenant_report` for this partition first")
     delivery = ReportDelivery.load(summary, report)
-    students = (read_students_csv(files.students_csv)
+    students = (read_students_csv(files.published(STUDENTS))
                 if tenant.delivery.include_student_names else None)
     return deliver(delivery, tenant, Ledger(conn), channels, run_id, students, only=only)
 

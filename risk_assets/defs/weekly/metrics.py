@@ -19,6 +19,7 @@ from risk_assets.metrics.exchange import export_snapshot
 from risk_assets.metrics.student_table import to_csv_bytes
 from risk_assets.partitions import week_and_tenant
 from risk_assets.project import Project, current_project
+from risk_assets.report_files import STUDENTS
 from risk_assets.resources import MetricThresholds, Storage
 from risk_assets.summary.figures import level_counts
 from risk_assets.vocabulary import (
@@ -151,7 +152,7 @@ def build_metrics_asset(project: Project) -> dg.AssetsDefinition:
         if not checked.success:
             raise dg.Failure(description=f"metrics output failed its type check: {checked.description}")
         with reported_to_dagster():  # a full or read-only disk: the message names the path
-            csv_path = write_atomically(storage.partition_files(week, tenant).staged_students_csv, to_csv_bytes(frame))
+            csv_path = write_atomically(storage.partition_files(week, tenant).staged(STUDENTS), to_csv_bytes(frame))
             write_atomically(storage.metrics_file(week, tenant), frame.to_parquet(index=False))
         context.log.info("metrics %s week %s: %s", tenant, week, level_counts(frame))
         return dg.MaterializeResult(metadata=metrics_metadata(frame, rules, seconds, csv_path, snapshot.quality, engine))

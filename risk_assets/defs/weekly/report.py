@@ -17,6 +17,7 @@ from risk_assets.project import Project, current_project
 from risk_assets.rendering import Renderer, choose_renderer, render_report
 from risk_assets.report.brand import load_brand
 from risk_assets.report.strings import STRINGS
+from risk_assets.report_files import REPORT
 from risk_assets.resources import RiskDatabase, Storage
 from risk_assets.results.store import ResultsStore
 from risk_assets.summary.week_table import week_table
@@ -110,18 +111,19 @@ def build_report_asset(project: Project) -> dg.AssetsDefinition:
                                          "materialise `tenant_summary` for this partition first", allow_retries=False)
         summary_path, students_path = inputs
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        rendered = files.rendered_report(context.run.run_id)
         with reported_to_dagster():  # a RenderError or a full disk is the tenant's own: no retry
             render_report(
                 template,
                 {"summary_path": str(summary_path), "students_path": str(students_path),
                  "brand_dir": str(template.parent)},
-                files.rendered_report_html(context.run.run_id),
+                rendered,
                 label=f"tenant '{tenant}', week {week}",
                 engine=renderer,
                 lang=tenants.get(tenant).locale,
             )
-            csv_path, schools = publish(storage, risk_db, week, tenant, files.rendered_report_html(context.run.run_id))
-        output = files.report_html
+            csv_path, schools = publish(storage, risk_db, week, tenant, rendered)
+        output = files.published(REPORT)
         context.log.info("report %s week %s: %s (%d bytes, %s)", tenant, week, output, output.stat().st_size,
                          renderer.name)
         return dg.MaterializeResult(metadata={**report_metadata(output, summary, renderer),

@@ -14,17 +14,12 @@ from risk_assets.failures import reported_to_dagster
 from risk_assets.files import write_atomically
 from risk_assets.partitions import week_and_tenant
 from risk_assets.project import Project, current_project
+from risk_assets.report_files import STUDENTS, SUMMARY
 from risk_assets.resources import MetricThresholds, RiskDatabase, Storage
 from risk_assets.results.store import ResultsStore
 from risk_assets.summary.figures import History, content_id, tenant_figures
-from risk_assets.vocabulary import (
-    CRIT,
-    LEVEL_INSUFFICIENT,
-    LEVEL_OK_PARTIAL,
-    OK,
-    SPEC_VERSION,
-    WARN,
-)
+from risk_assets.summary.week_table import school_counts
+from risk_assets.vocabulary import SPEC_VERSION
 from risk_assets.window import ReportWindow
 
 WEEK = dt.timedelta(days=7)
@@ -32,20 +27,8 @@ WEEK = dt.timedelta(days=7)
 
 def _tenant_row(figures: dict, payload: dict, org_name: str, profile: str, generated_at: dt.datetime) -> dict:
     """The row of risk.tenant_weeks (counts as summary.csv reports them)."""
-    levels, wow = figures["levels"], figures["week_over_week"]
-    return {
-        "org_name": org_name,
-        "total_students": figures["total_students"],
-        "crit_count": levels[CRIT]["count"],
-        "warn_count": levels[WARN]["count"],
-        "ok_count": levels[OK]["count"] + levels[LEVEL_OK_PARTIAL]["count"],
-        "ok_partial_count": levels[LEVEL_OK_PARTIAL]["count"],
-        "insufficient_count": levels[LEVEL_INSUFFICIENT]["count"],
-        "new_warn_or_crit": wow.get("new_warn_or_crit") if wow["available"] else None,
-        "profile": profile,
-        "figures": payload,
-        "generated_at": generated_at,
-    }
+    return {"org_name": org_name, **school_counts(figures), "profile": profile, "figures": payload,
+            "generated_at": generated_at}
 
 
 def _metadata(figures: dict, json_path) -> dict:
@@ -92,10 +75,10 @@ def summarise(tenants, thresholds: Thresholds, storage: Storage, risk_db: RiskDa
             "threshold_overrides": thresholds.overrides(),
         }
         files = storage.partition_files(week, tenant_key)
-        payload["content_id"] = content_id(payload, files.staged_students_csv.read_bytes())
+        payload["content_id"] = content_id(payload, files.staged(STUDENTS).read_bytes())
         store.replace_partition(week, tenant_key, frame, _tenant_row(
             figures, payload, tenant.name, thresholds.profile, generated_at))
-        json_path = write_atomically(files.staged_summary_json,
+        json_path = write_atomically(files.staged(SUMMARY),
                                      json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"))
     return _metadata(figures, json_path)
 
