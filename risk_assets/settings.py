@@ -15,6 +15,10 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 ReportRenderer = Literal["auto", "quarto", "builtin"]
 REPORT_RENDERERS: tuple[str, ...] = get_args(ReportRenderer)
 DEFAULT_REPORT_TEMPLATE = PROJECT_DIR / "quarto" / "weekly_report.qmd"
+# Where a run's steps execute (RISK_EXECUTOR): in the run's own process, or on Celery workers (docs/scale.md).
+Executor = Literal["in_process", "celery"]
+EXECUTORS: tuple[str, ...] = get_args(Executor)
+CELERY_VARIABLES = ("RISK_CELERY_BROKER", "RISK_CELERY_BACKEND")
 
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
@@ -40,6 +44,7 @@ class Settings(BaseModel):
     deployment: Literal["local", "production"] = "local"
     # RISK_REPORT_RENDERER: overrides tenants.yaml's report.renderer (auto | quarto | builtin).
     report_renderer: Optional[ReportRenderer] = None
+    executor: Executor = "in_process"
 
     @property
     def embedded_dir(self) -> Path:
@@ -66,6 +71,7 @@ class Settings(BaseModel):
             risk_database_url=env.get("RISK_DATABASE_URL") or None,
             deployment=_deployment(env),
             report_renderer=_report_renderer(env),
+            executor=_executor(env),
         )
 
 
@@ -83,3 +89,16 @@ def _report_renderer(env: Mapping[str, str]) -> Optional[str]:
         raise UserError(f"RISK_REPORT_RENDERER={value!r} is not auto, quarto or builtin: unset it to use "
                         "tenants.yaml's report.renderer (default auto)")
     return value or None
+
+
+def _executor(env: Mapping[str, str]) -> str:
+    value = (env.get("RISK_EXECUTOR") or "in_process").strip().lower().replace("-", "_")
+    if value not in EXECUTORS:
+        raise UserError(f"RISK_EXECUTOR={value!r} is not in_process or celery: unset it to run each partition's "
+                        "steps in its run's process, or write RISK_EXECUTOR=celery (docs/scale.md)")
+    missing = [name for name in CELERY_VARIABLES if value == "celery" and not env.get(name)]
+    if missing:
+        raise UserError(f"RISK_EXECUTOR=celery needs {' and '.join(missing)}: the Redis URLs the Celery workers use, "
+                        "e.g. RISK_CELERY_BROKER=redis://redis:6379/0 RISK_CELERY_BACKEND=redis://redis:6379/1 "
+                        "(deploy/celery.yaml, docs/scale.md)")
+    return value

@@ -50,7 +50,7 @@ def graphql(port: int, query: str, variables: dict | None = None) -> dict:
     return body["data"]
 
 
-def wait_for(predicate, timeout: float, what: str):
+def wait_for(predicate, timeout: float, what: str, interval: float = 1.0):
     deadline = time.monotonic() + timeout
     last_error = None
     while time.monotonic() < deadline:
@@ -60,7 +60,7 @@ def wait_for(predicate, timeout: float, what: str):
                 return value
         except (OSError, AssertionError, KeyError) as exc:
             last_error = exc
-        time.sleep(1)
+        time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what} (last error: {last_error})")
 
 

@@ -1,10 +1,35 @@
 """The resources and executor every job uses: the local or production set (`risk_assets.resources`), the
-thresholds in force, the Pipes client of the R engine, and the in-process executor (one process per run)."""
+thresholds in force, the Pipes client of the R engine, and where steps run (RISK_EXECUTOR: the run's own
+process, or Celery workers through dagster-celery, docs/scale.md)."""
 
 import dagster as dg
 
 from risk_assets.project import current_project
 from risk_assets.resources import MetricThresholds, resources_for
+from risk_assets.settings import Settings
+
+# The Celery executor's config; deploy/celery.yaml gives the workers the same block (a test keeps them equal).
+CELERY_EXECUTOR_CONFIG = {
+    "broker": {"env": "RISK_CELERY_BROKER"},
+    "backend": {"env": "RISK_CELERY_BACKEND"},
+    "config_source": {
+        # A step's task is acknowledged when it ends, so a worker lost mid-step leaves it to another worker.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        # Redis hands an unacknowledged task to another worker after this many seconds: above the longest step.
+        "broker_transport_options": {"visibility_timeout": 600},
+    },
+}
+
+
+def executor_for(settings: Settings) -> dg.ExecutorDefinition:
+    if settings.executor == "celery":
+        from dagster_celery import celery_executor  # the `celery` extra
+
+        return celery_executor.configured(CELERY_EXECUTOR_CONFIG, name="celery")
+    # A run is one partition: its steps share one process instead of paying a process start each.
+    return dg.in_process_executor
 
 
 @dg.definitions
@@ -16,6 +41,5 @@ def defs() -> dg.Definitions:
             "thresholds": MetricThresholds.of(project.config.thresholds, project.config.thresholds_path),
             "pipes_subprocess_client": dg.PipesSubprocessClient(),  # runs the R engine (metrics_engine: r)
         },
-        # A run is one partition: its steps share one process instead of paying a process start each.
-        executor=dg.in_process_executor,
+        executor=executor_for(project.settings),
     )
