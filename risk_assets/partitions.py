@@ -1,14 +1,21 @@
-"""Week × tenant partitions. Week keys are Mondays; each tenant's week ends at Monday 00:00 in its own zone."""
+"""Week × tenant partitions. Week keys are Mondays; each tenant's week ends at Monday 00:00 in its own zone.
+
+Tenants are dynamic partitions (`tenants`), kept in step with tenants.yaml by the `tenant_partitions` sensor (and by
+`risk-report` before it launches), so a new school needs no code reload. Weeks are a rolling window of
+`partition_weeks` when set: at 10,000 schools every week since first_week would pass Dagster's advised 100,000
+partitions per asset within ten weeks (docs/scale.md)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+import logging
+from typing import Optional, Sequence
 
 from dagster import (
+    DagsterInstance,
+    DynamicPartitionsDefinition,
     MultiPartitionKey,
     MultiPartitionsDefinition,
-    StaticPartitionsDefinition,
     WeeklyPartitionsDefinition,
 )
 
@@ -20,21 +27,58 @@ WEEK = "week"
 TENANT = "tenant"
 PARTITION_TIMEZONE = "Asia/Seoul"
 WEEK_KEY_FORMAT = "%Y-%m-%d"
+TENANT_PARTITIONS = "tenants"  # the dynamic partitions: every configured tenant, enabled or not (history stays visible)
+ADVISED_PARTITIONS_PER_ASSET = 100_000  # Dagster's documentation: stay below this many partitions per asset
+
+log = logging.getLogger(__name__)
 
 
-def report_partitions(tenants: TenantsFile) -> MultiPartitionsDefinition:
-    """Every configured tenant (enabled or not, so history stays visible) × weekly partitions from first_week."""
+def report_partitions(tenants: TenantsFile, now: Optional[dt.datetime] = None) -> MultiPartitionsDefinition:
+    """Weeks from `first_partition_week` × the `tenants` dynamic partitions."""
+    start = first_partition_week(tenants, now)
+    _warn_when_too_many(tenants, start, now)
     return MultiPartitionsDefinition(
         {
             WEEK: WeeklyPartitionsDefinition(
-                start_date=tenants.first_week.strftime(WEEK_KEY_FORMAT),
+                start_date=start.strftime(WEEK_KEY_FORMAT),
                 day_offset=1,
                 timezone=PARTITION_TIMEZONE,
                 fmt=WEEK_KEY_FORMAT,
             ),
-            TENANT: StaticPartitionsDefinition(tenants.keys),
+            TENANT: DynamicPartitionsDefinition(name=TENANT_PARTITIONS),
         }
     )
+
+
+def first_partition_week(tenants: TenantsFile, now: Optional[dt.datetime] = None) -> dt.date:
+    """first_week, or with partition_weeks the oldest week of the window ending at the newest complete week."""
+    if tenants.partition_weeks is None:
+        return tenants.first_week
+    newest = latest_complete_week(tenants, now)
+    return max(tenants.first_week, newest - dt.timedelta(weeks=tenants.partition_weeks - 1))
+
+
+def _warn_when_too_many(tenants: TenantsFile, start: dt.date, now: Optional[dt.datetime]) -> None:
+    weeks = max(1, (latest_complete_week(tenants, now) - start).days // 7 + 1)
+    if weeks * len(tenants.tenants) > ADVISED_PARTITIONS_PER_ASSET:
+        log.warning("%d tenants × %d weeks = %d partitions per asset, above Dagster's advised %d: set partition_weeks "
+                    "in tenants.yaml (docs/scale.md)", len(tenants.tenants), weeks, weeks * len(tenants.tenants),
+                    ADVISED_PARTITIONS_PER_ASSET)
+
+
+def tenant_partition_changes(tenants: TenantsFile, existing: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(keys to add, keys to delete) so that the `tenants` partitions are exactly tenants.yaml's tenants."""
+    configured, present = set(tenants.keys), set(existing)
+    return [key for key in tenants.keys if key not in present], [key for key in existing if key not in configured]
+
+
+def register_tenants(instance: DagsterInstance, tenants: TenantsFile) -> list[str]:
+    """Adds the configured tenants that are not partitions yet (never deletes: that is the sensor's, on a tick the
+    operator sees). Returns the keys added."""
+    added, _ = tenant_partition_changes(tenants, instance.get_dynamic_partitions(TENANT_PARTITIONS))
+    if added:
+        instance.add_dynamic_partitions(TENANT_PARTITIONS, added)
+    return added
 
 
 def partition_key(week: dt.date, tenant: str) -> MultiPartitionKey:
@@ -78,6 +122,12 @@ def parse_week(text: str, tenants: TenantsFile, selected: list[str], now: Option
             f"{flag} {week} is before the first report week {tenants.first_week} (first_week in tenants.yaml)"
         )
     now = now or dt.datetime.now(dt.timezone.utc)
+    oldest = first_partition_week(tenants, now)
+    if week < oldest:
+        raise UserError(
+            f"{flag} {week} is older than the {tenants.partition_weeks} weeks kept as partitions (from {oldest}); its "
+            "results stay in the database and reports/. To run it again, raise partition_weeks in tenants.yaml"
+        )
     for key in selected:
         tenant = tenants.get(key)
         window = ReportWindow(week, tenant.timezone)

@@ -126,3 +126,16 @@ def source_conn(source_url) -> Iterator[psycopg2.extensions.connection]:
     conn = psycopg2.connect(source_url)
     yield conn
     conn.close()
+
+
+# The longest files (a Celery cluster, a webserver and daemon) start first, so that with two workers (`make test`,
+# pytest-xdist --dist loadfile) the short files fill in around them instead of waiting behind them at the end.
+FIRST = ("scale/test_celery.py", "test_ui.py", "faults/test_pipeline_faults.py", "test_cli.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        path = item.path.as_posix()
+        return next((n for n, suffix in enumerate(FIRST) if path.endswith(suffix)), len(FIRST))
+
+    items.sort(key=rank)  # stable: the order within a file and among the rest is kept

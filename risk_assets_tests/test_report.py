@@ -23,6 +23,7 @@ from risk_assets.project import build_definitions
 from risk_assets.settings import PROJECT_DIR, Settings
 from risk_assets_tests.conftest import _create_database, _drop_database, _with_database
 from risk_assets_tests.source_rows import SourceRows
+from risk_assets_tests.tenant_partitions import with_tenants
 
 WEEK = dt.date(2026, 11, 16)
 TENANTS = ("seoul-central", "busan-ocean", "nyc-bridge")
@@ -71,7 +72,8 @@ def pipeline(pg_admin_url, tmp_path_factory):
         job = build_definitions(config, Settings.from_env()).resolve_job_def(WEEKLY_JOB)
         for tenant in TENANTS:
             result = job.execute_in_process(partition_key=partition_key(WEEK, tenant),
-                                            instance=DagsterInstance.ephemeral(), raise_on_error=False)
+                                            instance=with_tenants(DagsterInstance.ephemeral(), tenant),
+                                            raise_on_error=False)
             assert result.success, tenant
         yield {"reports": out / "reports" / WEEK.isoformat(), "risk_url": risk_url, "ids": ids,
                "student_ids": {t: dataset.students.loc[dataset.students["org_id"] == org, "student_id"].tolist()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from dagster import DagsterInstance, DagsterRun, build_schedule_context
 
 from risk_assets.config import AppConfig, TenantsFile, Thresholds
+from risk_assets.partitions import register_tenants
 from risk_assets.project import build_definitions
 from risk_assets.run_queue import partition_tags
 from risk_assets.settings import Settings
@@ -26,13 +29,23 @@ SCHEDULES = {"Asia/Seoul": "weekly_risk_asia_seoul", "America/New_York": "weekly
              "Europe/London": "weekly_risk_europe_london"}
 
 
-def definitions(schools=SCHOOLS):
-    config = AppConfig(tenants=TenantsFile.model_validate({"first_week": dt.date(2026, 10, 5), "tenants": schools}),
-                       thresholds=Thresholds(), tenants_path=Path("t"), thresholds_path=Path("t"))
+def write_tenants(path: Path, schools) -> TenantsFile:
+    raw = {"first_week": dt.date(2026, 10, 5), "tenants": schools}
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return TenantsFile.model_validate(raw)
+
+
+def definitions(schools=SCHOOLS, folder: Path | None = None):
+    """The definitions of `schools`, whose tenants.yaml the schedules read on every tick."""
+    path = (folder or Path(tempfile.mkdtemp())) / "tenants.yaml"
+    config = AppConfig(tenants=write_tenants(path, schools), thresholds=Thresholds(), tenants_path=path,
+                       thresholds_path=path)
     return build_definitions(config, Settings.from_env())
 
 
-def tick(defs, zone: str, at: dt.datetime, instance: DagsterInstance):
+def tick(defs, zone: str, at: dt.datetime, instance: DagsterInstance, register: bool = True):
+    if register:  # what the tenant_partitions sensor does
+        register_tenants(instance, TenantsFile.model_validate({"first_week": dt.date(2026, 10, 5), "tenants": SCHOOLS}))
     schedule = defs.resolve_schedule_def(SCHEDULES[zone])
     context = build_schedule_context(instance=instance, scheduled_execution_time=at,
                                      repository_def=defs.get_repository_def())
@@ -86,6 +99,18 @@ def test_a_tick_that_finds_nothing_new_requests_nothing():
         assert again.skip_message.startswith("nothing new: every enabled tenant in Asia/Seoul")
 
 
+def test_a_school_added_to_tenants_yaml_is_requested_without_a_reload_once_it_is_a_partition(tmp_path):
+    defs = definitions(folder=tmp_path)
+    at = dt.datetime(2026, 11, 23, 6, 0, tzinfo=ZoneInfo("Asia/Seoul"))
+    write_tenants(tmp_path / "tenants.yaml", SCHOOLS + [{"key": "incheon", "org_id": 6, "name": "Incheon"}])
+    with DagsterInstance.local_temp() as instance:
+        before = tick(defs, "Asia/Seoul", at, instance).run_requests
+        assert [r.partition_key for r in before] == ["seoul|2026-11-16", "busan|2026-11-16"]  # not a partition yet
+        instance.add_dynamic_partitions("tenants", ["incheon"])
+        after = tick(defs, "Asia/Seoul", at, instance, register=False).run_requests
+        assert [r.partition_key for r in after] == ["seoul|2026-11-16", "busan|2026-11-16", "incheon|2026-11-16"]
+
+
 def test_a_new_zone_needs_only_a_tenant_in_tenants_yaml():
     defs = definitions(SCHOOLS + [{"key": "sydney", "org_id": 9, "name": "Sydney", "timezone": "Australia/Sydney"}])
     schedule = defs.resolve_schedule_def("weekly_risk_australia_sydney")
@@ -99,3 +124,35 @@ def test_every_partition_run_is_tagged_with_its_tenant_and_week():
     assert partition_tags(run) == {"risk/tenant": "seoul", "risk/week": "2026-11-16"}
     tagged = DagsterRun(job_name="delivery", tags={"risk/tenant": "a,b", "risk/week": "2026-11-16"})
     assert partition_tags(tagged) == {}
+
+
+def test_the_tenant_partitions_sensor_keeps_partitions_equal_to_tenants_yaml(tmp_path):
+    from dagster import build_sensor_context
+
+    from risk_assets.config import ConfigError
+
+    defs = definitions(folder=tmp_path)
+    sensor = defs.resolve_sensor_def("tenant_partitions")
+    with DagsterInstance.local_temp() as instance:
+        instance.add_dynamic_partitions("tenants", ["seoul", "closed-school"])
+
+        def evaluate():
+            data = sensor.evaluate_tick(build_sensor_context(instance=instance, repository_def=defs.get_repository_def()))
+            for request in data.dynamic_partitions_requests or []:  # what the daemon does with them
+                if type(request).__name__ == "AddDynamicPartitionsRequest":
+                    instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
+                else:
+                    for key in request.partition_keys:
+                        instance.delete_dynamic_partition(request.partitions_def_name, key)
+            return data
+
+        first = evaluate()
+        assert [(type(r).__name__, r.partition_keys) for r in first.dynamic_partitions_requests] == [
+            ("AddDynamicPartitionsRequest", ["nyc", "london", "busan", "off"]),
+            ("DeleteDynamicPartitionsRequest", ["closed-school"])]
+        assert sorted(instance.get_dynamic_partitions("tenants")) == sorted(s["key"] for s in SCHOOLS)
+        assert evaluate().skip_message == "in step: 5 tenants in tenants.yaml"
+        (tmp_path / "tenants.yaml").write_text("first_week: 2026-10-05\ntenants: []\n")
+        with pytest.raises(ConfigError, match="tenants: must not be empty"):  # the tick fails; nothing changes
+            evaluate()
+        assert len(instance.get_dynamic_partitions("tenants")) == 5

@@ -19,6 +19,7 @@ from risk_assets.settings import Settings
 from risk_assets.summary.figures import History, class_breakdown, tenant_figures
 from risk_assets.window import ReportWindow
 from risk_assets_tests.source_rows import SourceRows
+from risk_assets_tests.tenant_partitions import with_tenants
 
 WEEKS = [dt.date(2026, 11, 2), dt.date(2026, 11, 9), dt.date(2026, 11, 16)]
 TENANTS = TenantsFile.model_validate({
@@ -102,10 +103,11 @@ def test_three_weeks_oldest_first_then_rematerialise(job, source_conn, tmp_path)
     for week in WEEKS:
         for tenant in ("alpha", "beta"):
             result = job.execute_in_process(partition_key=partition_key(week, tenant),
-                                            instance=DagsterInstance.ephemeral(), raise_on_error=False)
+                                            instance=with_tenants(DagsterInstance.ephemeral(), tenant),
+                                            raise_on_error=False)
             assert result.success, tenant
     again = job.execute_in_process(partition_key=partition_key(WEEKS[-1], "alpha"),
-                                   instance=DagsterInstance.ephemeral())
+                                   instance=with_tenants(DagsterInstance.ephemeral(), "alpha"))
     assert again.success
 
     counts = _rows(risk_url, "SELECT week, tenant, count(*) FROM risk.student_results GROUP BY 1, 2 ORDER BY 1, 2")

@@ -64,6 +64,15 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 1.0):
     raise AssertionError(f"timed out waiting for {what} (last error: {last_error})")
 
 
+def wait_for_tenant_partitions(port: int, tenants: list[str]) -> None:
+    """The daemon's tenant_partitions sensor makes tenants.yaml's tenants partitions on its first tick."""
+    from risk_assets.cli import graphql as ui
+
+    server = ui.Webserver(f"http://127.0.0.1:{port}")
+    wait_for(lambda: set(tenants) <= set(ui.partition_keys(server, "snapshot", "tenant")), 120,
+             "the tenant_partitions sensor")
+
+
 def dismiss_welcome(page) -> None:
     """A first visit shows Dagster's community dialog over the page; close it as an operator would."""
     skip = page.get_by_role("button", name="Skip")
@@ -149,6 +158,7 @@ def dagster_dev(pg_admin_url, source_template, tmp_path_factory):
     try:
         wait_for(lambda: [e for e in graphql(port, LOCATIONS)["workspaceOrError"]["locationEntries"]
                           if e["name"] == "risk_assets" and e["loadStatus"] == "LOADED"], 240, "the code location")
+        wait_for_tenant_partitions(port, ["seoul-central", "busan-ocean", "nyc-bridge", "stalled"])
         yield port, tmp_path, urls["risk"]
     finally:
         os.killpg(process.pid, signal.SIGTERM)

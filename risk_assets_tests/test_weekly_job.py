@@ -18,6 +18,7 @@ from risk_assets.project import build_definitions
 from risk_assets.settings import Settings
 from risk_assets.window import ReportWindow
 from risk_assets_tests.source_rows import SourceRows
+from risk_assets_tests.tenant_partitions import with_tenants
 
 WEEK = dt.date(2026, 11, 16)
 TENANTS = TenantsFile.model_validate({
@@ -41,7 +42,7 @@ def job(source_url, risk_url, tmp_path, monkeypatch):
 
 
 def run(job, tenant: str):
-    return job.execute_in_process(partition_key=partition_key(WEEK, tenant), instance=DagsterInstance.ephemeral(),
+    return job.execute_in_process(partition_key=partition_key(WEEK, tenant), instance=with_tenants(DagsterInstance.ephemeral(), tenant),
                                   raise_on_error=False)
 
 
@@ -149,7 +150,7 @@ def test_a_broken_quarto_falls_back_on_auto_and_fails_clearly_when_forced(source
     _active_tenant(source_conn)
     report = tmp_path / "reports" / "2026-11-16" / "active_report.html"
 
-    instance = DagsterInstance.ephemeral()
+    instance = with_tenants(DagsterInstance.ephemeral(), "active")
     fallback = build_definitions(CONFIG, Settings.from_env()).resolve_job_def(WEEKLY_JOB).execute_in_process(
         partition_key=partition_key(WEEK, "active"), instance=instance, raise_on_error=False)
 

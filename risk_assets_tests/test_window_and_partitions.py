@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from dagster import DagsterInstance
 
 from risk_assets.config.tenants import TenantsFile
 from risk_assets.errors import UserError
 from risk_assets.partitions import (
+    first_partition_week,
     latest_complete_week,
     parse_week,
     partition_key,
+    register_tenants,
     report_partitions,
     split_partition_key,
+    tenant_partition_changes,
 )
 from risk_assets.window import ReportWindow
 
@@ -62,7 +66,11 @@ def test_window_refuses_a_non_monday():
 def test_partitions_are_weeks_times_all_configured_tenants():
     partitions = report_partitions(TENANTS)
     assert [d.name for d in partitions.partitions_defs] == ["tenant", "week"]
-    keys = partitions.get_partition_keys(current_time=dt.datetime(2026, 1, 20, tzinfo=UTC))
+    instance = DagsterInstance.ephemeral()
+    assert register_tenants(instance, TENANTS) == ["seoul", "nyc", "off"]
+    assert register_tenants(instance, TENANTS) == []
+    keys = partitions.get_partition_keys(current_time=dt.datetime(2026, 1, 20, tzinfo=UTC),
+                                         dynamic_partitions_store=instance)
     assert sorted(keys) == sorted(
         f"{tenant}|{week}" for tenant in ("seoul", "nyc", "off") for week in ("2026-01-05", "2026-01-12")
     )
@@ -70,6 +78,30 @@ def test_partitions_are_weeks_times_all_configured_tenants():
     assert key == "nyc|2026-01-12"
     assert split_partition_key(key) == (dt.date(2026, 1, 12), "nyc")
     assert split_partition_key("nyc|2026-01-12") == (dt.date(2026, 1, 12), "nyc")
+
+
+def test_tenant_partitions_follow_the_file_both_ways():
+    assert tenant_partition_changes(TENANTS, ["seoul", "gone"]) == (["nyc", "off"], ["gone"])
+    assert tenant_partition_changes(TENANTS, ["off", "nyc", "seoul"]) == ([], [])
+
+
+def test_a_rolling_window_keeps_the_newest_weeks_as_partitions():
+    rolling = TENANTS.model_copy(update={"partition_weeks": 4})
+    now = dt.datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # newest complete week everywhere: 2026-11-16
+    assert first_partition_week(rolling, now) == dt.date(2026, 10, 26)
+    weeks = report_partitions(rolling, now).get_partition_keys(current_time=now, dynamic_partitions_store=_one_tenant())
+    assert sorted({key.keys_by_dimension["week"] for key in weeks}) == ["2026-10-26", "2026-11-02", "2026-11-09",
+                                                                       "2026-11-16"]
+    assert first_partition_week(TENANTS.model_copy(update={"partition_weeks": 520}), now) == TENANTS.first_week
+    with pytest.raises(UserError, match=r"--week 2026-10-19 is older than the 4 weeks kept as partitions \(from "
+                                        r"2026-10-26\); its results stay in the database and reports/"):
+        parse_week("2026-10-19", rolling, ["seoul"], now)
+
+
+def _one_tenant() -> DagsterInstance:
+    instance = DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("tenants", ["seoul"])
+    return instance
 
 
 def test_latest_complete_week_waits_for_the_westernmost_enabled_tenant():

@@ -37,6 +37,11 @@ SENSOR = """query Sensor($selector: SensorSelector!) { sensorOrError(sensorSelec
   ... on Sensor { sensorState { status typeSpecificData { ... on SensorData { lastCursor } } } } } }"""
 DELIVERY_RUNS = """query DeliveryRuns($after: Float!) { runsOrError(filter: {pipelineName: "delivery", createdAfter: $after}) {
   ... on Runs { results { runId status runConfigYaml } } } }"""
+PARTITION_KEYS = """query Keys($asset: AssetKeyInput!) { assetNodeOrError(assetKey: $asset) { __typename
+  ... on AssetNode { partitionKeysByDimension { name partitionKeys } } } }"""
+ADD_PARTITION = """mutation Add($selector: RepositorySelector!, $name: String!, $key: String!) {
+  addDynamicPartition(repositorySelector: $selector, partitionsDefName: $name, partitionKey: $key) { __typename
+    ... on PythonError { message } ... on UnauthorizedError { message } } }"""
 
 FINISHED = ("SUCCESS", "FAILURE", "CANCELED")
 
@@ -72,6 +77,19 @@ def _launched(result: dict, what: str) -> dict:
         detail = result.get("message") or result.get("errors") or result["__typename"]
         raise UserError(f"Dagster refused the {what}: {detail}")
     return result
+
+
+def partition_keys(server: Webserver, asset: str, dimension: str) -> list[str]:
+    node = server.query(PARTITION_KEYS, {"asset": {"path": [asset]}})["assetNodeOrError"]
+    return next(d["partitionKeys"] for d in node["partitionKeysByDimension"] if d["name"] == dimension)
+
+
+def add_dynamic_partition(server: Webserver, name: str, key: str) -> None:
+    """As the UI's "Add partition" does."""
+    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
+    result = server.query(ADD_PARTITION, {"selector": selector, "name": name, "key": key})["addDynamicPartition"]
+    if result["__typename"] not in ("AddDynamicPartitionSuccess", "DuplicateDynamicPartitionError"):
+        raise UserError(f"Dagster refused to add partition {key!r} to {name}: {result.get('message') or result}")
 
 
 def launch_asset_backfill(server: Webserver, asset_keys: Sequence[str], partitions: Sequence[str], tags: dict,

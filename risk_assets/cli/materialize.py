@@ -12,7 +12,7 @@ import yaml
 
 from risk_assets.cli import graphql
 from risk_assets.cli.graphql import FINISHED, Webserver
-from risk_assets.partitions import partition_key, split_partition_key
+from risk_assets.partitions import TENANT, TENANT_PARTITIONS, partition_key, split_partition_key
 
 ASSETS = ("snapshot", "metrics", "tenant_summary", "tenant_report")
 BACKFILL_DONE = ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED")
@@ -74,9 +74,19 @@ def follow_backfill(server: Webserver, backfill_id: str, expected: int, progress
     raise TimeoutError(f"backfill {backfill_id} did not finish in {timeout:.0f} s")
 
 
+def register_tenants(server: Webserver, tenants: Sequence[str], progress: Callable[[str], None]) -> None:
+    """Tenants of tenants.yaml the tenant_partitions sensor has not made partitions yet (added since its last tick)."""
+    missing = sorted(set(tenants) - set(graphql.partition_keys(server, ASSETS[0], TENANT)))
+    for tenant in missing:
+        graphql.add_dynamic_partition(server, TENANT_PARTITIONS, tenant)
+    if missing:
+        progress(f"added tenant partition(s): {', '.join(missing)}")
+
+
 def materialize(server: Webserver, weeks: Sequence[dt.date], tenants: Sequence[str], title: str, trigger: str,
                 progress: Callable[[str], None]) -> tuple[str, list[PartitionOutcome]]:
     """One asset backfill of the whole pipeline over weeks × tenants, as the asset graph's Materialize does."""
+    register_tenants(server, tenants, progress)
     partitions = [str(partition_key(week, tenant)) for week in sorted(weeks) for tenant in tenants]
     backfill_id = graphql.launch_asset_backfill(server, ASSETS, partitions, {"risk/trigger": trigger}, title)
     try:

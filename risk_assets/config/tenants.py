@@ -206,6 +206,9 @@ class TenantsFile(StrictModel):
     report: ReportSettings = Field(default_factory=ReportSettings)
     metrics_engine: Literal["python", "r"] = "python"
     data_quality: DataQuality = Field(default_factory=DataQuality)
+    # Weeks shown as partitions: the newest complete week and the N-1 before it (not before first_week); older
+    # weeks stay in the results database and reports/. Unset: every week since first_week (docs/scale.md).
+    partition_weeks: Optional[int] = Field(default=None, ge=1, le=520)
     tenants: list[Tenant] = Field(min_length=1)
 
     @field_validator("first_week")

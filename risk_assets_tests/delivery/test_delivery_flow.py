@@ -26,6 +26,7 @@ from risk_assets.project import build_definitions
 from risk_assets.settings import Settings
 from risk_assets.window import ReportWindow
 from risk_assets_tests.source_rows import SourceRows
+from risk_assets_tests.tenant_partitions import with_tenants
 
 WEEK = dt.date(2026, 11, 16)
 SECRET_WEBHOOK = "http://127.0.0.1:9/services/T000/B000/SUPERSECRETHOOK"
@@ -73,7 +74,7 @@ def definitions(config_tenants: TenantsFile):
 
 def materialise(defs, instance, tenant: str, job_name: str = WEEKLY_JOB):
     result = defs.resolve_job_def(job_name).execute_in_process(
-        partition_key=partition_key(WEEK, tenant), instance=instance, raise_on_error=False)
+        partition_key=partition_key(WEEK, tenant), instance=with_tenants(instance, tenant), raise_on_error=False)
     assert result.success, result
     return result
 

@@ -15,6 +15,7 @@ from risk_assets.config import TenantsFile
 from risk_assets.defs.delivery.job import DELIVERY_JOB, ONLY_CHANNEL_TAG, run_config
 from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets_tests.delivery.test_delivery_flow import definitions
+from risk_assets_tests.tenant_partitions import with_tenants
 
 
 def main() -> int:
@@ -23,7 +24,8 @@ def main() -> int:
     with DagsterInstance.ephemeral() as instance:
         if action == "materialise":
             result = defs.resolve_job_def(WEEKLY_JOB).execute_in_process(
-                partition_key=arguments[0], instance=instance, raise_on_error=False)
+                partition_key=arguments[0], instance=with_tenants(instance, arguments[0].split("|")[0]),
+                raise_on_error=False)
         else:
             tags = {}
             if arguments[0] == "--only":

@@ -20,6 +20,7 @@ from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.partitions import partition_key
 from risk_assets.settings import PROJECT_DIR
 from risk_assets_tests.delivery.test_delivery_flow import WEEK, definitions, materialise, tenants
+from risk_assets_tests.tenant_partitions import with_tenants
 
 
 def _waiting_backends(risk_url: str) -> int:
@@ -86,7 +87,7 @@ def _published(folder: Path) -> dict[str, bytes]:
 
 def _run(defs, instance, tenant: str):
     return defs.resolve_job_def(WEEKLY_JOB).execute_in_process(
-        partition_key=partition_key(WEEK, tenant), instance=instance, raise_on_error=False)
+        partition_key=partition_key(WEEK, tenant), instance=with_tenants(instance, tenant), raise_on_error=False)
 
 
 def _failure(result) -> str:

@@ -29,7 +29,7 @@ from risk_assets.demo.tenants import DemoTenant
 from risk_assets.settings import PROJECT_DIR
 from risk_assets_tests.conftest import _create_database, _drop_database, _with_database
 from risk_assets_tests.test_deploy import sqlalchemy_url
-from risk_assets_tests.test_ui import free_port, group_members, wait_for
+from risk_assets_tests.test_ui import free_port, group_members, wait_for, wait_for_tenant_partitions
 
 CELERY_YAML = PROJECT_DIR / "deploy" / "celery" / "celery.yaml"
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -160,6 +160,7 @@ def cluster(pg_admin_url, source_template, tmp_path_factory):
                                     str(PROJECT_DIR / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(web_port)])
         server = ui.Webserver(f"http://127.0.0.1:{web_port}")
         wait_until_loaded(server, 240, folder / "dagster.log")
+        wait_for_tenant_partitions(web_port, TENANTS)
         for worker in ("worker-1", "worker-2"):
             wait_for(lambda: " ready." in processes.log(worker), 120, f"{worker} to connect to Redis")
         # The delivery sensor's first tick starts after the newest report; wait for it so every report is sent.

@@ -15,6 +15,7 @@ from risk_assets.resources import SourceDatabase, Storage
 from risk_assets.settings import PROJECT_DIR, Settings
 from risk_assets.window import ReportWindow
 from risk_assets_tests.source_rows import SourceRows
+from risk_assets_tests.tenant_partitions import with_tenants
 
 WEEK = dt.date(2026, 11, 16)
 TENANTS = TenantsFile.model_validate({
@@ -38,7 +39,7 @@ def run_snapshot(source_url: str, tmp_path: Path, tenant: str):
             "storage": Storage(data_dir=str(tmp_path), sql_dir=str(PROJECT_DIR / "sql"), reports_dir=str(tmp_path / "reports"),
                                outbox_dir=str(tmp_path / "outbox")),
         },
-        instance=DagsterInstance.ephemeral(),
+        instance=with_tenants(DagsterInstance.ephemeral(), tenant),
         raise_on_error=False,
     )
 

@@ -1,20 +1,23 @@
 """Schedules `weekly_risk_<zone>`: one per time zone the tenants live in, ticking at the configured cron
 (default Monday 06:00) in that zone and requesting the week that just ended for each enabled tenant there.
 
-A tenant in a new zone gets its schedule from tenants.yaml alone. Run keys are `<week>|<tenant>`, and a partition
-this schedule has already launched is not requested again, so a repeated tick requests nothing.
+Each tick reads tenants.yaml afresh, so a school added to a zone is requested without a code reload once the
+`tenant_partitions` sensor has made it a partition (a new zone needs a reload: it is a new schedule). Run keys are
+`<week>|<tenant>`, and a partition this schedule has already launched is not requested again, so a repeated tick
+requests nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import dagster as dg
 
-from risk_assets.config import Tenant, TenantsFile
+from risk_assets.config import Tenant, TenantsFile, load_tenants
 from risk_assets.defs.weekly.job import WEEKLY_JOB
-from risk_assets.partitions import partition_key
+from risk_assets.partitions import TENANT_PARTITIONS, partition_key
 from risk_assets.project import current_project
 
 TRIGGER_TAG = "risk/trigger"
@@ -45,7 +48,10 @@ def _launched(instance: dg.DagsterInstance | None, name: str, week: dt.date) -> 
 def weekly_requests(tenants: TenantsFile, zone: str, now: dt.datetime, name: str,
                     instance: dg.DagsterInstance | None = None) -> list[dg.RunRequest]:
     requests, launched = [], {}
+    registered = set(instance.get_dynamic_partitions(TENANT_PARTITIONS)) if instance is not None else None
     for tenant in (t for t in tenants.enabled if t.timezone == zone):
+        if registered is not None and tenant.key not in registered:
+            continue  # not a partition yet: the tenant_partitions sensor adds it, the next tick requests it
         week = newest_complete_week(now, tenant)
         key = partition_key(week, tenant.key)
         if week not in launched:
@@ -57,7 +63,7 @@ def weekly_requests(tenants: TenantsFile, zone: str, now: dt.datetime, name: str
     return requests
 
 
-def build_zone_schedule(tenants: TenantsFile, zone: str) -> dg.ScheduleDefinition:
+def build_zone_schedule(tenants: TenantsFile, zone: str, tenants_path: Path) -> dg.ScheduleDefinition:
     name = schedule_name(zone)
     members = [t.key for t in tenants.tenants if t.timezone == zone]
 
@@ -73,14 +79,17 @@ def build_zone_schedule(tenants: TenantsFile, zone: str) -> dg.ScheduleDefinitio
         tags={"risk/zone": zone},
     )
     def weekly_risk(context: dg.ScheduleEvaluationContext):
-        requests = weekly_requests(tenants, zone, context.scheduled_execution_time, name, context.instance)
+        current = load_tenants(tenants_path)
+        requests = weekly_requests(current, zone, context.scheduled_execution_time, name, context.instance)
         return requests or dg.SkipReason(f"nothing new: every enabled tenant in {zone} already has its newest "
-                                         "complete week requested, or none has a week on or after first_week")
+                                         "complete week requested, or none has a week on or after first_week, "
+                                         "or is a partition yet (sensor tenant_partitions)")
 
     return weekly_risk
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    tenants = current_project().config.tenants
-    return dg.Definitions(schedules=[build_zone_schedule(tenants, zone) for zone in zones(tenants)])
+    config = current_project().config
+    return dg.Definitions(schedules=[build_zone_schedule(config.tenants, zone, config.tenants_path)
+                                     for zone in zones(config.tenants)])
