@@ -92,7 +92,7 @@ def test_a_tick_that_finds_nothing_new_requests_nothing():
         first = tick(defs, "Asia/Seoul", at, instance).run_requests
         for request in first:  # what the daemon records for each launched request
             instance.add_run(DagsterRun(job_name="weekly_risk_job", tags={
-                "dagster/schedule_name": "weekly_risk_asia_seoul", "dagster/partition": request.partition_key,
+                **request.tags, "dagster/schedule_name": "weekly_risk_asia_seoul", "dagster/partition": request.partition_key,
                 "dagster/partition/week": request.partition_key.split("|")[1]}))
         again = tick(defs, "Asia/Seoul", at + dt.timedelta(hours=1), instance)
         assert again.run_requests == []
@@ -156,3 +156,21 @@ def test_the_tenant_partitions_sensor_keeps_partitions_equal_to_tenants_yaml(tmp
         with pytest.raises(ConfigError, match="tenants: must not be empty"):  # the tick fails; nothing changes
             evaluate()
         assert len(instance.get_dynamic_partitions("tenants")) == 5
+
+
+def test_a_zone_of_more_than_a_thousand_tenants_is_split_into_schedules_that_share_it_out(monkeypatch):
+    from risk_assets.defs.weekly import schedules
+
+    monkeypatch.setattr(schedules, "SHARD_SIZE", 2)  # Seoul has two tenants: one shard; three: two shards
+    many = SCHOOLS + [{"key": "incheon", "org_id": 6, "name": "Incheon"}]
+    defs = definitions(many)
+    names = sorted(s.name for s in defs.schedules if s.execution_timezone == "Asia/Seoul")
+    assert names == ["weekly_risk_asia_seoul_1_of_2", "weekly_risk_asia_seoul_2_of_2"]
+    at = dt.datetime(2026, 11, 23, 6, 0, tzinfo=ZoneInfo("Asia/Seoul"))
+    with DagsterInstance.local_temp() as instance:
+        register_tenants(instance, TenantsFile.model_validate({"first_week": dt.date(2026, 10, 5), "tenants": many}))
+        requested = [r.partition_key.split("|")[0] for name in names
+                     for r in defs.resolve_schedule_def(name).evaluate_tick(build_schedule_context(
+                         instance=instance, scheduled_execution_time=at,
+                         repository_def=defs.get_repository_def())).run_requests]
+    assert sorted(requested) == ["busan", "incheon", "seoul"]  # each tenant by exactly one shard

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any, Callable
@@ -13,7 +14,8 @@ from risk_assets.config.tenants import TENANT_EXAMPLES, Tenant, TenantsFile
 from risk_assets.config.thresholds import THRESHOLD_EXAMPLES, Thresholds
 from risk_assets.config.yaml_files import read_yaml
 
-__all__ = ["AppConfig", "ConfigError", "Tenant", "TenantsFile", "Thresholds", "load_config", "load_tenants", "load_thresholds"]
+__all__ = ["AppConfig", "ConfigError", "Tenant", "TenantsFile", "Thresholds", "current_tenants", "load_config", "load_tenants",
+           "load_thresholds"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,18 @@ def _load(path: Path, model: type[BaseModel], parse: Callable[[dict], Any], exam
 
 def load_tenants(path: Path) -> TenantsFile:
     return _load(path, TenantsFile, TenantsFile.model_validate, TENANT_EXAMPLES)
+
+
+def current_tenants(path: Path) -> TenantsFile:
+    """tenants.yaml as it is now, parsed again only when the file changed: sensors and schedules read it on every
+    tick, and 10,000 tenants take seconds to parse."""
+    stat = path.stat()
+    return _tenants_as_of(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _tenants_as_of(path: Path, _mtime_ns: int, _size: int) -> TenantsFile:
+    return load_tenants(path)
 
 
 def load_thresholds(path: Path) -> Thresholds:

@@ -90,8 +90,8 @@ def test_a_directory_or_a_dangling_link_is_an_error_not_the_example(tmp_path):
 
 def test_an_oversized_file_is_refused_before_parsing(tmp_path):
     path = tmp_path / "thresholds.yaml"
-    path.write_text("# " + "x" * 1_100_000 + "\nprofile: legacy\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="1,100,019 bytes is too large for a configuration file"):
+    path.write_text("# " + "x" * 16_100_000 + "\nprofile: legacy\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="16,100,019 bytes is too large for a configuration file"):
         load_thresholds(path)
 
 

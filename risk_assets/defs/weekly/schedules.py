@@ -10,21 +10,48 @@ requests nothing.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 
-from risk_assets.config import Tenant, TenantsFile, load_tenants
+from risk_assets.config import Tenant, TenantsFile, current_tenants
 from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.partitions import TENANT_PARTITIONS, partition_key
 from risk_assets.project import current_project
 
 TRIGGER_TAG = "risk/trigger"
+# Tenants one schedule requests at most: Dagster checks each request's partition with a query (≈ 5 ms), and a tick
+# must stay well inside the daemon's 60 s evaluation timeout. A larger zone is split into shards by a stable hash
+# of the tenant key (docs/scale.md).
+SHARD_SIZE = 1000
+LISTED_TENANTS = 20  # a schedule's description names its tenants up to this many
 
 
-def schedule_name(zone: str) -> str:
-    return "weekly_risk_" + re.sub(r"[^a-z0-9]+", "_", zone.lower()).strip("_")
+@dataclass(frozen=True)
+class Shard:
+    zone: str
+    index: int = 0
+    count: int = 1
+
+    @property
+    def name(self) -> str:
+        name = "weekly_risk_" + re.sub(r"[^a-z0-9]+", "_", self.zone.lower()).strip("_")
+        return name if self.count == 1 else f"{name}_{self.index + 1}_of_{self.count}"
+
+    def holds(self, key: str) -> bool:
+        return self.count == 1 or zlib.crc32(key.encode()) % self.count == self.index
+
+
+def shards(tenants: TenantsFile) -> list[Shard]:
+    result = []
+    for zone in zones(tenants):
+        count = math.ceil(sum(t.timezone == zone for t in tenants.tenants) / SHARD_SIZE)
+        result += [Shard(zone, index, count) for index in range(count)]
+    return result
 
 
 def newest_complete_week(now: dt.datetime, tenant: Tenant) -> dt.date:
@@ -36,26 +63,27 @@ def zones(tenants: TenantsFile) -> list[str]:
     return sorted({t.timezone for t in tenants.tenants})
 
 
-def _launched(instance: dg.DagsterInstance | None, name: str, week: dt.date) -> set[str]:
-    """Partitions of `week` this schedule has already launched (one query: the zone shares one week)."""
+def _launched(instance: dg.DagsterInstance | None, week: dt.date) -> set[str]:
+    """Partitions of `week` the schedules have already launched (one query: the zone shares one week; any schedule,
+    so that a tenant moved to another shard by a new shard count is not requested twice)."""
     if instance is None:
         return set()
-    records = instance.get_run_records(dg.RunsFilter(tags={"dagster/schedule_name": name,
+    records = instance.get_run_records(dg.RunsFilter(tags={TRIGGER_TAG: "schedule",
                                                           "dagster/partition/week": week.isoformat()}))
     return {record.dagster_run.tags.get("dagster/partition") for record in records}
 
 
-def weekly_requests(tenants: TenantsFile, zone: str, now: dt.datetime, name: str,
+def weekly_requests(tenants: TenantsFile, shard: Shard, now: dt.datetime,
                     instance: dg.DagsterInstance | None = None) -> list[dg.RunRequest]:
     requests, launched = [], {}
     registered = set(instance.get_dynamic_partitions(TENANT_PARTITIONS)) if instance is not None else None
-    for tenant in (t for t in tenants.enabled if t.timezone == zone):
+    for tenant in (t for t in tenants.enabled if t.timezone == shard.zone and shard.holds(t.key)):
         if registered is not None and tenant.key not in registered:
             continue  # not a partition yet: the tenant_partitions sensor adds it, the next tick requests it
         week = newest_complete_week(now, tenant)
         key = partition_key(week, tenant.key)
         if week not in launched:
-            launched[week] = _launched(instance, name, week)
+            launched[week] = _launched(instance, week)
         if week < tenants.first_week or str(key) in launched[week]:
             continue
         requests.append(dg.RunRequest(run_key=f"{week}|{tenant.key}", partition_key=key,
@@ -63,9 +91,15 @@ def weekly_requests(tenants: TenantsFile, zone: str, now: dt.datetime, name: str
     return requests
 
 
-def build_zone_schedule(tenants: TenantsFile, zone: str, tenants_path: Path) -> dg.ScheduleDefinition:
-    name = schedule_name(zone)
-    members = [t.key for t in tenants.tenants if t.timezone == zone]
+def _named(members: list[str]) -> str:
+    shown = ", ".join(members[:LISTED_TENANTS])
+    return shown + (f" and {len(members) - LISTED_TENANTS} more" if len(members) > LISTED_TENANTS else "")
+
+
+def build_zone_schedule(tenants: TenantsFile, shard: Shard, tenants_path: Path) -> dg.ScheduleDefinition:
+    name, zone = shard.name, shard.zone
+    members = [t.key for t in tenants.tenants if t.timezone == zone and shard.holds(t.key)]
+    part = f" (shard {shard.index + 1} of {shard.count}, by tenant key)" if shard.count > 1 else ""
 
     @dg.schedule(
         name=name,
@@ -74,13 +108,13 @@ def build_zone_schedule(tenants: TenantsFile, zone: str, tenants_path: Path) -> 
         execution_timezone=zone,
         default_status=dg.DefaultScheduleStatus.STOPPED,
         description=(f"At `{tenants.schedule.cron}` in {zone}: the week that just ended for each enabled tenant "
-                     f"in {zone}, one run per tenant ({', '.join(members)})."),
-        metadata={"time zone": zone, "tenants": ", ".join(members)},
+                     f"in {zone}{part}, one run per tenant ({_named(members)})."),
+        metadata={"time zone": zone, "tenants": _named(members), "tenant count": len(members)},
         tags={"risk/zone": zone},
     )
     def weekly_risk(context: dg.ScheduleEvaluationContext):
-        current = load_tenants(tenants_path)
-        requests = weekly_requests(current, zone, context.scheduled_execution_time, name, context.instance)
+        current = current_tenants(tenants_path)
+        requests = weekly_requests(current, shard, context.scheduled_execution_time, context.instance)
         return requests or dg.SkipReason(f"nothing new: every enabled tenant in {zone} already has its newest "
                                          "complete week requested, or none has a week on or after first_week, "
                                          "or is a partition yet (sensor tenant_partitions)")
@@ -91,5 +125,5 @@ def build_zone_schedule(tenants: TenantsFile, zone: str, tenants_path: Path) -> 
 @dg.definitions
 def defs() -> dg.Definitions:
     config = current_project().config
-    return dg.Definitions(schedules=[build_zone_schedule(config.tenants, zone, config.tenants_path)
-                                     for zone in zones(config.tenants)])
+    return dg.Definitions(schedules=[build_zone_schedule(config.tenants, shard, config.tenants_path)
+                                     for shard in shards(config.tenants)])

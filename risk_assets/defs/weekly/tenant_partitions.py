@@ -4,7 +4,7 @@ reload. A removed school's results stay in the results database and reports/; on
 
 import dagster as dg
 
-from risk_assets.config import load_tenants
+from risk_assets.config import current_tenants
 from risk_assets.partitions import TENANT_PARTITIONS, tenant_partition_changes
 from risk_assets.project import current_project
 
@@ -24,7 +24,7 @@ def defs() -> dg.Definitions:
                description=f"Adds and removes `{TENANT_PARTITIONS}` partitions so that they are the tenants of "
                            f"{tenants_path.name}, read on every tick (no code reload for a new school).")
     def tenant_partitions(context: dg.SensorEvaluationContext):
-        tenants = load_tenants(tenants_path)  # a broken file fails the tick with its message; nothing changes
+        tenants = current_tenants(tenants_path)  # a broken file fails the tick with its message; nothing changes
         added, removed = tenant_partition_changes(tenants, context.instance.get_dynamic_partitions(TENANT_PARTITIONS))
         if not added and not removed:
             return dg.SkipReason(f"in step: {len(tenants.tenants)} tenants in {tenants_path.name}")
