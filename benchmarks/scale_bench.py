@@ -5,7 +5,7 @@ temporary folder), with `partition_weeks: 8`:
   - code-location load: the definitions built from a tenants.yaml of N tenants (as a code server does);
   - the tenant_partitions sensor: first tick (adds N partitions) and an in-step tick;
   - the weekly schedule ticks of the zone of 80 % of the tenants (one request per tenant; a zone of more than
-    1,000 tenants is split into shards, each its own schedule and tick): the slowest tick;
+    500 tenants is split into shards, each its own schedule and tick): the slowest tick;
   - the report_delivery sensor: one tick over N new tenant_report materialisations;
   - the GraphQL query behind the asset's Partitions page (partition keys and the status of every partition), on a
     running dagster-webserver, N tenants × 8 weeks, with the newest two weeks materialised.

@@ -24,10 +24,10 @@ from risk_assets.partitions import TENANT_PARTITIONS, partition_key
 from risk_assets.project import current_project
 
 TRIGGER_TAG = "risk/trigger"
-# Tenants one schedule requests at most: Dagster checks each request's partition with a query (≈ 5 ms), and a tick
-# must stay well inside the daemon's 60 s evaluation timeout. A larger zone is split into shards by a stable hash
+# Tenants one schedule requests at most: Dagster checks each request's partition with a query (5–12 ms), and a tick
+# should take seconds (measured: 1,000 requests 12.5 s on PostgreSQL), well inside the daemon's 60 s timeout. A larger zone is split into shards by a stable hash
 # of the tenant key (docs/scale.md).
-SHARD_SIZE = 1000
+SHARD_SIZE = 500
 LISTED_TENANTS = 20  # a schedule's description names its tenants up to this many
 
 
