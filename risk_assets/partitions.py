@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 
 def report_partitions(tenants: TenantsFile, now: Optional[dt.datetime] = None) -> MultiPartitionsDefinition:
     """Weeks from `first_partition_week` × the `tenants` dynamic partitions."""
-    start = first_partition_week(tenants, now)
-    _warn_when_too_many(tenants, start, now)
+    newest = latest_complete_week(tenants, now)
+    start = _window_start(tenants, newest)
+    _warn_when_too_many(tenants, (newest - start).days // 7 + 1)
     return MultiPartitionsDefinition(
         {
             WEEK: WeeklyPartitionsDefinition(
@@ -52,14 +53,17 @@ def report_partitions(tenants: TenantsFile, now: Optional[dt.datetime] = None) -
 
 def first_partition_week(tenants: TenantsFile, now: Optional[dt.datetime] = None) -> dt.date:
     """first_week, or with partition_weeks the oldest week of the window ending at the newest complete week."""
+    return _window_start(tenants, latest_complete_week(tenants, now))
+
+
+def _window_start(tenants: TenantsFile, newest: dt.date) -> dt.date:
     if tenants.partition_weeks is None:
         return tenants.first_week
-    newest = latest_complete_week(tenants, now)
     return max(tenants.first_week, newest - dt.timedelta(weeks=tenants.partition_weeks - 1))
 
 
-def _warn_when_too_many(tenants: TenantsFile, start: dt.date, now: Optional[dt.datetime]) -> None:
-    weeks = max(1, (latest_complete_week(tenants, now) - start).days // 7 + 1)
+def _warn_when_too_many(tenants: TenantsFile, weeks: int) -> None:
+    weeks = max(1, weeks)
     if weeks * len(tenants.tenants) > ADVISED_PARTITIONS_PER_ASSET:
         log.warning("%d tenants × %d weeks = %d partitions per asset, above Dagster's advised %d: set partition_weeks "
                     "in tenants.yaml (docs/scale.md)", len(tenants.tenants), weeks, weeks * len(tenants.tenants),
@@ -72,13 +76,20 @@ def tenant_partition_changes(tenants: TenantsFile, existing: Sequence[str]) -> t
     return [key for key in tenants.keys if key not in present], [key for key in existing if key not in configured]
 
 
-def register_tenants(instance: DagsterInstance, tenants: TenantsFile) -> list[str]:
-    """Adds the configured tenants that are not partitions yet (never deletes: that is the sensor's, on a tick the
+def register_tenants(instance: DagsterInstance, keys: Sequence[str]) -> list[str]:
+    """Adds the tenants of `keys` that are not partitions yet (never deletes: that is the sensor's, on a tick the
     operator sees). Returns the keys added."""
-    added, _ = tenant_partition_changes(tenants, instance.get_dynamic_partitions(TENANT_PARTITIONS))
+    present = set(instance.get_dynamic_partitions(TENANT_PARTITIONS))
+    added = [key for key in keys if key not in present]
     if added:
         instance.add_dynamic_partitions(TENANT_PARTITIONS, added)
     return added
+
+
+def listed(keys: Sequence[str], limit: int) -> str:
+    """The first `limit` keys, and how many more: for descriptions and logs of thousands of tenants."""
+    shown = ", ".join(keys[:limit])
+    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
 def partition_key(week: dt.date, tenant: str) -> MultiPartitionKey:

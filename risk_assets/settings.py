@@ -96,9 +96,9 @@ def _executor(env: Mapping[str, str]) -> str:
     if value not in EXECUTORS:
         raise UserError(f"RISK_EXECUTOR={value!r} is not in_process or celery: unset it to run each partition's "
                         "steps in its run's process, or write RISK_EXECUTOR=celery (docs/scale.md)")
-    missing = [name for name in CELERY_VARIABLES if value == "celery" and not env.get(name)]
-    if missing:
+    missing = [name for name in CELERY_VARIABLES if not env.get(name)]
+    if value == "celery" and missing:
         raise UserError(f"RISK_EXECUTOR=celery needs {' and '.join(missing)}: the Redis URLs the Celery workers use, "
                         "e.g. RISK_CELERY_BROKER=redis://redis:6379/0 RISK_CELERY_BACKEND=redis://redis:6379/1 "
-                        "(deploy/celery.yaml, docs/scale.md)")
+                        "(deploy/celery/celery.yaml, docs/scale.md)")
     return value

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dagster import DagsterInstance
 
-from risk_assets.partitions import TENANT_PARTITIONS
+from risk_assets.partitions import register_tenants
 
 
 def with_tenants(instance: DagsterInstance, *keys: str) -> DagsterInstance:
-    missing = [key for key in keys if key not in set(instance.get_dynamic_partitions(TENANT_PARTITIONS))]
-    if missing:
-        instance.add_dynamic_partitions(TENANT_PARTITIONS, missing)
+    register_tenants(instance, keys)
     return instance

@@ -45,7 +45,7 @@ def definitions(schools=SCHOOLS, folder: Path | None = None):
 
 def tick(defs, zone: str, at: dt.datetime, instance: DagsterInstance, register: bool = True):
     if register:  # what the tenant_partitions sensor does
-        register_tenants(instance, TenantsFile.model_validate({"first_week": dt.date(2026, 10, 5), "tenants": SCHOOLS}))
+        register_tenants(instance, [school["key"] for school in SCHOOLS])
     schedule = defs.resolve_schedule_def(SCHEDULES[zone])
     context = build_schedule_context(instance=instance, scheduled_execution_time=at,
                                      repository_def=defs.get_repository_def())
@@ -168,7 +168,7 @@ def test_a_zone_of_more_than_a_thousand_tenants_is_split_into_schedules_that_sha
     assert names == ["weekly_risk_asia_seoul_1_of_2", "weekly_risk_asia_seoul_2_of_2"]
     at = dt.datetime(2026, 11, 23, 6, 0, tzinfo=ZoneInfo("Asia/Seoul"))
     with DagsterInstance.local_temp() as instance:
-        register_tenants(instance, TenantsFile.model_validate({"first_week": dt.date(2026, 10, 5), "tenants": many}))
+        register_tenants(instance, [school["key"] for school in many])
         requested = [r.partition_key.split("|")[0] for name in names
                      for r in defs.resolve_schedule_def(name).evaluate_tick(build_schedule_context(
                          instance=instance, scheduled_execution_time=at,

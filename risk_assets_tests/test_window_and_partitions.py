@@ -67,8 +67,8 @@ def test_partitions_are_weeks_times_all_configured_tenants():
     partitions = report_partitions(TENANTS)
     assert [d.name for d in partitions.partitions_defs] == ["tenant", "week"]
     instance = DagsterInstance.ephemeral()
-    assert register_tenants(instance, TENANTS) == ["seoul", "nyc", "off"]
-    assert register_tenants(instance, TENANTS) == []
+    assert register_tenants(instance, TENANTS.keys) == ["seoul", "nyc", "off"]
+    assert register_tenants(instance, TENANTS.keys) == []
     keys = partitions.get_partition_keys(current_time=dt.datetime(2026, 1, 20, tzinfo=UTC),
                                          dynamic_partitions_store=instance)
     assert sorted(keys) == sorted(

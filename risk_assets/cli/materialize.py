@@ -74,7 +74,7 @@ def follow_backfill(server: Webserver, backfill_id: str, expected: int, progress
     raise TimeoutError(f"backfill {backfill_id} did not finish in {timeout:.0f} s")
 
 
-def register_tenants(server: Webserver, tenants: Sequence[str], progress: Callable[[str], None]) -> None:
+def add_missing_tenant_partitions(server: Webserver, tenants: Sequence[str], progress: Callable[[str], None]) -> None:
     """Tenants of tenants.yaml the tenant_partitions sensor has not made partitions yet (added since its last tick)."""
     missing = sorted(set(tenants) - set(graphql.partition_keys(server, ASSETS[0], TENANT)))
     for tenant in missing:
@@ -86,7 +86,7 @@ def register_tenants(server: Webserver, tenants: Sequence[str], progress: Callab
 def materialize(server: Webserver, weeks: Sequence[dt.date], tenants: Sequence[str], title: str, trigger: str,
                 progress: Callable[[str], None]) -> tuple[str, list[PartitionOutcome]]:
     """One asset backfill of the whole pipeline over weeks × tenants, as the asset graph's Materialize does."""
-    register_tenants(server, tenants, progress)
+    add_missing_tenant_partitions(server, tenants, progress)
     partitions = [str(partition_key(week, tenant)) for week in sorted(weeks) for tenant in tenants]
     backfill_id = graphql.launch_asset_backfill(server, ASSETS, partitions, {"risk/trigger": trigger}, title)
     try:

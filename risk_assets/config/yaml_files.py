@@ -19,7 +19,7 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _StrictLoader(_Loader):
-    pass
+    """Its own class, so that the duplicate-key constructor below does not change PyYAML's loader for others."""
 
 
 def _refuse_aliases(text: str) -> None:

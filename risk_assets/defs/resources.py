@@ -8,7 +8,7 @@ from risk_assets.project import current_project
 from risk_assets.resources import MetricThresholds, resources_for
 from risk_assets.settings import Settings
 
-# The Celery executor's config; deploy/celery.yaml gives the workers the same block (a test keeps them equal).
+# The Celery executor's config; deploy/celery/celery.yaml gives the workers the same block (a test keeps them equal).
 CELERY_EXECUTOR_CONFIG = {
     "broker": {"env": "RISK_CELERY_BROKER"},
     "backend": {"env": "RISK_CELERY_BACKEND"},

@@ -20,13 +20,13 @@ import dagster as dg
 
 from risk_assets.config import Tenant, TenantsFile, current_tenants
 from risk_assets.defs.weekly.job import WEEKLY_JOB
-from risk_assets.partitions import TENANT_PARTITIONS, partition_key
+from risk_assets.partitions import TENANT_PARTITIONS, listed, partition_key
 from risk_assets.project import current_project
 
 TRIGGER_TAG = "risk/trigger"
 # Tenants one schedule requests at most: Dagster checks each request's partition with a query (5–12 ms), and a tick
-# should take seconds (measured: 1,000 requests 12.5 s on PostgreSQL), well inside the daemon's 60 s timeout. A larger zone is split into shards by a stable hash
-# of the tenant key (docs/scale.md).
+# should take seconds (measured: 1,000 requests 12.5 s on PostgreSQL), well inside the daemon's 60 s timeout. A
+# larger zone is split into shards by a stable hash of the tenant key (docs/scale.md).
 SHARD_SIZE = 500
 LISTED_TENANTS = 20  # a schedule's description names its tenants up to this many
 
@@ -91,11 +91,6 @@ def weekly_requests(tenants: TenantsFile, shard: Shard, now: dt.datetime,
     return requests
 
 
-def _named(members: list[str]) -> str:
-    shown = ", ".join(members[:LISTED_TENANTS])
-    return shown + (f" and {len(members) - LISTED_TENANTS} more" if len(members) > LISTED_TENANTS else "")
-
-
 def build_zone_schedule(tenants: TenantsFile, shard: Shard, tenants_path: Path) -> dg.ScheduleDefinition:
     name, zone = shard.name, shard.zone
     members = [t.key for t in tenants.tenants if t.timezone == zone and shard.holds(t.key)]
@@ -108,8 +103,8 @@ def build_zone_schedule(tenants: TenantsFile, shard: Shard, tenants_path: Path) 
         execution_timezone=zone,
         default_status=dg.DefaultScheduleStatus.STOPPED,
         description=(f"At `{tenants.schedule.cron}` in {zone}: the week that just ended for each enabled tenant "
-                     f"in {zone}{part}, one run per tenant ({_named(members)})."),
-        metadata={"time zone": zone, "tenants": _named(members), "tenant count": len(members)},
+                     f"in {zone}{part}, one run per tenant ({listed(members, LISTED_TENANTS)})."),
+        metadata={"time zone": zone, "tenants": listed(members, LISTED_TENANTS), "tenant count": len(members)},
         tags={"risk/zone": zone},
     )
     def weekly_risk(context: dg.ScheduleEvaluationContext):

@@ -5,15 +5,11 @@ reload. A removed school's results stay in the results database and reports/; on
 import dagster as dg
 
 from risk_assets.config import current_tenants
-from risk_assets.partitions import TENANT_PARTITIONS, tenant_partition_changes
+from risk_assets.partitions import TENANT_PARTITIONS, listed, tenant_partition_changes
 from risk_assets.project import current_project
 
 SENSOR = "tenant_partitions"
-
-
-def _summary(keys: list[str], limit: int = 10) -> str:
-    shown = ", ".join(keys[:limit])
-    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+LOGGED_TENANTS = 10
 
 
 @dg.definitions
@@ -29,10 +25,10 @@ def defs() -> dg.Definitions:
         if not added and not removed:
             return dg.SkipReason(f"in step: {len(tenants.tenants)} tenants in {tenants_path.name}")
         if added:
-            context.log.info(f"adding {len(added)} tenant partitions: {_summary(added)}")
+            context.log.info(f"adding {len(added)} tenant partitions: {listed(added, LOGGED_TENANTS)}")
         if removed:
             context.log.info(f"removing {len(removed)} tenant partitions no longer in {tenants_path.name}: "
-                             f"{_summary(removed)}")
+                             f"{listed(removed, LOGGED_TENANTS)}")
         requests = [dg.AddDynamicPartitionsRequest(TENANT_PARTITIONS, added)] if added else []
         if removed:
             requests.append(dg.DeleteDynamicPartitionsRequest(TENANT_PARTITIONS, removed))
