@@ -49,6 +49,11 @@ def test_compose_names_only_things_that_exist():
     assert {"dagster-postgres", "user-code", "dagster-webserver", "dagster-daemon"} <= set(services)
     assert {name for name, service in services.items() if "celery" in service.get("profiles", [])} == {
         "redis", "celery-worker"}
+    opening_the_instance = {name for name, service in services.items()
+                            if service.get("image") == "risk-assets:latest"} - {"dagster-migrate"}
+    assert opening_the_instance == {"user-code", "dagster-webserver", "dagster-daemon", "celery-worker"}
+    for name in opening_the_instance:  # after the one migration, never racing to create the tables
+        assert services[name]["depends_on"]["dagster-migrate"] == {"condition": "service_completed_successfully"}
     for name, service in services.items():
         command = service.get("command")
         if not command or service.get("image") != "risk-assets:latest":

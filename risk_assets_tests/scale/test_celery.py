@@ -104,6 +104,22 @@ class Cluster:
     def log(self, name: str) -> str:
         return (self.folder / f"{name}.log").read_text(errors="replace")
 
+    def wait_for_log(self, name: str, line: str, timeout: float) -> None:
+        """Until `line` is in the process's log; a process that exits first, or never says it, fails with its log."""
+        def said_it():
+            if line in self.log(name):
+                return True
+            if self.processes[name].poll() is not None:
+                pytest.fail(f"{name} exited ({self.processes[name].returncode}) before {line!r}:\n{self.tail(name)}")
+            return False
+        try:
+            wait_for(said_it, timeout, f"{name} to log {line!r}")
+        except AssertionError as timeout_error:
+            raise AssertionError(f"{timeout_error}; the end of {name}.log:\n{self.tail(name)}") from None
+
+    def tail(self, name: str, lines: int = 40) -> str:
+        return "\n".join(self.log(name).splitlines()[-lines:])
+
     def kill(self, name: str) -> None:
         os.killpg(self.processes[name].pid, signal.SIGKILL)
         self.processes[name].wait(timeout=30)
@@ -152,8 +168,14 @@ def cluster(pg_admin_url, source_template, tmp_path_factory):
            "RISK_CELERY_BACKEND": f"redis://127.0.0.1:{redis_port}/1"}
     processes = Cluster(folder, env)
     try:
+        # Workers and `dagster dev` each create the instance's tables if missing; at the same moment on an empty
+        # database they race (dagster-postgres retries some of the collisions, not all), so create them first.
+        migrated = subprocess.run([str(Path(sys.executable).parent / "dagster"), "instance", "migrate"],
+                                  cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+        assert migrated.returncode == 0, f"dagster instance migrate failed:\n{migrated.stdout}{migrated.stderr}"
         processes.start("redis", [REDIS, "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "",
                                   "--appendonly", "no"])
+        processes.wait_for_log("redis", "Ready to accept connections", 30)
         processes.start_worker("worker-1")
         processes.start_worker("worker-2")
         processes.start("dagster", [str(Path(sys.executable).parent / "dagster"), "dev", "-w",
@@ -162,7 +184,7 @@ def cluster(pg_admin_url, source_template, tmp_path_factory):
         wait_until_loaded(server, 240, folder / "dagster.log")
         wait_for_tenant_partitions(web_port, TENANTS)
         for worker in ("worker-1", "worker-2"):
-            wait_for(lambda: " ready." in processes.log(worker), 120, f"{worker} to connect to Redis")
+            processes.wait_for_log(worker, " ready.", 120)
         # The delivery sensor's first tick starts after the newest report; wait for it so every report is sent.
         wait_for(lambda: ui.sensor_cursor(server, "report_delivery")[1] is not None, 120, "the sensor's first tick")
         yield server, processes, folder, urls["risk"]
