@@ -2,7 +2,9 @@
 
 Each tenant: 10 school days in the 14-day window, ~15 item presentations per student per school day
 (so 150 per student), a θ estimate per school day over 28 days, and an attendance row per school day.
-Every size runs in a fresh subprocess so its peak RSS is its own.
+Every size runs in a fresh subprocess so its peak RSS is its own. The step is timed with the optional
+ENGAGEMENT domain off (the default) and on, alternately, three times each (medians), so the domain's cost is
+a ratio within one process.
 
     .venv/bin/python benchmarks/metrics_bench.py [--sizes 1000 10000 100000]
 """
@@ -13,6 +15,7 @@ import argparse
 import datetime as dt
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -36,6 +39,9 @@ from risk_assets.window import ReportWindow
 WEEK = dt.date(2026, 11, 16)
 ITEMS_PER_DAY = 15
 N_ITEMS = 2000
+REPEATS = 3
+ENGAGEMENT_OFF = Thresholds()
+ENGAGEMENT_ON = Thresholds.from_mapping({"engagement": {"enabled": True}})
 
 
 def school_days(window: ReportWindow, days: int) -> list[dt.date]:
@@ -75,7 +81,9 @@ def synthetic_snapshot(n_students: int, seed: int = 1) -> Snapshot:
         "item_id": item.astype(np.int64),
         "presented_at": presented_at,
         "outcome": outcome,
-        "response_time_ms": pd.array(rng.integers(2000, 60000, n), dtype="Int64"),
+        # 3 % rapid answers (0.5-3 s) among typical ones, as in the demo generator.
+        "response_time_ms": pd.array(np.where(rng.random(n) < 0.03, rng.integers(500, 3000, n),
+                                              rng.integers(2000, 60000, n)), dtype="Int64"),
         "item_known": np.ones(n, dtype=bool),
         "a": a[item],
         "b": b[item],
@@ -102,18 +110,34 @@ def synthetic_snapshot(n_students: int, seed: int = 1) -> Snapshot:
         presentations=presentations, theta=theta,
         school_days=pd.DataFrame({"school_date": pd.to_datetime(history_days)}),
         attendance=attendance, rejected=pd.DataFrame(columns=REJECTED_COLUMNS), quality={},
+        item_times=item_times(presentations),
     )
+
+
+def item_times(presentations: pd.DataFrame) -> pd.DataFrame:
+    """What snapshot_item_times.sql returns (one row per item), here from the window's own answers."""
+    timed = presentations[presentations["outcome"].astype(str) != "omitted"]
+    grouped = timed.groupby("item_id")["response_time_ms"]
+    return pd.DataFrame({"n_timed": grouped.count().astype(np.int64),
+                         "sum_response_time_ms": grouped.sum().astype(np.int64)}).reset_index()
+
+
+def timed(snapshot: Snapshot, thresholds: Thresholds) -> float:
+    started = time.perf_counter()
+    compute_metrics(snapshot, thresholds)
+    return time.perf_counter() - started
 
 
 def measure(n_students: int) -> dict:
     snapshot = synthetic_snapshot(n_students)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
-    frame = compute_metrics(snapshot, Thresholds())
-    seconds = time.perf_counter() - started  # timed without tracemalloc, which slows allocation
-    del frame
+    off, on = [], []
+    for _ in range(REPEATS):  # timed without tracemalloc, which slows allocation
+        off.append(timed(snapshot, ENGAGEMENT_OFF))
+        on.append(timed(snapshot, ENGAGEMENT_ON))
+    seconds, seconds_engagement = statistics.median(off), statistics.median(on)
     tracemalloc.start()
-    frame = compute_metrics(snapshot, Thresholds())
+    frame = compute_metrics(snapshot, ENGAGEMENT_OFF)
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     n = len(snapshot.presentations)
@@ -122,6 +146,8 @@ def measure(n_students: int) -> dict:
         "presentations": n,
         "seconds": round(seconds, 3),
         "presentations_per_second": round(n / seconds),
+        "seconds_with_engagement": round(seconds_engagement, 3),
+        "engagement_cost_pct": round(100 * (seconds_engagement / seconds - 1), 1),
         "input_mb": round(sum(t.memory_usage(deep=True).sum() for t in snapshot.tables().values()) / 2**20),
         "metrics_step_peak_mb": round(traced_peak / 2**20),
         "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

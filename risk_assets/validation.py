@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from risk_assets.vocabulary import CRIT, DOMAINS
+from risk_assets.vocabulary import CRIT, active_domains
 from risk_assets.vocabulary import FLAGGED_LEVELS as FLAGGED
 
 
@@ -15,10 +15,10 @@ def _ratio(numerator: int, denominator: int) -> float:
 
 def detection_table(metrics: pd.DataFrame, truth: pd.DataFrame, profile: str) -> pd.DataFrame:
     """Per domain and severity (WARN+ and CRIT): precision and recall of the flags, and the share of
-    ordinary students (truth OK) flagged WARN+ — the false-flag rate."""
+    ordinary students (truth OK) flagged WARN+ — the false-flag rate. ENGAGEMENT is scored when it was on."""
     joined = metrics.merge(truth, on="student_id", how="inner", validate="one_to_one")
     rows = []
-    for domain in DOMAINS:
+    for domain in active_domains(metrics):
         status = joined[f"{domain}_status"]
         expected = joined[f"expected_{domain}"]
         ordinary = (joined["group"] == "ordinary") & (expected == "OK")

@@ -9,6 +9,10 @@ from enum import StrEnum
 SPEC_VERSION = "v1"
 
 DOMAINS = ("theta", "omit", "guess", "attendance")
+# Off by default (thresholds.yaml `engagement.enabled`); when on, a fifth domain: coverage is out of 5.
+ENGAGEMENT = "engagement"
+OPTIONAL_DOMAINS = (ENGAGEMENT,)
+ALL_DOMAINS = DOMAINS + OPTIONAL_DOMAINS
 
 # Per-domain status of a student, most severe first.
 CRIT, WARN, OK, INSUFFICIENT = "CRIT", "WARN", "OK", "INSUFFICIENT"
@@ -52,11 +56,19 @@ class Reason(StrEnum):
     INSUFF_GUESS_FEW_HARD_ITEMS = "INSUFF_GUESS_FEW_HARD_ITEMS"
     INSUFF_ATT_MISSING_RECORDS = "INSUFF_ATT_MISSING_RECORDS"
     INSUFF_ATT_FEW_DAYS = "INSUFF_ATT_FEW_DAYS"
+    RAPID_GUESS_CRIT = "RAPID_GUESS_CRIT"
+    RAPID_GUESS_WARN = "RAPID_GUESS_WARN"
+    INSUFF_ENGAGEMENT_FEW_ITEMS = "INSUFF_ENGAGEMENT_FEW_ITEMS"
+    THETA_DROP_WITH_DISENGAGEMENT = "THETA_DROP_WITH_DISENGAGEMENT"
+
+
+# An annotation qualifies a flag (a θ drop while the student was not really answering); it is not one itself.
+ANNOTATIONS = (Reason.THETA_DROP_WITH_DISENGAGEMENT,)
 
 
 # Reason codes starting with these say why a domain could not be judged; they are not risk flags.
 NOT_A_FLAG_PREFIXES = ("INSUFF_", "NO_ACTIVITY")
-FLAG_REASONS = tuple(r for r in Reason if not r.startswith(NOT_A_FLAG_PREFIXES))
+FLAG_REASONS = tuple(r for r in Reason if not r.startswith(NOT_A_FLAG_PREFIXES) and r not in ANNOTATIONS)
 
 # A flag's family is what a reader is told (the report's wording), whatever its severity.
 _SEVERITY_SUFFIXES = ("_CRIT", "_WARN")
@@ -74,7 +86,7 @@ FLAG_FAMILIES = tuple(dict.fromkeys(flag_family(r) for r in FLAG_REASONS))
 
 
 def is_flag(code: str) -> bool:
-    return not code.startswith(NOT_A_FLAG_PREFIXES)
+    return not code.startswith(NOT_A_FLAG_PREFIXES) and code not in ANNOTATIONS
 
 
 # The students CSV (and the `metrics` asset's frame): every column in order, with its kind.
@@ -90,12 +102,20 @@ STUDENT_COLUMN_KINDS: dict[str, str] = {
     "n_guess_hard": NULLABLE_INTEGER,
     "sched_week": INTEGER, "absent_week": INTEGER, "sched_2wk": INTEGER, "absent_2wk": INTEGER,
     "att_missing_days": INTEGER, "max_streak": INTEGER, "n_late": INTEGER,
+    # Empty while the ENGAGEMENT domain is off.
+    f"{ENGAGEMENT}_status": TEXT, "n_timed": NULLABLE_INTEGER, "n_rapid": NULLABLE_INTEGER, "rg_rate": NUMBER,
 }
 STUDENT_COLUMNS = list(STUDENT_COLUMN_KINDS)
 
 
 def columns_of_kind(*kinds: str) -> list[str]:
     return [name for name, kind in STUDENT_COLUMN_KINDS.items() if kind in kinds]
+
+
+def active_domains(students) -> tuple[str, ...]:
+    """The domains a students frame was judged on: the four, and ENGAGEMENT when it was on."""
+    on = [d for d in OPTIONAL_DOMAINS if f"{d}_status" in students and students[f"{d}_status"].notna().any()]
+    return DOMAINS + tuple(on)
 
 
 def vocabulary_document() -> dict:
@@ -108,6 +128,7 @@ def vocabulary_document() -> dict:
         "generated_by": "python -m risk_assets.vocabulary (do not edit: a test compares it with the module)",
         "spec_version": SPEC_VERSION,
         "domains": list(DOMAINS),
+        "optional_domains": list(OPTIONAL_DOMAINS),
         "statuses": {"crit": CRIT, "warn": WARN, "ok": OK, "insufficient": INSUFFICIENT},
         "levels": list(LEVELS),
         "level_insufficient": LEVEL_INSUFFICIENT,

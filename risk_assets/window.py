@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 EVALUATION_DAYS = 14
 HISTORY_DAYS = 28
+# Response times behind the ENGAGEMENT domain's per-item thresholds (spec §9).
+RESPONSE_TIME_DAYS = 90
 
 
 def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
@@ -53,6 +55,10 @@ class ReportWindow:
     def history_start(self) -> dt.datetime:
         return self.instant(HISTORY_DAYS)
 
+    @property
+    def response_time_start(self) -> dt.datetime:
+        return self.instant(RESPONSE_TIME_DAYS)
+
     def query_parameters(self, org_id: int) -> dict[str, object]:
         """Bound parameters shared by every snapshot query (sql/snapshot_*.sql)."""
         return {
@@ -63,6 +69,7 @@ class ReportWindow:
             "cutoff": self.cutoff,
             "evaluation_start": self.evaluation_start,
             "history_start": self.history_start,
+            "response_time_start": self.response_time_start,
         }
 
     def describe(self) -> dict[str, str]:
@@ -76,4 +83,5 @@ class ReportWindow:
             "cutoff": both(self.cutoff),
             "evaluation_window": f"[{both(self.evaluation_start)}, {both(self.cutoff)})",
             "history_window": f"[{both(self.history_start)}, {both(self.cutoff)})",
+            "response_time_window": f"[{both(self.response_time_start)}, {both(self.cutoff)})",
         }

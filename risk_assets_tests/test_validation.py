@@ -49,5 +49,6 @@ def test_validate_command_prints_both_profiles(tmp_path):
         shutil.rmtree(data, ignore_errors=True)
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| legacy") or line.startswith("| reliable")]
-    assert len(rows) == 16
+    assert len(rows) == 20  # five domains (ENGAGEMENT is switched on for validation) × two severities × two profiles
     assert "| legacy | omit | WARN+ | 20 | 20 | 1.000 | 1.000 | 0.000 |" in rows
+    assert "| legacy | engagement | WARN+ | 10 | 10 | 1.000 | 1.000 | 0.000 |" in rows

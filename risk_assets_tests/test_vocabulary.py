@@ -27,9 +27,10 @@ def test_r_vocabulary_is_generated_from_the_module():
 
 def test_flag_families():
     assert FLAG_FAMILIES == ("THETA_DROP_7D", "THETA_DROP_14D", "THETA_DECLINE_3WK", "OMIT", "GUESS",
-                             "ABSENCE_WEEK", "ABSENCE_2WK", "ABSENCE_STREAK")
+                             "ABSENCE_WEEK", "ABSENCE_2WK", "ABSENCE_STREAK", "RAPID_GUESS")
     assert flag_family(Reason.ABSENCE_2WK_WARN) == "ABSENCE_2WK"
     assert not is_flag(Reason.NO_ACTIVITY_14D) and not is_flag(Reason.INSUFF_OMIT_FEW_ITEMS)
+    assert not is_flag(Reason.THETA_DROP_WITH_DISENGAGEMENT)  # an annotation of a θ flag, not a flag itself
     assert set(EXPLAIN) == set(FLAG_FAMILIES)
 
 
@@ -43,4 +44,5 @@ def test_every_word_has_its_wording(language):
 
 def test_student_columns():
     assert STUDENT_COLUMNS[:6] == ["student_id", "display_name", "class_name", "level", "coverage", "reason_codes"]
-    assert len(STUDENT_COLUMNS) == len(set(STUDENT_COLUMNS)) == 33
+    assert len(STUDENT_COLUMNS) == len(set(STUDENT_COLUMNS)) == 37
+    assert STUDENT_COLUMNS[-4:] == ["engagement_status", "n_timed", "n_rapid", "rg_rate"]

@@ -208,7 +208,9 @@ def cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progres
 
     config = _config(settings, progress)
     week = latest_complete_week(config.tenants)
-    profiles = {name: Thresholds.from_mapping({"profile": name}) for name in ("legacy", "reliable")}
+    # The optional ENGAGEMENT domain is scored too: being on changes no other domain's status.
+    profiles = {name: Thresholds.from_mapping({"profile": name, "engagement": {"enabled": True}})
+                for name in ("legacy", "reliable")}
     server = embedded_server(settings)
     progress(f"using the embedded PostgreSQL server ({server.data_dir}), database risk_validation")
     with server.running():

@@ -96,6 +96,25 @@ class AttendanceThresholds(_Section):
         return self
 
 
+class EngagementThresholds(_Section):
+    """Rapid guessing (spec §9): an answer faster than the item's threshold was not a real attempt."""
+
+    enabled: bool = False
+    min_history: int = Field(default=50, ge=1)              # timed answers an item needs for its own threshold
+    rt_fraction_pct: Percent = Field(default=10, ge=1, le=100)  # threshold = this % of the item's mean time ...
+    rt_cap_ms: int = Field(default=10_000, ge=1)             # ... but at most this
+    default_threshold_ms: int = Field(default=3_000, ge=1)  # items with too little history
+    min_answered: int = Field(default=20, ge=1)              # fewer timed answers → INSUFFICIENT
+    warn_pct: Percent = Field(default=10, ge=0, le=100)
+    crit_pct: Percent = Field(default=30, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _warn_below_crit(self) -> "EngagementThresholds":
+        _require_order("engagement.warn_pct", self.warn_pct, "engagement.crit_pct", self.crit_pct,
+                       "WARN fires at a lower rapid-guess rate than CRIT; e.g. warn_pct: 10, crit_pct: 30")
+        return self
+
+
 class IrtSettings(_Section):
     D: float = Field(default=1.0, gt=0)
 
@@ -107,6 +126,7 @@ class Thresholds(_Section):
     omit: OmitThresholds = Field(default_factory=OmitThresholds)
     guess: GuessThresholds = Field(default_factory=GuessThresholds)
     attendance: AttendanceThresholds = Field(default_factory=AttendanceThresholds)
+    engagement: EngagementThresholds = Field(default_factory=EngagementThresholds)
 
     def overrides(self) -> dict[str, Any]:
         """`section.key` → value for every threshold that differs from its profile's default."""

@@ -6,7 +6,18 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
+
+from risk_assets.vocabulary import CRIT, ENGAGEMENT, WARN, Reason
+
+
+@dataclass(frozen=True)
+class EngagementCounts:
+    """Rapid guessers this week and θ flags that came with disengagement (ENGAGEMENT on)."""
+
+    crit: int
+    warn: int
+    theta_drops: int
 
 
 class DeliveryError(Exception):
@@ -33,6 +44,15 @@ class ReportDelivery:
     @property
     def attachment_name(self) -> str:
         return self.report_path.name
+
+    @property
+    def engagement(self) -> Optional[EngagementCounts]:
+        """None while the ENGAGEMENT domain is off (the summary then has no such domain)."""
+        counts = self.summary.get("domains", {}).get(ENGAGEMENT)
+        if counts is None:
+            return None
+        return EngagementCounts(crit=counts[CRIT], warn=counts[WARN],
+                                theta_drops=self.summary["annotations"][Reason.THETA_DROP_WITH_DISENGAGEMENT])
 
     @classmethod
     def load(cls, summary_path: Path, report_path: Path) -> "ReportDelivery":

@@ -45,7 +45,7 @@ from .simulate import OMITTED, OUTCOME_NAMES, Learners, PracticeLog, simulate_pr
 from .tenants import DemoTenant
 from .truth import ground_truth_frame, legacy_attendance_levels
 
-GENERATOR_VERSION = "demo-2"
+GENERATOR_VERSION = "demo-3"
 DEFAULT_SEED = 20261116
 SESSION_ID_BLOCK = 10**8
 PRESENTATION_ID_BLOCK = 10**9
@@ -184,7 +184,8 @@ def _generate_tenant(
     groups = assign_groups(group_rng, roster)
     traits = latent_traits(group_rng, groups, history.weeks)
     plan = plan_attendance(stream(seed, Stream.ATTENDANCE, org_id), calendar, roster.scheduled(calendar), groups)
-    learners = Learners(traits.theta_week, traits.person_c_week, traits.omit_propensity, plan.attends)
+    learners = Learners(traits.theta_week, traits.person_c_week, traits.omit_propensity, plan.attends,
+                        traits.rapid_share_week, traits.scripted_rapid)
     log = simulate_practice(stream(seed, Stream.PRACTICE, org_id), learners, usable, history.dates)
 
     students = roster.frame(org_id)

@@ -20,6 +20,11 @@ The guessing group's person-level asymptote c = 0.5 (P = 0.5 + 0.5·p) starts wi
 evaluation window [C - 14 d, C): θ_ref, the estimate just before the window, is then still
 clean, which is the situation spec §5's c_hat is built to detect. Omission propensities are
 realised by systematic sampling (simulate.py), so the omit groups land in their bands.
+
+The rapid guessers answer 60 % of their items in the final two weeks as fast as everyone's occasional rapid answer
+(0.5-3 s, spec §9's item thresholds are about 2.3 s here) and get those right only with the item's c: their true
+ability does not change, their estimates fall. Everyone else answers 3 % of items fast, which leaves ordinary
+students' rapid-guess rates near 2 %.
 """
 
 from __future__ import annotations
@@ -43,10 +48,12 @@ OMIT_CRIT = "omit_crit"
 ABSENCE_STREAK = "absence_streak"
 ABSENCE_2DAYS = "absence_2days"
 MISSING_RECORD = "missing_record"
+RAPID_GUESSING = "rapid_guessing"
 
 THETA0_SD = 1.0
 DRIFT_SD = 0.02
 ORDINARY_OMIT = (0.0, 0.04)  # uniform, mean 0.02
+ORDINARY_RAPID_SHARE = 0.03  # answers given in 0.5-3 s by anyone
 SCRIPTED_WEEKS = 2  # the θ and guessing scripts act in the final two weeks
 
 
@@ -57,10 +64,12 @@ class GroupSpec:
     theta_step_per_week: float | None = None  # into each of the final two weeks; None: own drift
     person_c: float | None = None  # person-level asymptote in the final two weeks
     omit_propensity: float | None = None  # None: ordinary draw
+    rapid_share: float | None = None  # share of rapid guesses in the final two weeks; None: ordinary
     expected_theta: str = OK
     expected_omit: str = OK
     expected_guess: str = OK
     expected_attendance: str = FROM_RECORDS
+    expected_engagement: str = OK
     fixed_size: int | None = None  # None: the latent-group size
 
 
@@ -81,6 +90,9 @@ GROUP_SPECS: tuple[GroupSpec, ...] = (
               expected_attendance=CRIT, fixed_size=3),
     GroupSpec(MISSING_RECORD, "one final-week school day has no attendance row (attended and "
               "practised that day); present otherwise", expected_attendance=OK, fixed_size=1),
+    # Last, so that adding it left every earlier group's members (and so the earlier demo data) as they were.
+    GroupSpec(RAPID_GUESSING, "60 % of the answers of the final two weeks are rapid guesses (0.5-3 s, right with "
+              "the item's c)", rapid_share=0.6, expected_engagement=CRIT),
 )
 SPECS_BY_NAME = {spec.name: spec for spec in GROUP_SPECS}
 ATTENDANCE_GROUPS = (ABSENCE_STREAK, ABSENCE_2DAYS, MISSING_RECORD)
@@ -93,6 +105,8 @@ class LatentTraits:
     omit_propensity: np.ndarray  # (students,)
     theta_step: np.ndarray  # (students,) θ change per week over the final two weeks
     person_c: np.ndarray  # (students,) the scripted asymptote, NaN when none
+    rapid_share_week: np.ndarray  # (students, weeks) share of answers given as rapid guesses
+    scripted_rapid: np.ndarray  # (students,) bool: a scripted rapid guesser (right only with the item's c)
 
 
 def latent_group_size(n_students: int) -> int:
@@ -129,6 +143,7 @@ def latent_traits(rng: np.random.Generator, groups: np.ndarray, weeks: int) -> L
     omit = rng.uniform(*ORDINARY_OMIT, n)
     step = drift.copy()
     person_c = np.full(n, np.nan)
+    rapid_share = np.full(n, ORDINARY_RAPID_SHARE)
     for spec in GROUP_SPECS:
         members = groups == spec.name
         if spec.theta_step_per_week is not None:
@@ -137,16 +152,22 @@ def latent_traits(rng: np.random.Generator, groups: np.ndarray, weeks: int) -> L
             person_c[members] = spec.person_c
         if spec.omit_propensity is not None:
             omit[members] = spec.omit_propensity
+        if spec.rapid_share is not None:
+            rapid_share[members] = spec.rapid_share
 
     steps = np.repeat(drift[:, None], weeks, axis=1)
     steps[:, 0] = 0.0
     steps[:, -SCRIPTED_WEEKS:] = step[:, None]
     person_c_week = np.full((n, weeks), np.nan)
     person_c_week[:, -SCRIPTED_WEEKS:] = person_c[:, None]
+    rapid_share_week = np.full((n, weeks), ORDINARY_RAPID_SHARE)
+    rapid_share_week[:, -SCRIPTED_WEEKS:] = rapid_share[:, None]
     return LatentTraits(
         theta_week=theta0[:, None] + np.cumsum(steps, axis=1),
         person_c_week=person_c_week,
         omit_propensity=omit,
         theta_step=step,
         person_c=person_c,
+        rapid_share_week=rapid_share_week,
+        scripted_rapid=rapid_share != ORDINARY_RAPID_SHARE,
     )

@@ -17,7 +17,9 @@ propensity with every item outside a trailing run and triggers an omit at 1, so 
 realised rate tracks the propensity within one item instead of scattering binomially
 around it. In 10 % of sessions the last 1-3 items are additionally not reached (a
 trailing run of omits). Omitted items have no response time; answered ones take a
-log-normal time around 20 s, 3 % of them a rapid 0.5-3 s.
+log-normal time around 20 s, a share of them (3 %, or the rapid guessers' scripted share) a
+rapid 0.5-3 s. A scripted rapid guesser's rapid answer is right with the item's c only, drawn
+from the same uniform that decided the 3PL response, so nobody else's data changes.
 
 After each session one θ estimate is made a few seconds after its last item: EAP over the
 student's answered responses of the trailing 7 calendar days (this session included),
@@ -45,7 +47,6 @@ ITEM_GAP_MS = (20_000, 90_000)
 ESTIMATE_DELAY_MS = (2_000, 8_000)
 RT_MEDIAN_MS = 20_000
 RT_LOG_SD = 0.5
-RAPID_SHARE = 0.03
 RAPID_RT_MS = (500, 3_000)
 NO_REPEAT_DAYS = 7
 EAP_WINDOW_DAYS = 7
@@ -65,6 +66,8 @@ class Learners:
     person_c_week: np.ndarray  # (students, weeks) asymptote override, NaN = item c
     omit_propensity: np.ndarray  # (students,)
     attends: np.ndarray  # (students, days) bool: in school, so one session that day
+    rapid_share_week: np.ndarray  # (students, weeks) share of rapid answers
+    scripted_rapid: np.ndarray  # (students,) bool: rapid answers are guesses (right with the item's c)
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,8 @@ def _practice_day(
     theta = learners.theta_week[students, week]
     person_c = learners.person_c_week[students, week]
     propensity = learners.omit_propensity[students]
+    rapid_share = learners.rapid_share_week[students, week]
+    guesser = learners.scripted_rapid[students]
     loglik = np.zeros((m, GRID.size))
     shown: list[tuple[np.ndarray, ...]] = []
 
@@ -204,7 +209,8 @@ def _practice_day(
         item = picker.pick(who, theta_hat[who] + rng.normal(0.0, TARGET_JITTER_SD, rows.size), day)
         c = items.c[item]
         asymptote = np.where(np.isnan(person_c[rows]), c, person_c[rows])
-        correct = rng.random(rows.size) < p_correct(theta[rows], items.a[item], items.b[item], asymptote)
+        draw = rng.random(rows.size)
+        correct = draw < p_correct(theta[rows], items.a[item], items.b[item], asymptote)
 
         not_reached = position >= first_not_reached[rows]
         omit_debt[who] += np.where(not_reached, 0.0, propensity[rows])
@@ -212,10 +218,13 @@ def _practice_day(
         omit_debt[who] -= skipped
         omitted = not_reached | skipped
 
+        response_time, rapid = _response_times(rng, rapid_share[rows])
+        correct = np.where(rapid & guesser[rows], draw < c, correct)
+
         answered = ~omitted
         loglik[rows[answered]] += scores[correct[answered].astype(np.intp), item[answered]]
         outcome = np.where(omitted, OMITTED, correct).astype(np.int8)
-        shown.append((rows, np.full(rows.size, position), item, clock[rows], outcome, _response_times(rng, rows.size)))
+        shown.append((rows, np.full(rows.size, position), item, clock[rows], outcome, response_time))
         last_shown[rows] = clock[rows]
         clock[rows] += rng.integers(ITEM_GAP_MS[0], ITEM_GAP_MS[1] + 1, rows.size)
 
@@ -231,11 +240,13 @@ def _score_table(items: UsableItems) -> np.ndarray:
     )
 
 
-def _response_times(rng: np.random.Generator, n: int) -> np.ndarray:
-    rapid = rng.random(n) < RAPID_SHARE
+def _response_times(rng: np.random.Generator, rapid_share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(time in ms, whether it was a rapid answer) per presentation."""
+    n = rapid_share.size
+    rapid = rng.random(n) < rapid_share
     fast = rng.integers(RAPID_RT_MS[0], RAPID_RT_MS[1] + 1, n)
     typical = np.rint(rng.lognormal(np.log(RT_MEDIAN_MS), RT_LOG_SD, n)).astype(np.int64)
-    return np.where(rapid, fast, typical)
+    return np.where(rapid, fast, typical), rapid
 
 
 def _assemble(days: list[_Day], items: UsableItems) -> PracticeLog:

@@ -1,6 +1,6 @@
 """Ground truth per student: scripted group, latent parameters and expected levels.
 
-expected_theta / expected_omit / expected_guess are the levels the student's group is
+expected_theta / expected_omit / expected_guess / expected_engagement are the levels the student's group is
 scripted to produce (OK for everyone outside that domain's groups): the truth, not a
 prediction of what the noisy legacy rules will flag, and not a promise that the domain is
 evaluable (a student enrolled last Friday is OK in truth but INSUFFICIENT in any report).
@@ -25,7 +25,8 @@ from .roster import Roster
 INSUFFICIENT = "INSUFFICIENT"
 GROUND_TRUTH_COLUMNS = (
     "student_id", "org_id", "group", "true_theta_slope_per_week", "true_c", "true_omit_propensity",
-    "expected_theta", "expected_omit", "expected_guess", "expected_attendance",
+    "expected_theta", "expected_omit", "expected_guess", "expected_attendance", "true_rapid_share",
+    "expected_engagement",
 )
 # Legacy attendance rules (spec §6, profile legacy), as integer percents.
 WEEK_CRIT_PCT, WEEK_WARN_PCT, TWO_WEEK_CRIT_PCT, TWO_WEEK_WARN_PCT = 20, 10, 30, 15
@@ -42,7 +43,7 @@ def ground_truth_frame(
     group = pd.Series(groups, dtype=object)
     expected = {
         column: group.map({name: getattr(spec, column) for name, spec in SPECS_BY_NAME.items()})
-        for column in ("expected_theta", "expected_omit", "expected_guess")
+        for column in ("expected_theta", "expected_omit", "expected_guess", "expected_engagement")
     }
     return pd.DataFrame(
         {
@@ -54,6 +55,7 @@ def ground_truth_frame(
             "true_omit_propensity": traits.omit_propensity,
             **expected,
             "expected_attendance": attendance_levels,
+            "true_rapid_share": traits.rapid_share_week[:, -1],
         },
         columns=list(GROUND_TRUTH_COLUMNS),
     )

@@ -10,12 +10,13 @@ import pandas as pd
 from risk_assets.config.thresholds import Thresholds
 from risk_assets.metrics.attendance import compute_attendance
 from risk_assets.metrics.domain import Roster
+from risk_assets.metrics.engagement import compute_engagement, switched_off, theta_drop_with_disengagement
 from risk_assets.metrics.guessing import compute_guess, guess_items
 from risk_assets.metrics.levels import join_codes, student_level
 from risk_assets.metrics.omit import compute_omit
 from risk_assets.metrics.presentations import Presentations
 from risk_assets.metrics.theta import compute_theta
-from risk_assets.vocabulary import DOMAINS, STUDENT_COLUMNS, Reason
+from risk_assets.vocabulary import DOMAINS, ENGAGEMENT, NULLABLE_INTEGER, STUDENT_COLUMNS, Reason, columns_of_kind
 
 if TYPE_CHECKING:
     from risk_assets.snapshot.model import Snapshot
@@ -37,9 +38,13 @@ def compute_metrics(snapshot: "Snapshot", thresholds: Thresholds) -> pd.DataFram
         students, snapshot.school_days, snapshot.attendance, roster, snapshot.window, thresholds.attendance
     )
     results = dict(zip(DOMAINS, (theta, omit, guess, attendance)))
-    level, coverage = student_level(list(results.values()))
     no_activity = (omit.values["n_presented"] + omit.values["n_not_reached"]) == 0
     codes = {Reason.NO_ACTIVITY_14D: no_activity}
+    if thresholds.engagement.enabled:
+        results[ENGAGEMENT] = compute_engagement(presentations, roster, snapshot.item_times, thresholds.engagement)
+        codes[Reason.THETA_DROP_WITH_DISENGAGEMENT] = theta_drop_with_disengagement(theta, omit, results[ENGAGEMENT])
+    level, coverage = student_level(list(results.values()))
+    results.setdefault(ENGAGEMENT, switched_off(roster))
     for result in results.values():
         codes.update(result.codes)
 
@@ -53,5 +58,6 @@ def compute_metrics(snapshot: "Snapshot", thresholds: Thresholds) -> pd.DataFram
         **{f"{name}_status": result.status for name, result in results.items()},
         **{k: v for result in results.values() for k, v in result.values.items()},
     })
-    frame["n_guess_hard"] = frame["n_guess_hard"].astype("Int64")
+    for column in columns_of_kind(NULLABLE_INTEGER):
+        frame[column] = frame[column].astype("Int64")
     return frame[STUDENT_COLUMNS]

@@ -1,4 +1,4 @@
-"""Student level, coverage and reason codes from the four domains (spec §7)."""
+"""Student level, coverage and reason codes from the domains judged (spec §7, §9)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from risk_assets.vocabulary import OK as LEVEL_OK
 
 
 def student_level(domains: list[DomainResult]) -> tuple[np.ndarray, np.ndarray]:
-    """(level, coverage): the worst domain status; OK needs at least one evaluated domain."""
+    """(level, coverage): the worst domain status; OK needs at least one evaluated domain; coverage is out of
+    the domains judged (4, or 5 with ENGAGEMENT)."""
     statuses = np.stack([d.status for d in domains])
     evaluated = statuses != INSUFFICIENT
     level = np.select(

@@ -1,4 +1,4 @@
-"""Item presentations as plain arrays in the spec's order, for the OMIT and GUESS domains.
+"""Item presentations as plain arrays in the spec's order, for the OMIT, GUESS and ENGAGEMENT domains.
 
 Order: (student, presented_at, item_id, presentation_id). The snapshot query already returns that
 order, so sorting is skipped when a linear check confirms it.
@@ -27,6 +27,8 @@ class Presentations:
     b: np.ndarray
     c: np.ndarray
     n_options: np.ndarray  # float, NaN for NULL
+    item_known: np.ndarray  # bool: the item has a row in `items`
+    response_time_ms: np.ndarray  # float, NaN where unknown (NULL, or negative in the source)
 
     def __len__(self) -> int:
         return len(self.pos)
@@ -59,6 +61,8 @@ class Presentations:
             b=take(frame["b"].to_numpy(dtype=float)),
             c=take(frame["c"].to_numpy(dtype=float)),
             n_options=take(frame["n_options"].to_numpy(dtype=float, na_value=np.nan)),
+            item_known=take(frame["item_known"].to_numpy(dtype=bool)),
+            response_time_ms=take(frame["response_time_ms"].to_numpy(dtype=float, na_value=np.nan)),
         )
 
 

@@ -14,6 +14,7 @@ from risk_assets.snapshot.model import Snapshot
 from risk_assets.snapshot.queries import fetch_table, run_query
 from risk_assets.snapshot.schema import (
     ATTENDANCE,
+    ITEM_TIMES,
     PRESENTATIONS,
     SCHOOL_DAYS,
     SNAPSHOT_TABLES,
@@ -31,7 +32,7 @@ def take_snapshot(conn: psycopg2.extensions.connection, sql_dir: Path, tenant: T
                   data_quality: DataQuality = DataQuality()) -> Snapshot:
     params = window.query_parameters(tenant.org_id)
     org_name = _organization_name(conn, sql_dir, tenant, params)
-    # One read-only transaction so all five tables see the same state of the source.
+    # One read-only transaction so all the tables see the same state of the source.
     conn.set_session(readonly=True, isolation_level="REPEATABLE READ")
     try:
         raw = {table.name: fetch_table(conn, sql_dir, table, params) for table in SNAPSHOT_TABLES}
@@ -52,6 +53,7 @@ def take_snapshot(conn: psycopg2.extensions.connection, sql_dir: Path, tenant: T
         theta=hygiene.clean_theta(raw[THETA.name], found, data_quality.theta_range),
         school_days=raw[SCHOOL_DAYS.name],
         attendance=hygiene.clean_attendance(raw[ATTENDANCE.name], found),
+        item_times=raw[ITEM_TIMES.name],
         rejected=found.rejected_frame(),
         quality=found.counts,
     )

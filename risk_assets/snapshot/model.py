@@ -1,9 +1,10 @@
-"""One tenant-week snapshot: the five source tables, what was quarantined, and data-quality counts."""
+"""One tenant-week snapshot: the source tables, what was quarantined, and data-quality counts."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Optional
 
 import pandas as pd
 
@@ -26,6 +27,8 @@ class Snapshot:
     # When the source was read: the "data as of" time shown in reports. Re-rendering from the same snapshot
     # therefore gives byte-identical reports, which delivery recognises as already sent.
     taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    # Per-item response-time statistics (ENGAGEMENT); None in a snapshot stored before they were taken.
+    item_times: Optional[pd.DataFrame] = None
 
     @property
     def week(self) -> dt.date:
@@ -38,6 +41,7 @@ class Snapshot:
             "theta": self.theta,
             "school_days": self.school_days,
             "attendance": self.attendance,
+            **({} if self.item_times is None else {"item_times": self.item_times}),
         }
 
     def row_counts(self) -> dict[str, int]:

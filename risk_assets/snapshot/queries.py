@@ -19,6 +19,7 @@ QUERY_FILES = {
     "theta": "snapshot_theta.sql",
     "school_days": "snapshot_school_days.sql",
     "attendance": "snapshot_attendance.sql",
+    "item_times": "snapshot_item_times.sql",
     "shared_students": "snapshot_shared_students.sql",
 }
 

@@ -188,4 +188,14 @@ ATTENDANCE = Table(
     "Attendance records in [C - 28 d, C).",
 )
 
-SNAPSHOT_TABLES: tuple[Table, ...] = (STUDENTS, PRESENTATIONS, THETA, SCHOOL_DAYS, ATTENDANCE)
+ITEM_TIMES = Table(
+    "item_times",
+    (
+        Column("item_id", "id"),
+        Column("n_timed", "id"),
+        Column("sum_response_time_ms", "id"),
+    ),
+    "Per item: answered presentations with a valid response time in [C - 90 d, C) and the sum of those times.",
+)
+
+SNAPSHOT_TABLES: tuple[Table, ...] = (STUDENTS, PRESENTATIONS, THETA, SCHOOL_DAYS, ATTENDANCE, ITEM_TIMES)

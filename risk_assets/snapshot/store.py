@@ -21,6 +21,8 @@ from risk_assets.window import ReportWindow
 
 MANIFEST = "manifest.json"
 TABLE_FILES = ("students", "presentations", "theta", "school_days", "attendance", "rejected")
+# Added to snapshots later: a folder stored before has none (the snapshot then reads it as None).
+OPTIONAL_TABLE_FILES = ("item_times",)
 
 
 class SnapshotStore:
@@ -58,6 +60,8 @@ class SnapshotStore:
         folder = self.folder(week, tenant)
         manifest = self.manifest(week, tenant)
         tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLE_FILES}
+        tables.update({name: pd.read_parquet(folder / f"{name}.parquet") for name in OPTIONAL_TABLE_FILES
+                       if (folder / f"{name}.parquet").exists()})
         # Parquet keeps categorical values but not the categories of an empty column: restore them.
         tables["presentations"]["outcome"] = outcome_categories(tables["presentations"]["outcome"])
         tables["attendance"]["status"] = status_categories(tables["attendance"]["status"])

@@ -12,13 +12,15 @@ import pandas as pd
 
 from risk_assets.vocabulary import (
     CRIT,
-    DOMAINS,
+    ENGAGEMENT,
     FLAGGED_LEVELS,
     INSUFFICIENT,
     LEVEL_INSUFFICIENT,
     LEVEL_OK_PARTIAL,
     OK,
     WARN,
+    Reason,
+    active_domains,
 )
 from risk_assets.vocabulary import LEVELS as LEVEL_NAMES
 from risk_assets.vocabulary import REPORT_LEVELS as LEVELS
@@ -55,11 +57,21 @@ def level_figures(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
 
 
 def domain_figures(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """WARN / CRIT / INSUFFICIENT per domain judged (ENGAGEMENT only when it was on)."""
     out = {}
-    for domain in DOMAINS:
+    for domain in active_domains(frame):
         counts = frame[f"{domain}_status"].value_counts()
         out[domain] = {status: int(counts.get(status, 0)) for status in (WARN, CRIT, INSUFFICIENT)}
     return out
+
+
+def annotation_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Students whose θ flag came with omitting or rapid guessing (only counted when ENGAGEMENT was on)."""
+    if ENGAGEMENT not in active_domains(frame):
+        return {}
+    code = Reason.THETA_DROP_WITH_DISENGAGEMENT.value
+    holds = frame["reason_codes"].str.split(";").map(lambda codes: code in codes)
+    return {code: int(holds.sum())}
 
 
 def delta_theta_spread(frame: pd.DataFrame) -> dict[str, Optional[float]]:
@@ -131,6 +143,7 @@ def tenant_figures(frame: pd.DataFrame, history: History, quality: dict[str, int
         "total_students": len(frame),
         "levels": level_figures(frame),
         "domains": domain_figures(frame),
+        "annotations": annotation_counts(frame),
         "delta_theta_14d": delta_theta_spread(frame),
         "week_over_week": week_over_week(frame, history, new),
         "new_student_ids": sorted(new) if new is not None else None,

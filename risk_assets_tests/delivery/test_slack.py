@@ -139,6 +139,18 @@ def test_rare_levels_appear_only_when_some_student_has_them(tmp_path: Path) -> N
     assert "*Insufficient data*\n12 (4.0%)" in fields
 
 
+@pytest.mark.parametrize("locale, expected", [
+    ("ko", "*빠른 추측 응답*\n위험 12명 · 주의 5명 (θ 하락 중 9명)"),
+    ("en", "*Rapid guessing*\n12 critical · 5 warning (9 with a θ drop)")])
+def test_rapid_guessing_is_counted_when_the_engagement_domain_is_on(tmp_path: Path, locale: str, expected: str) -> None:
+    content = summary(locale=locale)
+    off = field_texts(build_payload(load_delivery(tmp_path, content)))
+    content["domains"] = {"engagement": {"WARN": 5, "CRIT": 12, "INSUFFICIENT": 40}}
+    content["annotations"] = {"THETA_DROP_WITH_DISENGAGEMENT": 9}
+    on = field_texts(build_payload(load_delivery(tmp_path, content)))
+    assert on == [*off, expected]
+
+
 def test_names_cannot_inject_slack_markup(tmp_path: Path) -> None:
     delivery = load_delivery(tmp_path, summary(org_name="Arts & Science <!channel>", locale="en"))
 

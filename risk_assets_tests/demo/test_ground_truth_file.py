@@ -8,7 +8,8 @@ from risk_assets.demo import GENERATOR_VERSION
 
 GROUND_TRUTH_COLUMNS = [
     "student_id", "org_id", "group", "true_theta_slope_per_week", "true_c", "true_omit_propensity",
-    "expected_theta", "expected_omit", "expected_guess", "expected_attendance",
+    "expected_theta", "expected_omit", "expected_guess", "expected_attendance", "true_rapid_share",
+    "expected_engagement",
 ]
 
 

@@ -9,8 +9,8 @@ from .helpers import LAST_WEEK, cutoff, local_dates, with_org
 
 LATENT = {"theta_warn", "theta_crit", "guessing", "omit_warn", "omit_crit"}
 SIZES_AT_40 = {
-    "ordinary": 25, "theta_warn": 2, "theta_crit": 2, "guessing": 2, "omit_warn": 2, "omit_crit": 2,
-    "absence_streak": 1, "absence_2days": 3, "missing_record": 1,
+    "ordinary": 23, "theta_warn": 2, "theta_crit": 2, "guessing": 2, "omit_warn": 2, "omit_crit": 2,
+    "absence_streak": 1, "absence_2days": 3, "missing_record": 1, "rapid_guessing": 2,
 }
 
 
@@ -61,18 +61,22 @@ def test_latent_parameters(small_demo):
     omit = truth["true_omit_propensity"]
     assert (omit.loc["omit_warn"] == 0.12).all() and (omit.loc["omit_crit"] == 0.25).all()
     assert omit.drop(index=["omit_warn", "omit_crit"]).between(0.0, 0.04).all()
+    rapid = truth["true_rapid_share"]
+    assert (rapid.loc["rapid_guessing"] == 0.6).all() and (rapid.drop(index="rapid_guessing") == 0.03).all()
 
 
 def test_expected_levels_of_the_latent_domains(small_demo):
     truth = small_demo.ground_truth
-    expected = truth.groupby("group")[["expected_theta", "expected_omit", "expected_guess"]].agg(set)
-    assert expected.loc["theta_warn"].tolist() == [{"WARN"}, {"OK"}, {"OK"}]
-    assert expected.loc["theta_crit"].tolist() == [{"CRIT"}, {"OK"}, {"OK"}]
-    assert expected.loc["guessing"].tolist() == [{"OK"}, {"OK"}, {"CRIT"}]
-    assert expected.loc["omit_warn"].tolist() == [{"OK"}, {"WARN"}, {"OK"}]
-    assert expected.loc["omit_crit"].tolist() == [{"OK"}, {"CRIT"}, {"OK"}]
+    expected = truth.groupby("group")[["expected_theta", "expected_omit", "expected_guess",
+                                       "expected_engagement"]].agg(set)
+    assert expected.loc["theta_warn"].tolist() == [{"WARN"}, {"OK"}, {"OK"}, {"OK"}]
+    assert expected.loc["theta_crit"].tolist() == [{"CRIT"}, {"OK"}, {"OK"}, {"OK"}]
+    assert expected.loc["guessing"].tolist() == [{"OK"}, {"OK"}, {"CRIT"}, {"OK"}]
+    assert expected.loc["omit_warn"].tolist() == [{"OK"}, {"WARN"}, {"OK"}, {"OK"}]
+    assert expected.loc["omit_crit"].tolist() == [{"OK"}, {"CRIT"}, {"OK"}, {"OK"}]
+    assert expected.loc["rapid_guessing"].tolist() == [{"OK"}, {"OK"}, {"OK"}, {"CRIT"}]
     for group in ("ordinary", "absence_streak", "absence_2days", "missing_record"):
-        assert expected.loc[group].tolist() == [{"OK"}] * 3
+        assert expected.loc[group].tolist() == [{"OK"}] * 4
     assert set(truth["expected_attendance"]) <= {"OK", "WARN", "CRIT", "INSUFFICIENT"}
 
 

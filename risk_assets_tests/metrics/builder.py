@@ -13,6 +13,7 @@ from risk_assets.snapshot.hygiene import REJECTED_COLUMNS
 from risk_assets.snapshot.model import Snapshot
 from risk_assets.snapshot.schema import (
     ATTENDANCE,
+    ITEM_TIMES,
     PRESENTATIONS,
     SCHOOL_DAYS,
     STUDENTS,
@@ -36,6 +37,7 @@ class SnapshotBuilder:
         self.theta: list[dict] = []
         self.school_days: list[dt.date] = []
         self.attendance: list[dict] = []
+        self.item_times: list[dict] = []
 
     # -- time helpers ------------------------------------------------------------------------
     @property
@@ -65,12 +67,13 @@ class SnapshotBuilder:
 
     def present(self, sid: int, at: dt.datetime, outcome: str, *, session: int = 1, item_id: Optional[int] = None,
                 a: Optional[float] = 1.0, b: Optional[float] = 0.0, c: Optional[float] = 0.2,
-                n_options: Optional[int] = 4, seconds_apart: int = 0) -> int:
+                n_options: Optional[int] = 4, seconds_apart: int = 0, response_time_ms: Optional[int] = 15000,
+                item_known: bool = True) -> int:
         pid = next(self._ids)
         self.presentations.append(dict(
             presentation_id=pid, student_id=sid, session_id=session, item_id=item_id or pid,
-            presented_at=at + dt.timedelta(seconds=seconds_apart), outcome=outcome, response_time_ms=15000,
-            item_known=True, a=a, b=b, c=c, n_options=n_options,
+            presented_at=at + dt.timedelta(seconds=seconds_apart), outcome=outcome, response_time_ms=response_time_ms,
+            item_known=item_known, a=a, b=b, c=c, n_options=n_options,
         ))
         return pid
 
@@ -80,6 +83,10 @@ class SnapshotBuilder:
         start = self.local(day)
         for i, outcome in enumerate(outcomes):
             self.present(sid, start + dt.timedelta(seconds=30 * i), outcome, session=session)
+
+    def item_history(self, item_id: int, n_timed: int, mean_ms: float) -> None:
+        """The item's timed answers over the 90 days before C (snapshot_item_times.sql), as their count and sum."""
+        self.item_times.append(dict(item_id=item_id, n_timed=n_timed, sum_response_time_ms=round(n_timed * mean_ms)))
 
     def calendar(self, days: list[dt.date]) -> None:
         self.school_days.extend(days)
@@ -99,6 +106,7 @@ class SnapshotBuilder:
             theta=frame(THETA, self.theta),
             school_days=frame(SCHOOL_DAYS, [{"school_date": d} for d in sorted(set(self.school_days))]),
             attendance=frame(ATTENDANCE, self.attendance),
+            item_times=frame(ITEM_TIMES, self.item_times),
             rejected=pd.DataFrame(columns=REJECTED_COLUMNS),
             quality={},
         )

@@ -54,7 +54,37 @@ def test_snapshot_of_one_tenant_holds_no_row_of_another(rows, source_conn):
     assert snap.students["student_id"].tolist() == students[101]
     for table in ("presentations", "theta", "attendance"):
         assert set(snap.tables()[table]["student_id"]) == set(students[101]), table
-    assert snap.row_counts() == {"students": 3, "presentations": 3, "theta": 3, "school_days": 2, "attendance": 3}
+    assert snap.row_counts() == {"students": 3, "presentations": 3, "theta": 3, "school_days": 2, "attendance": 3,
+                                 "item_times": 1}
+    assert snap.item_times.to_dict("records") == [{"item_id": item, "n_timed": 3, "sum_response_time_ms": 45000}]
+
+
+def test_item_times_are_the_tenants_timed_answers_of_the_last_90_days(rows, source_conn):
+    """[C - 90 d, C) in tenant time, answered with a time (trimmed, any case), this organisation's students only;
+    counted in SQL, one row per item."""
+    item, other_item = rows.item(), rows.item()
+    start = WINDOW.response_time_start
+    assert start == dt.datetime(2026, 8, 24, 15, tzinfo=UTC)  # Mon 25 Aug 2026 00:00 KST = C - 90 d
+    pupil, elsewhere = rows.student(101), rows.student(102)
+    counted = [(start, 1000), (C - TINY, 2000), (start + dt.timedelta(days=40), 3000)]
+    for at, rt in counted:
+        rows.presentation(pupil, item, at, response_time_ms=rt)
+    rows.presentation(pupil, item, start + dt.timedelta(days=1), " Incorrect ", response_time_ms=4000)
+    rows.presentation(pupil, item, start - TINY, response_time_ms=100)        # before the 90 days
+    rows.presentation(pupil, item, C, response_time_ms=100)                   # at the cut-off
+    rows.presentation(pupil, item, C - dt.timedelta(days=1), "omitted", response_time_ms=100)
+    rows.presentation(pupil, item, C - dt.timedelta(days=1), "skipped", response_time_ms=100)  # not an outcome
+    rows.presentation(pupil, item, C - dt.timedelta(days=1), response_time_ms=None)
+    rows.presentation(pupil, item, C - dt.timedelta(days=1), response_time_ms=-5)
+    rows.presentation(pupil, other_item, C - dt.timedelta(days=2), response_time_ms=0)  # 0 ms is a time
+    rows.presentation(elsewhere, item, C - dt.timedelta(days=1), response_time_ms=100)  # another school
+
+    snap = take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+
+    assert snap.item_times.to_dict("records") == [
+        {"item_id": item, "n_timed": 4, "sum_response_time_ms": 10000},
+        {"item_id": other_item, "n_timed": 1, "sum_response_time_ms": 0}]
+    assert str(snap.item_times["n_timed"].dtype) == "int64"
 
 
 def test_window_edges_in_tenant_time(rows, source_conn):
@@ -157,7 +187,8 @@ def test_tenant_without_students_gives_an_empty_snapshot(rows, source_conn):
     rows.student(101)
     snap = take_snapshot(source_conn, SQL_DIR, BUSAN, WINDOW)
     assert snap.is_empty and not snap.has_activity
-    assert snap.row_counts() == {"students": 0, "presentations": 0, "theta": 0, "school_days": 0, "attendance": 0}
+    assert snap.row_counts() == {"students": 0, "presentations": 0, "theta": 0, "school_days": 0, "attendance": 0,
+                                 "item_times": 0}
     assert list(snap.presentations.columns)[:4] == ["presentation_id", "student_id", "session_id", "item_id"]
 
 

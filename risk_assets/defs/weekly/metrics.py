@@ -23,23 +23,28 @@ from risk_assets.report_files import STUDENTS
 from risk_assets.resources import MetricThresholds, Storage
 from risk_assets.summary.figures import level_counts
 from risk_assets.vocabulary import (
-    DOMAINS,
     FLAGGED_LEVELS,
     INTEGER,
     LEVELS,
     NULLABLE_INTEGER,
+    OPTIONAL_DOMAINS,
     SPEC_VERSION,
     STATUSES,
     STUDENT_COLUMN_KINDS,
     STUDENT_COLUMNS,
     TEXT,
+    active_domains,
     is_flag,
 )
+
+OPTIONAL_STATUSES = {f"{domain}_status" for domain in OPTIONAL_DOMAINS}
 
 
 def _column(name: str) -> PandasColumn:
     if name == "level":
         return PandasColumn.categorical_column(name, categories=set(LEVELS), non_nullable=True)
+    if name in OPTIONAL_STATUSES:  # empty while the domain is off
+        return PandasColumn.categorical_column(name, categories=set(STATUSES), ignore_missing_vals=True)
     if name.endswith("_status"):
         return PandasColumn.categorical_column(name, categories=set(STATUSES), non_nullable=True)
     kind = STUDENT_COLUMN_KINDS[name]
@@ -68,7 +73,7 @@ def _top_flagged(frame: pd.DataFrame, limit: int = 10) -> str:
     """Markdown table of the most severe students, by id only (no names in metadata)."""
     flagged = frame.loc[frame["level"].isin(FLAGGED_LEVELS)].copy()
     flagged["_rank"] = flagged["level"].map({level: rank for rank, level in enumerate(FLAGGED_LEVELS)})
-    flagged["_domains"] = flagged[[f"{d}_status" for d in DOMAINS]].isin(FLAGGED_LEVELS).sum(axis=1)
+    flagged["_domains"] = flagged[[f"{d}_status" for d in active_domains(frame)]].isin(FLAGGED_LEVELS).sum(axis=1)
     top = flagged.sort_values(["_rank", "_domains", "student_id"], ascending=[True, False, True]).head(limit)
     out = io.StringIO()
     out.write("| student_id | level | flags |\n|---|---|---|\n")
@@ -92,7 +97,7 @@ def metrics_metadata(frame: pd.DataFrame, thresholds: Thresholds, seconds: float
         # Dirty source rows the snapshot kept away from the formulas.
         "data_quality": dg.MetadataValue.json(dict(sorted(quality.items()))),
     }
-    for domain in DOMAINS:
+    for domain in active_domains(frame):
         counts = frame[f"{domain}_status"].value_counts()
         for status in STATUSES:
             metadata[f"{domain}/{status}"] = int(counts.get(status, 0))

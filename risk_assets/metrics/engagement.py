@@ -1,0 +1,88 @@
+"""ENGAGEMENT domain (spec §9, optional): answers given faster than the item's rapid-guess threshold.
+
+An item's threshold is `min(rt_fraction · mean response time, cap)` over the tenant's timed answers to it in the
+90 days before the cut-off when there are at least `min_history`, else a default. "Faster than" is decided on
+integers — `rt < pct/100 · sum/n` is `100 · n · rt < pct · sum` — so both engines agree on every boundary.
+Only answered presentations of known items with a response time count (a missing time is not evidence either
+way); the rate is rapid answers over those timed answers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from risk_assets.config.thresholds import EngagementThresholds
+from risk_assets.errors import UserError
+from risk_assets.metrics.domain import DomainResult, Roster, grade, highest, lookup, nullable
+from risk_assets.metrics.presentations import Presentations
+from risk_assets.vocabulary import CRIT, WARN, Reason
+
+FLAGGED = (CRIT, WARN)
+
+
+class MissingResponseTimes(UserError):
+    """The snapshot predates the per-item response-time statistics the domain needs."""
+
+
+def timed_answers(presentations: Presentations) -> np.ndarray:
+    """Answered presentations of known items with a response time: what the rapid-guess rate is made of."""
+    return presentations.answered & presentations.item_known & ~np.isnan(presentations.response_time_ms)
+
+
+def rapid_answers(presentations: Presentations, timed: np.ndarray, item_times: pd.DataFrame,
+                  rules: EngagementThresholds) -> np.ndarray:
+    """Per presentation: a timed answer faster than its item's threshold."""
+    # Capped, since nothing at or above the cap is rapid: keeps 100·n·rt exact in R's doubles too.
+    rt = np.minimum(np.where(timed, presentations.response_time_ms, 0), rules.rt_cap_ms).astype(np.int64)
+    ordered = item_times.sort_values("item_id", kind="mergesort")
+    at = lookup(ordered["item_id"].to_numpy(dtype=np.int64), presentations.item)
+    known = at >= 0
+    n = np.where(known, ordered["n_timed"].to_numpy(dtype=np.int64)[at.clip(min=0)], 0)
+    total = np.where(known, ordered["sum_response_time_ms"].to_numpy(dtype=np.int64)[at.clip(min=0)], 0)
+    own_threshold = n >= rules.min_history
+    below_own = (100 * n * rt < rules.rt_fraction_pct * total) & (rt < rules.rt_cap_ms)
+    below_default = rt < rules.default_threshold_ms
+    return timed & np.where(own_threshold, below_own, below_default)
+
+
+def compute_engagement(presentations: Presentations, roster: Roster, item_times: pd.DataFrame | None,
+                       rules: EngagementThresholds) -> DomainResult:
+    if item_times is None:
+        raise MissingResponseTimes(
+            "the ENGAGEMENT domain is on (thresholds.yaml engagement.enabled) but this snapshot was stored before "
+            "snapshots held per-item response times; materialise `snapshot` again for this partition, or set "
+            "engagement.enabled: false"
+        )
+    pos, timed = presentations.pos, timed_answers(presentations)
+    n_timed = roster.count(pos, timed).astype(np.int64)
+    n_rapid = roster.count(pos, rapid_answers(presentations, timed, item_times, rules)).astype(np.int64)
+    insufficient = n_timed < rules.min_answered
+    crit = ~insufficient & (100 * n_rapid >= rules.crit_pct * n_timed)
+    warn = ~insufficient & (100 * n_rapid >= rules.warn_pct * n_timed)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = n_rapid / n_timed
+    return DomainResult(
+        status=grade(crit, warn, insufficient),
+        codes={**highest(Reason.RAPID_GUESS_CRIT, crit, Reason.RAPID_GUESS_WARN, warn),
+               Reason.INSUFF_ENGAGEMENT_FEW_ITEMS: insufficient},
+        values={"n_timed": n_timed, "n_rapid": n_rapid, "rg_rate": nullable(rate, n_timed > 0)},
+    )
+
+
+def switched_off(roster: Roster) -> DomainResult:
+    """The domain's columns while it is off: empty, and no codes."""
+    n = len(roster)
+    return DomainResult(
+        status=np.full(n, None, dtype=object),
+        values={"n_timed": pd.array([None] * n, dtype="Int64"), "n_rapid": pd.array([None] * n, dtype="Int64"),
+                "rg_rate": np.full(n, np.nan)},
+    )
+
+
+def theta_drop_with_disengagement(theta: DomainResult, omit: DomainResult, engagement: DomainResult) -> np.ndarray:
+    """A θ flag while the student omitted or rapid-guessed (WARN or CRIT): the drop may be effort, not ability."""
+    def flagged(result: DomainResult) -> np.ndarray:
+        return np.isin(result.status, FLAGGED)
+
+    return flagged(theta) & (flagged(omit) | flagged(engagement))
