@@ -1,6 +1,6 @@
 #!/usr/bin/env Rscript
-# The R metrics engine: spec v1 (/work/shared/spec/metrics.md §1-8, §10, §11), result-identical to the
-# Python engine (risk_assets/metrics/), which is the reference.
+# The R metrics engine: spec v1 (/work/shared/spec/metrics.md §1-11, the optional ENGAGEMENT of §9
+# included), result-identical to the Python engine (risk_assets/metrics/), which is the reference.
 #
 #   Rscript --vanilla r/compute_metrics.R <snapshot_dir> <thresholds.yaml> <out.csv>
 #
@@ -106,6 +106,12 @@ read_thresholds <- function(path) {
     for (key in names(THRESHOLD_DEFAULTS[[section]])) {
       value <- merged[[section]][[key]]
       if (is.character(THRESHOLD_DEFAULTS[[section]][[key]])) next
+      if (is.logical(THRESHOLD_DEFAULTS[[section]][[key]])) {
+        if (!is.logical(value) || length(value) != 1L || is.na(value))
+          stop(sprintf("thresholds key %s.%s in %s must be true or false, got '%s'", section, key, path,
+                       paste(format(value), collapse = " ")), call. = FALSE)
+        next
+      }
       if (!is.numeric(value) || length(value) != 1L || !is.finite(value))
         stop(sprintf("thresholds key %s.%s in %s must be a number, got '%s'", section, key, path,
                      paste(format(value), collapse = " ")), call. = FALSE)
@@ -120,6 +126,8 @@ read_thresholds <- function(path) {
 
 SNAPSHOT_FILES <- c("students.csv", "presentations.csv", "theta.csv", "school_days.csv", "attendance.csv",
                     "window.json")
+# Per-item response times (ENGAGEMENT); absent from a snapshot stored before they were taken.
+ITEM_TIMES_FILE <- "item_times.csv"
 
 read_table <- function(dir, name, classes) {
   first_line <- readLines(file.path(dir, name), n = 1L, warn = FALSE)
@@ -181,13 +189,17 @@ read_snapshot <- function(dir) {
   students <- read_students(dir)
   presentations <- read_table(dir, "presentations.csv", c(
     presentation_id = "double", student_id = "double", session_id = "double", item_id = "double",
-    presented_at = "double", outcome = "character", a = "double", b = "double", c = "double",
-    n_options = "double"))
+    presented_at = "double", outcome = "character", response_time_ms = "double", item_known = "double",
+    a = "double", b = "double", c = "double", n_options = "double"))
   theta <- read_table(dir, "theta.csv", c(estimate_id = "double", student_id = "double", estimated_at = "double",
                                           theta = "double", se = "double"))
   school_days <- read_table(dir, "school_days.csv", c(school_date = "character"))
   attendance <- read_table(dir, "attendance.csv", c(student_id = "double", school_date = "character",
                                                     status = "character"))
+  item_times <- NULL
+  if (file.exists(file.path(dir, ITEM_TIMES_FILE)))
+    item_times <- read_table(dir, ITEM_TIMES_FILE, c(item_id = "double", n_timed = "double",
+                                                     sum_response_time_ms = "double"))
   students[, `:=`(enrolled_on = as_date(enrolled_on), withdrawn_on = as_date(withdrawn_on))]
   school_days[, school_date := as_date(school_date)]
   attendance[, school_date := as_date(school_date)]
@@ -199,7 +211,7 @@ read_snapshot <- function(dir) {
       week_start_date = data.table::as.IDate(window$week_start_date)
     ),
     students = students, presentations = presentations, theta = theta, school_days = school_days,
-    attendance = attendance
+    attendance = attendance, item_times = item_times, dir = dir
   )
 }
 
@@ -533,6 +545,46 @@ attendance_domain <- function(students, school_days, attendance, n, window, rule
   )
 }
 
+# -- ENGAGEMENT (spec §9, optional) ------------------------------------------------------------------------
+
+#' Rapid guesses: timed answers (answered, known item, with a response time) faster than the item's
+#' threshold, min(rt_fraction_pct % of its mean time, cap) with at least min_history timed answers in the 90
+#' days before C, else the default. Decided on integers held in doubles: rt is capped first (nothing at or
+#' above the cap is rapid), so 100 * n * rt and pct * sum stay far below 2^53, where doubles are exact.
+engagement_domain <- function(pres, item_times, n, rules) {
+  timed <- pres$oc != OMITTED & pres$item_known == 1 & !is.na(pres$response_time_ms)
+  rt <- pmin(data.table::fifelse(timed, pres$response_time_ms, 0), rules$rt_cap_ms)
+  at <- match(pres$item_id, item_times$item_id)
+  history <- data.table::fifelse(is.na(at), 0, item_times$n_timed[at])
+  total <- data.table::fifelse(is.na(at), 0, item_times$sum_response_time_ms[at])
+  below_own <- (100 * history * rt < rules$rt_fraction_pct * total) & (rt < rules$rt_cap_ms)
+  rapid <- timed & data.table::fifelse(history >= rules$min_history, below_own, rt < rules$default_threshold_ms)
+  n_timed <- tabulate(pres$pos[timed], nbins = n)
+  n_rapid <- tabulate(pres$pos[rapid], nbins = n)
+  insufficient <- n_timed < rules$min_answered
+  crit <- !insufficient & (100 * n_rapid >= rules$crit_pct * n_timed)
+  warn <- !insufficient & (100 * n_rapid >= rules$warn_pct * n_timed)
+  domain(
+    status = grade(crit, warn, insufficient),
+    codes = c(highest("RAPID_GUESS_CRIT", crit, "RAPID_GUESS_WARN", warn),
+              list(INSUFF_ENGAGEMENT_FEW_ITEMS = insufficient)),
+    values = list(n_timed = n_timed, n_rapid = n_rapid,
+                  rg_rate = ifelse(n_timed > 0, n_rapid / n_timed, NA_real_))
+  )
+}
+
+#' The domain's columns while it is off: empty, and no codes.
+engagement_off <- function(n) {
+  domain(status = rep(NA_character_, n), codes = list(),
+         values = list(n_timed = rep(NA_real_, n), n_rapid = rep(NA_real_, n), rg_rate = rep(NA_real_, n)))
+}
+
+#' A θ flag while the student omitted or rapid-guessed (WARN or CRIT).
+theta_drop_with_disengagement <- function(theta, omit, engagement) {
+  flagged <- function(result) result$status %in% c(CRIT, WARN)
+  flagged(theta) & (flagged(omit) | flagged(engagement))
+}
+
 # -- levels and the whole table (spec §7) -----------------------------------------------------------------
 
 #' Per student: the codes that hold, sorted by code point, joined with ';' (empty when none).
@@ -571,7 +623,7 @@ compute_metrics <- function(snapshot, thresholds) {
     pos = match(source$student_id, roster), oc = match(source$outcome, VALID_OUTCOMES),
     session_id = source$session_id, item_id = source$item_id, presented_at = source$presented_at,
     presentation_id = source$presentation_id, a = source$a, b = source$b, c = source$c,
-    n_options = source$n_options))
+    n_options = source$n_options, item_known = source$item_known, response_time_ms = source$response_time_ms))
   valid <- !is.na(presentations$pos) & !is.na(presentations$oc)
   if (!all(valid)) presentations <- presentations[valid]
   order_keys <- c("pos", "presented_at", "item_id", "presentation_id")
@@ -587,6 +639,16 @@ compute_metrics <- function(snapshot, thresholds) {
   attendance_result <- attendance_domain(students, snapshot$school_days, attendance, n, snapshot$window,
                                          thresholds$attendance)
   results <- list(theta = theta_result, omit = omit_result, guess = guess_result, attendance = attendance_result)
+  annotations <- list()
+  if (isTRUE(thresholds$engagement$enabled)) {
+    if (is.null(snapshot$item_times))
+      stop(sprintf(paste("the ENGAGEMENT domain is on (engagement.enabled) but snapshot folder %s has no %s;",
+                         "materialise `snapshot` again for this partition, or set engagement.enabled: false"),
+                   snapshot$dir, ITEM_TIMES_FILE), call. = FALSE)
+    results$engagement <- engagement_domain(presentations, snapshot$item_times, n, thresholds$engagement)
+    annotations$THETA_DROP_WITH_DISENGAGEMENT <- theta_drop_with_disengagement(theta_result, omit_result,
+                                                                                results$engagement)
+  }
 
   statuses <- lapply(results, `[[`, "status")
   any_status <- function(value) Reduce(`|`, lapply(statuses, `==`, value))
@@ -594,14 +656,16 @@ compute_metrics <- function(snapshot, thresholds) {
   level <- data.table::fifelse(any_status(CRIT), CRIT, data.table::fifelse(
     any_status(WARN), WARN, data.table::fifelse(evaluated > 0L, OK, LEVEL_INSUFFICIENT)))
   no_activity <- (omit_result$values$n_presented + omit_result$values$n_not_reached) == 0
-  codes <- c(list(NO_ACTIVITY_14D = no_activity), unlist(lapply(unname(results), `[[`, "codes"), recursive = FALSE))
+  if (is.null(results$engagement)) results$engagement <- engagement_off(n)
+  codes <- c(list(NO_ACTIVITY_14D = no_activity), annotations,
+             unlist(lapply(unname(results), `[[`, "codes"), recursive = FALSE))
   unknown <- setdiff(names(codes), REASON_CODES)
   if (length(unknown))
     stop(sprintf("reason code(s) %s are not in r/vocabulary.json", paste(unknown, collapse = ", ")), call. = FALSE)
 
   frame <- data.table::data.table(
     student_id = students$student_id, display_name = students$display_name, class_name = students$class_name,
-    level = level, coverage = evaluated / length(results), reason_codes = join_codes(codes, n)
+    level = level, coverage = evaluated / length(statuses), reason_codes = join_codes(codes, n)
   )
   for (name in names(results)) data.table::set(frame, j = paste0(name, "_status"), value = results[[name]]$status)
   for (result in results) for (name in names(result$values)) data.table::set(frame, j = name, value = result$values[[name]])

@@ -36,24 +36,32 @@ def rapid_answers(presentations: Presentations, timed: np.ndarray, item_times: p
     # Capped, since nothing at or above the cap is rapid: keeps 100·n·rt exact in R's doubles too.
     rt = np.minimum(np.where(timed, presentations.response_time_ms, 0), rules.rt_cap_ms).astype(np.int64)
     ordered = item_times.sort_values("item_id", kind="mergesort")
-    at = lookup(ordered["item_id"].to_numpy(dtype=np.int64), presentations.item)
-    known = at >= 0
-    n = np.where(known, ordered["n_timed"].to_numpy(dtype=np.int64)[at.clip(min=0)], 0)
-    total = np.where(known, ordered["sum_response_time_ms"].to_numpy(dtype=np.int64)[at.clip(min=0)], 0)
+    at = lookup(ordered["item_id"].to_numpy(dtype=np.int64), presentations.item)  # -1: no history row
+
+    def per_presentation(column: str) -> np.ndarray:
+        return np.append(ordered[column].to_numpy(dtype=np.int64), 0)[at]  # index -1 reads the appended 0
+
+    n, total = per_presentation("n_timed"), per_presentation("sum_response_time_ms")
     own_threshold = n >= rules.min_history
     below_own = (100 * n * rt < rules.rt_fraction_pct * total) & (rt < rules.rt_cap_ms)
     below_default = rt < rules.default_threshold_ms
     return timed & np.where(own_threshold, below_own, below_default)
 
 
-def compute_engagement(presentations: Presentations, roster: Roster, item_times: pd.DataFrame | None,
-                       rules: EngagementThresholds) -> DomainResult:
+def require_response_times(item_times: pd.DataFrame | None) -> pd.DataFrame:
+    """The snapshot's per-item response times, or the error that says how to get them (both engines)."""
     if item_times is None:
         raise MissingResponseTimes(
             "the ENGAGEMENT domain is on (thresholds.yaml engagement.enabled) but this snapshot was stored before "
             "snapshots held per-item response times; materialise `snapshot` again for this partition, or set "
             "engagement.enabled: false"
         )
+    return item_times
+
+
+def compute_engagement(presentations: Presentations, roster: Roster, item_times: pd.DataFrame | None,
+                       rules: EngagementThresholds) -> DomainResult:
+    item_times = require_response_times(item_times)
     pos, timed = presentations.pos, timed_answers(presentations)
     n_timed = roster.count(pos, timed).astype(np.int64)
     n_rapid = roster.count(pos, rapid_answers(presentations, timed, item_times, rules)).astype(np.int64)

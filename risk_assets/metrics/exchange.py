@@ -1,4 +1,5 @@
-"""The snapshot as plain files for the R engine (R has no Parquet reader here): CSV + window.json.
+"""The snapshot as plain files for the R engine (R has no Parquet reader here): CSV + window.json, and
+item_times.csv (per-item response-time counts and sums, for ENGAGEMENT) when the snapshot has them.
 
 Timestamps are integer microseconds since the epoch (exact in R's doubles), dates are YYYY-MM-DD, floats
 are written in their shortest exact form, NULL is an empty cell. The window's instants are computed here,
@@ -46,7 +47,7 @@ def window_document(snapshot: "Snapshot") -> dict:
 
 
 def export_snapshot(snapshot: "Snapshot", folder: Path) -> Path:
-    """Write students, presentations, theta, school_days, attendance (.csv) and window.json into `folder`."""
+    """Write students, presentations, theta, school_days, attendance, item_times (.csv) and window.json."""
     folder.mkdir(parents=True, exist_ok=True)
     tables = {
         "students": snapshot.students.assign(enrolled_on=_dates(snapshot.students["enrolled_on"]),
@@ -59,6 +60,7 @@ def export_snapshot(snapshot: "Snapshot", folder: Path) -> Path:
         "school_days": snapshot.school_days.assign(school_date=_dates(snapshot.school_days["school_date"])),
         "attendance": snapshot.attendance.assign(school_date=_dates(snapshot.attendance["school_date"]),
                                                  status=snapshot.attendance["status"].astype(str)),
+        **({} if snapshot.item_times is None else {"item_times": snapshot.item_times}),
     }
     for name, frame in tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")

@@ -17,6 +17,7 @@ from risk_assets.vocabulary import (
     INTEGER,
     NULLABLE_INTEGER,
     NUMBER,
+    OPTIONAL_DOMAINS,
     STUDENT_COLUMNS,
     TEXT,
     columns_of_kind,
@@ -62,7 +63,8 @@ def read_result(path: Path) -> pd.DataFrame:
         raise UserError(f"the R engine's output {path} lacks column(s) {', '.join(missing)}")
     frame["reason_codes"] = frame["reason_codes"].fillna("")
     frame["display_name"] = frame["display_name"].fillna("")
-    frame["class_name"] = frame["class_name"].astype(object).where(frame["class_name"].notna(), None)
+    for column in ("class_name", *(f"{domain}_status" for domain in OPTIONAL_DOMAINS)):  # empty: None
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     for column in columns_of_kind(INTEGER):
         frame[column] = frame[column].astype(np.int64)
     for column in columns_of_kind(NULLABLE_INTEGER):

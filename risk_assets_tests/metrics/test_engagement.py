@@ -123,3 +123,10 @@ def test_a_snapshot_without_response_times_is_a_clear_error_when_the_domain_is_o
     with pytest.raises(MissingResponseTimes, match="materialise `snapshot` again"):
         compute_metrics(snapshot, ENGAGEMENT_ON)
     assert compute_metrics(snapshot, LEGACY)["engagement_status"].isna().all()
+
+
+def test_a_school_without_any_response_time_history_uses_the_default_for_every_item():
+    b = SnapshotBuilder()
+    rapid_student(b, "new school", answers(10, 2999) + answers(10, 3000))
+    rows = rows_by_name(b.build())
+    assert engagement(rows["new school"]) == ("CRIT", 20, 10, 0.5)

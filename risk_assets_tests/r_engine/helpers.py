@@ -19,6 +19,7 @@ from risk_assets.metrics import STUDENT_COLUMNS, compute_metrics
 from risk_assets.metrics.exchange import export_snapshot
 from risk_assets.settings import PROJECT_DIR
 from risk_assets.snapshot.model import Snapshot
+from risk_assets.vocabulary import ALL_DOMAINS, TEXT, columns_of_kind
 
 R_SCRIPT = PROJECT_DIR / "r" / "compute_metrics.R"
 R_PIPES = PROJECT_DIR / "r" / "pipes.R"
@@ -29,9 +30,8 @@ requires_r = pytest.mark.skipif(
     RSCRIPT is None, reason=f"Rscript is not installed (CI has it): apt-get install -y {DEBIAN_PACKAGES}"
 )
 
-TEXT_COLUMNS = ["display_name", "class_name", "level", "reason_codes",
-                "theta_status", "omit_status", "guess_status", "attendance_status"]
-EXACT_COLUMNS = ["level", "reason_codes", "theta_status", "omit_status", "guess_status", "attendance_status"]
+TEXT_COLUMNS = columns_of_kind(TEXT)
+EXACT_COLUMNS = ["level", "reason_codes", *(f"{domain}_status" for domain in ALL_DOMAINS)]
 NUMERIC_COLUMNS = [c for c in STUDENT_COLUMNS if c not in TEXT_COLUMNS and c != "student_id"]
 TOLERANCE = 1e-9
 
@@ -39,6 +39,7 @@ TOLERANCE = 1e-9
 THRESHOLD_FILES: dict[str, dict[str, Any]] = {
     "legacy": {"profile": "legacy"},
     "reliable": {"profile": "reliable"},
+    "engagement": {"profile": "legacy", "engagement": {"enabled": True}},
 }
 # Every gate and knob moved at once, including alpha = 1 (the c_hat = 0 branch) and D != 1.
 CUSTOM_THRESHOLDS: dict[str, Any] = {
@@ -48,6 +49,8 @@ CUSTOM_THRESHOLDS: dict[str, Any] = {
     "omit": {"warn_pct": 10, "min_presented": 10, "min_count": 1},
     "guess": {"prior_alpha": 1, "prior_beta": 3, "min_items": 20, "hard_p": 0.4, "gate": "none"},
     "attendance": {"two_week_warn_pct": 10, "max_missing_pct": 30, "streak_crit_days": 4},
+    "engagement": {"enabled": True, "min_history": 30, "rt_fraction_pct": 15, "rt_cap_ms": 8000,
+                   "default_threshold_ms": 2500, "min_answered": 15, "warn_pct": 5, "crit_pct": 20},
 }
 
 

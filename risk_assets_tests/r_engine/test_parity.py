@@ -26,6 +26,7 @@ from risk_assets.settings import PROJECT_DIR
 from risk_assets.snapshot import take_snapshot
 from risk_assets.window import ReportWindow
 from risk_assets_tests.metrics.builder import SnapshotBuilder
+from risk_assets_tests.metrics.engagement_cases import engagement_snapshot
 from risk_assets_tests.metrics.test_spec_edge_cases import A, B, X
 
 from .edge_cases import guess_student, new_york_dst_week, seoul_edge_cases
@@ -77,12 +78,36 @@ def test_new_york_dst_week(dst_snapshot, profile, tmp_path):
     python = check_parity(dst_snapshot, THRESHOLD_FILES[profile], tmp_path)
     row = python.set_index("display_name").loc["DST"]
     assert (row["theta_now"], row["delta_7d"]) == (0.0, -0.5)  # local midnights, not 7 × 24 h
-    assert row["theta_status"] == ("CRIT" if profile == "legacy" else "OK")  # reliable: z = -1.18
+    assert row["theta_status"] == ("OK" if profile == "reliable" else "CRIT")  # reliable: z = -1.18
+
+
+@PROFILES
+def test_engagement_edge_cases(profile, tmp_path):
+    """Spec §9's edges (exactly 10 % / 30 %, 19 / 20 timed answers, 49 / 50 history answers, the cap, missing times,
+    omits and unknown items, the annotation), with the domain on and off."""
+    python = check_parity(engagement_snapshot(), THRESHOLD_FILES[profile], tmp_path)
+    expected = {"OK", "WARN", "CRIT", "INSUFFICIENT"} if profile == "engagement" else {None}
+    assert set(python["engagement_status"]) == expected
 
 
 def test_every_threshold_key_moved(seoul_snapshot, dst_snapshot, tmp_path):
     check_parity(seoul_snapshot, CUSTOM_THRESHOLDS, tmp_path / "seoul")
     check_parity(dst_snapshot, CUSTOM_THRESHOLDS, tmp_path / "dst")
+    check_parity(engagement_snapshot(), CUSTOM_THRESHOLDS, tmp_path / "engagement")
+
+
+def test_a_snapshot_without_response_times_is_a_clear_error_when_the_domain_is_on(tmp_path):
+    snapshot = engagement_snapshot()
+    snapshot.item_times = None
+    folder = export_snapshot(snapshot, tmp_path / "snapshot")
+    assert not (folder / "item_times.csv").exists()
+    thresholds = write_yaml(THRESHOLD_FILES["engagement"], tmp_path / "thresholds.yaml")
+    done = run_rscript(folder, thresholds, tmp_path / "out.csv")
+    assert done.returncode == 1
+    assert f"snapshot folder {folder} has no item_times.csv; materialise `snapshot` again" in done.stderr
+    assert "Error" not in done.stderr.replace("compute_metrics.R:", "")  # one line, no R traceback
+    legacy = write_yaml(THRESHOLD_FILES["legacy"], tmp_path / "legacy.yaml")
+    assert run_rscript(folder, legacy, tmp_path / "out.csv").returncode == 0  # off: not needed
 
 
 def test_thresholds_written_in_full_by_the_pipeline(seoul_snapshot, tmp_path):
@@ -111,15 +136,17 @@ def test_empty_snapshot(tmp_path):
 
 # -- generated tenants through the real snapshot SQL ----------------------------------------------------------
 
-def test_generated_tenant_of_1000_students(source_conn, tmp_path):
+def test_generated_tenant_of_2000_students(source_conn, tmp_path):
+    """With the rapid guessers of the generator: ENGAGEMENT reaches every status, and both engines agree."""
     tenant = DemoTenant(9001, "Parity", "Asia/Seoul", "ko")
-    load_dataset(source_conn, generate_demo([tenant], WEEK, students_per_tenant=1000))
+    load_dataset(source_conn, generate_demo([tenant], WEEK, students_per_tenant=2000))
     snapshot = take_snapshot(source_conn, SQL_DIR, Tenant(key="parity", org_id=9001, name="P"),
                              ReportWindow(WEEK, "Asia/Seoul"))
-    assert len(snapshot.students) == 1000
+    assert len(snapshot.students) == 2000
     for profile, thresholds in {**THRESHOLD_FILES, "custom": CUSTOM_THRESHOLDS}.items():
         python = check_parity(snapshot, thresholds, tmp_path / profile)
         assert set(python["level"]) >= {"CRIT", "WARN", "OK"}
+    assert {"OK", "CRIT", "INSUFFICIENT"} <= set(python["engagement_status"])
 
 
 def test_default_demo_tenants(source_conn, tmp_path):

@@ -15,6 +15,7 @@ from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
 from risk_assets.failures import reported_to_dagster
 from risk_assets.files import write_atomically
 from risk_assets.metrics import compute_metrics, r_engine
+from risk_assets.metrics.engagement import require_response_times
 from risk_assets.metrics.exchange import export_snapshot
 from risk_assets.metrics.student_table import to_csv_bytes
 from risk_assets.partitions import week_and_tenant
@@ -107,6 +108,8 @@ def metrics_metadata(frame: pd.DataFrame, thresholds: Thresholds, seconds: float
 def compute_with_r(context: dg.AssetExecutionContext, pipes: dg.PipesSubprocessClient, snapshot,
                    thresholds: Thresholds) -> pd.DataFrame:
     """The R engine (r/compute_metrics.R) through Dagster Pipes, on the snapshot exported as CSV."""
+    if thresholds.engagement.enabled:
+        require_response_times(snapshot.item_times)  # the same error as the Python engine's, before R starts
     with tempfile.TemporaryDirectory(prefix="risk-r-") as scratch:
         folder = Path(scratch)
         command = r_engine.command(export_snapshot(snapshot, folder / "snapshot"),
