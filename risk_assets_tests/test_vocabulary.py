@@ -8,6 +8,8 @@ from risk_assets.report.reasons import EXPLAIN
 from risk_assets.report.strings import STRINGS
 from risk_assets.settings import PROJECT_DIR
 from risk_assets.vocabulary import (
+    ALL_DOMAINS,
+    ANNOTATIONS,
     FLAG_FAMILIES,
     REPORT_LEVELS,
     STATUSES,
@@ -40,6 +42,8 @@ def test_every_word_has_its_wording(language):
     assert set(words["levels"]) == set(REPORT_LEVELS)
     assert set(words["statuses"]) == set(STATUSES)
     assert set(words["reasons"]) == set(FLAG_FAMILIES)
+    assert set(words["annotations"]) == set(ANNOTATIONS)
+    assert set(words["domains"]) == set(ALL_DOMAINS)
 
 
 def test_student_columns():

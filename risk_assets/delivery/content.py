@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
+from risk_assets.report.strings import STRINGS as REPORT_STRINGS
 from risk_assets.vocabulary import CRIT, ENGAGEMENT, WARN, Reason
 
 
@@ -53,6 +54,15 @@ class ReportDelivery:
             return None
         return EngagementCounts(crit=counts[CRIT], warn=counts[WARN],
                                 theta_drops=self.summary["annotations"][Reason.THETA_DROP_WITH_DISENGAGEMENT])
+
+    def engagement_figure(self) -> Optional[tuple[str, str]]:
+        """(label, value) of the rapid-guessing counts for e-mail and Slack, in the report's words; None while off."""
+        counts = self.engagement
+        if counts is None:
+            return None
+        words = REPORT_STRINGS[self.locale]
+        return words["domains"][ENGAGEMENT], words["engagement_counts"].format(
+            crit=counts.crit, warn=counts.warn, drops=counts.theta_drops)
 
     @classmethod
     def load(cls, summary_path: Path, report_path: Path) -> "ReportDelivery":

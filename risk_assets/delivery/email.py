@@ -311,6 +311,9 @@ def _text_body(delivery: ReportDelivery, figures: _Figures, names: Optional[list
         lines.append(words["wow_unavailable"])
     else:
         lines += [f"{label}: {value}" for label, value in _week_over_week_rows(figures.week_over_week, words)]
+    engagement = delivery.engagement_figure()
+    if engagement is not None:
+        lines += ["", "{}: {}".format(*engagement)]
     if names is not None:
         lines += ["", words["crit_students"], words["names_notice"]]
         shown, more = _shown_names(names, words)
@@ -330,7 +333,8 @@ def _html_body(delivery: ReportDelivery, figures: _Figures, names: Optional[list
         week=str(delivery.week), week_end=str(delivery.week_end), total=_count(figures.total),
         levels=[{"level": level, "colour": _LEVEL_COLOURS[level], "count": _count(count), "share": _percent(pct)}
                 for level, (count, pct) in figures.levels.items()],
-        week_over_week=wow, names=shown, more=more, crit_colour=_LEVEL_COLOURS[CRIT],
+        week_over_week=wow, engagement=delivery.engagement_figure(), names=shown, more=more,
+        crit_colour=_LEVEL_COLOURS[CRIT],
         attachment=words["attachment"].format(name=delivery.attachment_name),
     )
 

@@ -33,8 +33,6 @@ KO = {
     "count": "{n}명",
     "count_pct": "{n}명 ({pct:.1f}%)",
     "new": "이번 주 새로 주의 이상",
-    "engagement": "빠른 추측 응답",
-    "engagement_value": "위험 {crit}명 · 주의 {warn}명 (θ 하락 중 {drops}명)",
     "report_file": "보고서 파일: {name}",
     "report_id": "보고서 ID: {id}",
     "summary": "{header} ({week}): 위험 {crit}명, 주의 {warn}명 / 전체 {total}명",
@@ -46,8 +44,6 @@ EN = {
     "count": "{n}",
     "count_pct": "{n} ({pct:.1f}%)",
     "new": "New this week",
-    "engagement": "Rapid guessing",
-    "engagement_value": "{crit} critical · {warn} warning ({drops} with a θ drop)",
     "report_file": "Report file: {name}",
     "report_id": "Report id: {id}",
     "summary": "{header} ({week}): {crit} critical, {warn} warning of {total} students",
@@ -115,11 +111,8 @@ def _figures(delivery: ReportDelivery) -> list[tuple[str, str]]:
     figures += [(names[level], _level_count(words, levels[level], with_pct=True))
                 for level in _SOMETIMES_SHOWN_LEVELS if levels[level]["count"] > 0]
     figures.append((words["new"], _new_this_week(words, summary)))
-    if delivery.engagement is not None:
-        counts = delivery.engagement
-        figures.append((words["engagement"], words["engagement_value"].format(
-            crit=counts.crit, warn=counts.warn, drops=counts.theta_drops)))
-    return figures
+    engagement = delivery.engagement_figure()
+    return figures if engagement is None else [*figures, engagement]
 
 
 def _summary_text(delivery: ReportDelivery) -> str:

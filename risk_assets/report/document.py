@@ -24,15 +24,17 @@ from risk_assets.report.fragments import (
     raw_html_block,
     render_fragment,
 )
-from risk_assets.report.reasons import explain, signed
+from risk_assets.report.reasons import annotations, explain, signed
 from risk_assets.report.strings import STRINGS
 from risk_assets.vocabulary import (
-    DOMAINS,
+    ALL_DOMAINS,
+    ENGAGEMENT,
     LEVEL_INSUFFICIENT,
     LEVELS,
     OK,
     REPORT_LEVELS,
     STATUSES,
+    active_domains,
 )
 from risk_assets.vocabulary import FLAGGED_LEVELS as FLAGGED
 
@@ -91,7 +93,7 @@ class WeeklyReport:
         w, domains = self.words, self.summary["domains"]
         total = self.summary["total_students"]
         rows = []
-        for domain in DOMAINS:
+        for domain in (d for d in ALL_DOMAINS if d in domains):  # ENGAGEMENT only when it was on
             counts = dict(domains[domain])
             counts[OK] = total - sum(counts.values())
             rows.append((w["domains"][domain], counts))
@@ -129,7 +131,8 @@ class WeeklyReport:
             else:
                 rows.append((section, values))
         overrides = self.summary.get("threshold_overrides", {})
-        return self._fragment("methodology.html.j2", thresholds=rows, overrides=overrides)
+        return self._fragment("methodology.html.j2", thresholds=rows, overrides=overrides,
+                              engagement_on=ENGAGEMENT in self.summary["domains"])
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -138,7 +141,7 @@ class WeeklyReport:
         flagged = self.students.loc[self.students["level"].isin(FLAGGED)].copy()
         flagged["_level"] = flagged["level"].map({level: rank for rank, level in enumerate(FLAGGED)})
         flagged["_new"] = (~flagged["student_id"].isin(self.new_ids)).astype(int)
-        flagged["_domains"] = flagged[[f"{d}_status" for d in DOMAINS]].isin(FLAGGED).sum(axis=1)
+        flagged["_domains"] = flagged[[f"{d}_status" for d in active_domains(self.students)]].isin(FLAGGED).sum(axis=1)
         flagged["_evidence"] = self._evidence(flagged)
         return flagged.sort_values(["_level", "_new", "_domains", "_evidence", "student_id"],
                                    ascending=[True, True, False, False, True])
@@ -154,6 +157,7 @@ class WeeklyReport:
                 frame["c_hat"] / t["guess"]["crit"],
                 frame["absent_2wk"] / frame["sched_2wk"].where(frame["sched_2wk"] > 0) * 100 / t["attendance"]["two_week_crit_pct"],
                 frame["max_streak"] / t["attendance"]["streak_crit_days"],
+                frame["rg_rate"] * 100 / t["engagement"]["crit_pct"],  # NaN while the domain is off
             ], axis=1)
         return ratios.max(axis=1, skipna=True).fillna(0.0)
 
@@ -163,4 +167,5 @@ class WeeklyReport:
             "class_name": row["class_name"], "level": row["level"], "rank": row["_level"],
             "new": row["student_id"] in self.new_ids, "domains": row["_domains"],
             "reasons": explain(row, self.summary["thresholds"], self.words["reasons"]),
+            "notes": annotations(row, self.words["annotations"]),
         }

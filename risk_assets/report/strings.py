@@ -12,7 +12,8 @@ KO = {
     "levels": {"CRIT": "위험", "WARN": "주의", "OK": "정상", "OK_PARTIAL": "정상(부분)",
                "INSUFFICIENT_DATA": "데이터 부족"},
     "statuses": {"CRIT": "위험", "WARN": "주의", "OK": "정상", "INSUFFICIENT": "판단 불가"},
-    "domains": {"theta": "능력치 변화", "omit": "무응답", "guess": "추측 응답", "attendance": "출결"},
+    "domains": {"theta": "능력치 변화", "omit": "무응답", "guess": "추측 응답", "attendance": "출결",
+                "engagement": "빠른 추측(성의 없는 응답)"},
     "wow_title": "지난주 대비",
     "wow_unavailable": "지난주 결과가 저장되어 있지 않아 비교할 수 없습니다.",
     "new": "새로 주의 이상",
@@ -76,7 +77,17 @@ KO = {
         "ABSENCE_WEEK": "이번 주 {absent}/{scheduled}일 결석",
         "ABSENCE_2WK": "2주간 {absent}/{scheduled}일 결석",
         "ABSENCE_STREAK": "{days}일 연속 결석",
+        "RAPID_GUESS": "빠른 추측 응답 {rate} ({rapid}/{timed}문항)",
     },
+    "annotations": {
+        "THETA_DROP_WITH_DISENGAGEMENT": "능력치 하락과 함께 무응답·빠른 추측이 나타남: 실력 저하보다 학습 참여 문제일 수 있음",
+    },
+    "engagement_counts": "위험 {crit}명 · 주의 {warn}명 (능력치 하락과 겹침 {drops}명)",
+    "method_engagement": "빠른 추측 영역도 켜져 있어 다섯 영역으로 판정합니다. 문항을 읽을 수 없을 만큼 빨리 한 "
+                         "응답을 빠른 추측으로 봅니다. 기준 시간은 문항마다 지난 90일 동안 이 학교 학생들의 평균 "
+                         "응답 시간의 10%(최대 10초)이며, 응답이 50개 미만인 문항은 3초입니다. 시간이 기록된 응답 "
+                         "중 빠른 추측이 10% 이상이면 주의, 30% 이상이면 위험이고, 20문항 미만이면 판단하지 "
+                         "않습니다. 능력치 하락이 무응답이나 빠른 추측과 함께 나타나면 따로 표시합니다.",
 }
 
 EN = {
@@ -89,7 +100,8 @@ EN = {
     "levels": {"CRIT": "Critical", "WARN": "Warning", "OK": "OK", "OK_PARTIAL": "OK (partial)",
                "INSUFFICIENT_DATA": "Insufficient data"},
     "statuses": {"CRIT": "Critical", "WARN": "Warning", "OK": "OK", "INSUFFICIENT": "Not evaluated"},
-    "domains": {"theta": "Ability change", "omit": "Omitted items", "guess": "Guessing", "attendance": "Attendance"},
+    "domains": {"theta": "Ability change", "omit": "Omitted items", "guess": "Guessing", "attendance": "Attendance",
+                "engagement": "Rapid guessing"},
     "wow_title": "Compared with last week",
     "wow_unavailable": "Last week's results are not stored, so no comparison is possible.",
     "new": "New warning or critical",
@@ -154,7 +166,20 @@ EN = {
         "ABSENCE_WEEK": "Absent {absent} of {scheduled} school days this week",
         "ABSENCE_2WK": "Absent {absent} of {scheduled} school days in 2 weeks",
         "ABSENCE_STREAK": "Absent {days} school days in a row",
+        "RAPID_GUESS": "Rapid guesses on {rate} of answers ({rapid}/{timed})",
     },
+    "annotations": {
+        "THETA_DROP_WITH_DISENGAGEMENT": "The ability drop came with omitted items or rapid guessing: it may be "
+                                         "effort rather than learning",
+    },
+    "engagement_counts": "{crit} critical · {warn} warning ({drops} with an ability drop)",
+    "method_engagement": "The rapid-guessing domain is on, so students are assessed in five domains. An answer "
+                         "given faster than anyone could read the item is a rapid guess. The time limit is set per "
+                         "item: 10 % of this school's mean response time to it over the last 90 days (at most 10 "
+                         "seconds), or 3 seconds for an item answered fewer than 50 times. Rapid guesses on 10 % of "
+                         "a student's timed answers mean warning, 30 % critical; under 20 timed answers the domain "
+                         "is not evaluated. An ability drop that comes with omitted items or rapid guessing is "
+                         "marked as such.",
 }
 
 STRINGS = {"ko": KO, "en": EN}

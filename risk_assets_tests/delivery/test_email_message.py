@@ -83,6 +83,23 @@ def test_english_bodies(tmp_path: Path) -> None:
     assert ">136<" in html and ">Compared with last week<" in html
 
 
+@pytest.mark.parametrize(("make_summary", "line", "cell"), [
+    (seoul_summary, "빠른 추측(성의 없는 응답): 위험 12명 · 주의 5명 (능력치 하락과 겹침 9명)",
+     "<strong>빠른 추측(성의 없는 응답)</strong>: 위험 12명 · 주의 5명 (능력치 하락과 겹침 9명)"),
+    (nyc_summary, "Rapid guessing: 12 critical · 5 warning (9 with an ability drop)",
+     "<strong>Rapid guessing</strong>: 12 critical · 5 warning (9 with an ability drop)")])
+def test_rapid_guessing_is_counted_when_the_engagement_domain_is_on(tmp_path: Path, make_summary, line: str,
+                                                                    cell: str) -> None:
+    off = bodies(build_email(write_delivery(tmp_path, make_summary()), RECIPIENTS, SENDER))
+    assert 'id="engagement"' not in off[1] and "12 critical" not in off[0] and "위험 12명" not in off[0]
+    summary = make_summary()
+    summary["domains"]["engagement"] = {"WARN": 5, "CRIT": 12, "INSUFFICIENT": 40}
+    summary["annotations"] = {"THETA_DROP_WITH_DISENGAGEMENT": 9}
+    text, html = bodies(build_email(write_delivery(tmp_path, summary), RECIPIENTS, SENDER))
+    assert line in text.splitlines()
+    assert cell in html
+
+
 def test_html_is_email_safe(seoul: ReportDelivery) -> None:
     _, html = bodies(build_email(seoul, RECIPIENTS, SENDER, include_student_names=True, students=students_frame()))
     for forbidden in ("<style", "<link", "<img", "<script", "src=", "href=", "http:", "https:", "class="):

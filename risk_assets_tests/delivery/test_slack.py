@@ -140,8 +140,8 @@ def test_rare_levels_appear_only_when_some_student_has_them(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("locale, expected", [
-    ("ko", "*빠른 추측 응답*\n위험 12명 · 주의 5명 (θ 하락 중 9명)"),
-    ("en", "*Rapid guessing*\n12 critical · 5 warning (9 with a θ drop)")])
+    ("ko", "*빠른 추측(성의 없는 응답)*\n위험 12명 · 주의 5명 (능력치 하락과 겹침 9명)"),
+    ("en", "*Rapid guessing*\n12 critical · 5 warning (9 with an ability drop)")])
 def test_rapid_guessing_is_counted_when_the_engagement_domain_is_on(tmp_path: Path, locale: str, expected: str) -> None:
     content = summary(locale=locale)
     off = field_texts(build_payload(load_delivery(tmp_path, content)))
