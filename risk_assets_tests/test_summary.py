@@ -113,13 +113,21 @@ def test_three_weeks_oldest_first_then_rematerialise(job, source_conn, tmp_path)
     counts = _rows(risk_url, "SELECT week, tenant, count(*) FROM risk.student_results GROUP BY 1, 2 ORDER BY 1, 2")
     assert counts == [(w, t, 3) for w in WEEKS for t in ("alpha", "beta")]
     assert _rows(risk_url, "SELECT count(*) FROM risk.tenant_weeks") == [(6,)]
-    assert _rows(risk_url, "SELECT version FROM risk.schema_migrations ORDER BY version") == [(1,), (2,), (3,)]
+    assert _rows(risk_url, "SELECT version FROM risk.schema_migrations ORDER BY version") == [(1,), (2,), (3,), (4,)]
 
     week_dir = tmp_path / "reports" / "2026-11-16"
     summary = json.loads((week_dir / "alpha_summary.json").read_text(encoding="utf-8"))
     assert summary["week_over_week"]["available"] is True
     assert summary["week_over_week"]["persistent_available"] is True
     assert summary["tenant"] == "alpha" and summary["locale"] == "ko"
+    # The trajectory of the student who drops every week: three stored weeks of the six, θ from the database.
+    trajectory = summary["trajectories"]
+    assert trajectory["weeks"] == ["2026-10-12", "2026-10-19", "2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"]
+    assert trajectory["stored"] == 3
+    points = trajectory["students"][str(students["alpha"][0])]
+    assert points[:3] == [None, None, None]
+    assert [(p[1], p[2]) for p in points[3:]] == [(0.0, 0.2), (-0.5, 0.2), (-1.0, 0.2)]
+    assert set(trajectory["students"]) <= {str(sid) for sid in students["alpha"]}
     first = json.loads((tmp_path / "reports" / "2026-11-02" / "alpha_summary.json").read_text(encoding="utf-8"))
     assert first["week_over_week"] == {"available": False}
     csv = pd.read_csv(week_dir / "summary.csv")

@@ -65,3 +65,77 @@ def histogram(values: np.ndarray, median: float, title: str, colour: str, marker
                  f'stroke-dasharray="4 3"/>')
     parts.append(f'<line x1="{left}" x2="{width}" y1="{bottom}" y2="{bottom}" stroke="#999"/></svg>')
     return "".join(parts)
+
+
+# Level marks of a trajectory: a shape each, so that they read in black and white too.
+_MARK_STATUS = {"CRIT": "CRIT", "WARN": "WARN", "OK": "OK", "OK_PARTIAL": "OK", "INSUFFICIENT_DATA": "INSUFFICIENT"}
+_MIN_THETA_SPAN = 0.5  # logits: a flat line stays flat instead of magnifying noise
+
+
+def _mark(level: str, x: float, y: float, colour: str) -> str:
+    if level == "CRIT":
+        return f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="{colour}"/>'
+    if level == "WARN":
+        return f'<path d="M{x:.1f} {y - 4:.1f}L{x + 4:.1f} {y + 3:.1f}L{x - 4:.1f} {y + 3:.1f}Z" fill="{colour}"/>'
+    if level == "OK":
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>'
+    if level == "OK_PARTIAL":
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#fff" stroke="{colour}" stroke-width="1.5"/>'
+    return f'<path d="M{x - 3.5:.1f} {y:.1f}H{x + 3.5:.1f}" stroke="{colour}" stroke-width="2"/>'
+
+
+def _runs(present: Sequence[bool]) -> list[list[int]]:
+    """Consecutive indices where `present` holds: a missing week breaks the line."""
+    runs, current = [], []
+    for i, here in enumerate(present):
+        if here:
+            current.append(i)
+        elif current:
+            runs.append(current)
+            current = []
+    return runs + ([current] if current else [])
+
+
+def trajectory(points: Sequence, colours: Mapping[str, str], title: str) -> str:
+    """A small sparkline of θ per week (points: [level, θ, se] or None), its ±1 SE band where se is known, and one
+    level mark per week below it; a week without data is a gap with a faint dot."""
+    width, x0, step, top, bottom, marks_y = 132, 8, 23, 3, 25, 34
+    xs = [x0 + i * step for i in range(len(points))]
+    theta = [None if p is None else p[1] for p in points]
+    se = [None if p is None else p[2] for p in points]
+    known = [t for t in theta if t is not None]
+    spread = [t + s for t, s in zip(theta, se) if t is not None and s is not None]
+    spread += [t - s for t, s in zip(theta, se) if t is not None and s is not None] + known
+    parts = [f'<svg class="trajectory" role="img" viewBox="0 0 {width} 40" width="{width}" height="40" '
+             f'aria-label="{escape(title)}"><title>{escape(title)}</title>']
+    if spread:
+        lo, hi = min(spread), max(spread)
+        if hi - lo < _MIN_THETA_SPAN:
+            lo, hi = (lo + hi - _MIN_THETA_SPAN) / 2, (lo + hi + _MIN_THETA_SPAN) / 2
+
+        def y(value: float) -> float:
+            return bottom - (value - lo) / (hi - lo) * (bottom - top)
+
+        for run in _runs([t is not None and s is not None for t, s in zip(theta, se)]):
+            upper = " ".join(f"{xs[i]:.1f},{y(theta[i] + se[i]):.1f}" for i in run)
+            lower = " ".join(f"{xs[i]:.1f},{y(theta[i] - se[i]):.1f}" for i in reversed(run))
+            if len(run) == 1:
+                i = run[0]
+                parts.append(f'<rect class="se" x="{xs[i] - 3:.1f}" y="{y(theta[i] + se[i]):.1f}" width="6" '
+                             f'height="{y(theta[i] - se[i]) - y(theta[i] + se[i]):.1f}" fill="{colours["band"]}"/>')
+            else:
+                parts.append(f'<polygon class="se" points="{upper} {lower}" fill="{colours["band"]}"/>')
+        for run in _runs([t is not None for t in theta]):
+            line = " ".join(f"{xs[i]:.1f},{y(theta[i]):.1f}" for i in run)
+            if len(run) > 1:
+                parts.append(f'<polyline points="{line}" fill="none" stroke="{colours["line"]}" stroke-width="1.5"/>')
+            parts += [f'<circle class="theta" cx="{xs[i]:.1f}" cy="{y(theta[i]):.1f}" r="2" fill="{colours["line"]}"/>'
+                      for i in run]
+    for x, point in zip(xs, points):
+        if point is None:
+            parts.append(f'<circle class="gap" cx="{x:.1f}" cy="{marks_y}" r="1" fill="#999"/>')
+        else:
+            parts.append(f'<g class="mark" data-level="{point[0]}">'
+                         f'{_mark(point[0], x, marks_y, colours[_MARK_STATUS[point[0]]])}</g>')
+    parts.append("</svg>")
+    return "".join(parts)

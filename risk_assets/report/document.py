@@ -26,6 +26,7 @@ from risk_assets.report.fragments import (
 )
 from risk_assets.report.reasons import annotations, explain, signed
 from risk_assets.report.strings import STRINGS
+from risk_assets.summary.trajectories import reading as trajectory_reading
 from risk_assets.vocabulary import (
     ALL_DOMAINS,
     ENGAGEMENT,
@@ -114,7 +115,11 @@ class WeeklyReport:
 
     def at_risk_table(self) -> str:
         rows = [self._risk_row(row) for row in self._flagged_in_default_order().to_dict("records")]
-        return self._fragment("at_risk.html.j2", rows=rows)
+        weeks = self._trajectories["weeks"]
+        stored = self._trajectories["stored"]
+        return self._fragment("at_risk.html.j2", rows=rows, weeks=len(weeks),
+                              stored_note=self.words["trajectory_stored"].format(stored=stored, n=len(weeks))
+                              if stored < len(weeks) else None)
 
     def classes(self) -> str:
         return self._fragment("classes.html.j2", levels=LEVELS, classes=self.summary["classes"])
@@ -161,8 +166,27 @@ class WeeklyReport:
             ], axis=1)
         return ratios.max(axis=1, skipna=True).fillna(0.0)
 
+    @property
+    def _trajectories(self) -> Mapping:
+        """summary.json's trajectories (a summary written before they existed: this week alone)."""
+        return self.summary.get("trajectories") or {"weeks": [self.summary["week"]], "stored": 1, "students": {}}
+
+    def _trajectory(self, student_id: int) -> tuple[Markup, str | None]:
+        weeks = self._trajectories["weeks"]
+        points = self._trajectories["students"].get(str(student_id)) or [None] * len(weeks)
+        w = self.words
+        title = "; ".join(
+            w["trajectory_missing"].format(week=week) if point is None else w["trajectory_week"].format(
+                week=week, level=w["levels"][point[0]], theta=signed(point[1], 2))
+            for week, point in zip(weeks, points))
+        colours = {**self.brand.colours, "line": self.brand.colours["primary"], "band": "#c8d3df"}
+        reading = trajectory_reading(points)
+        return Markup(charts.trajectory(points, colours, title)), w["readings"][reading] if reading else None
+
     def _risk_row(self, row: Mapping) -> dict:
+        trajectory, reading = self._trajectory(int(row["student_id"]))
         return {
+            "trajectory": trajectory, "reading": reading,
             "student_id": int(row["student_id"]), "display_name": row["display_name"],
             "class_name": row["class_name"], "level": row["level"], "rank": row["_level"],
             "new": row["student_id"] in self.new_ids, "domains": row["_domains"],

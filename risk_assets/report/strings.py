@@ -34,6 +34,13 @@ KO = {
     "col_new": "새로움",
     "col_domains": "영역 수",
     "col_reasons": "사유",
+    "col_trajectory": "최근 {n}주 추이",
+    "trajectory_week": "{week}: {level}, θ {theta}",
+    "trajectory_missing": "{week}: 기록 없음",
+    "trajectory_stored": "추이: 최근 {n}주 가운데 {stored}주의 결과가 저장되어 있어 그만큼만 표시합니다.",
+    "trajectory_legend": "선은 주별 능력치(θ), 음영은 ±1 표준오차, 아래 표시는 주별 수준(■ 위험, ▲ 주의, ● 정상, "
+                         "○ 정상(부분), – 데이터 부족, · 기록 없음)입니다.",
+    "readings": {"new": "새로", "persistent": "지속", "easing": "완화"},
     "new_badge": "새로",
     "no_flagged": "이번 주 주의 이상인 학생이 없습니다.",
     "all_insufficient": "이번 주에는 모든 학생의 데이터가 부족하여 위험 수준을 판단할 수 없습니다. "
@@ -122,6 +129,14 @@ EN = {
     "col_new": "New",
     "col_domains": "Domains",
     "col_reasons": "Reasons",
+    "col_trajectory": "Last {n} weeks",
+    "trajectory_week": "{week}: {level}, θ {theta}",
+    "trajectory_missing": "{week}: no record",
+    "trajectory_stored": "Trajectories: {stored} of the last {n} weeks are stored, so only those are shown.",
+    "trajectory_legend": "The line is ability (θ) per week, the shading ±1 standard error, the marks below the "
+                         "level per week (■ critical, ▲ warning, ● OK, ○ OK (partial), – insufficient data, "
+                         "· no record).",
+    "readings": {"new": "new", "persistent": "persistent", "easing": "easing"},
     "new_badge": "new",
     "no_flagged": "No student is at warning level or above this week.",
     "all_insufficient": "This week every student has too little data for a risk level. "

@@ -15,7 +15,9 @@ STUDENT_RESULT_COLUMNS = [
     "student_id", "class_name", "level", "coverage", "reason_codes",
     "theta_status", "omit_status", "guess_status", "attendance_status",
     "delta_7d", "delta_14d", "omit_rate", "c_hat", "absent_2wk", "sched_2wk", "max_streak",
+    "theta_now", "se_now", "engagement_status", "rg_rate",
 ]
+TRAJECTORY_COLUMNS = ["week", "student_id", "level", "coverage", "theta_now", "se_now"]
 TENANT_WEEK_COUNTS = ["total_students", "crit_count", "warn_count", "ok_count", "ok_partial_count",
                       "insufficient_count", "new_warn_or_crit"]
 
@@ -68,6 +70,21 @@ class ResultsStore:
             rows = cur.fetchall()
         self.conn.rollback()
         return pd.Series({sid: level for sid, level in rows}, dtype=object).rename_axis("student_id")
+
+    def trajectory_rows(self, tenant: str, weeks: list[dt.date],
+                        student_ids: list[int]) -> tuple[list[dt.date], pd.DataFrame]:
+        """(the weeks among `weeks` that this tenant has stored, its rows for those students in those weeks)."""
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT week FROM risk.tenant_weeks WHERE tenant = %s AND week = ANY(%s) ORDER BY week",
+                        (tenant, weeks))
+            stored = [row[0] for row in cur.fetchall()]
+            cur.execute(
+                "SELECT week, student_id, level, coverage, theta_now, se_now FROM risk.student_results"
+                " WHERE tenant = %s AND week = ANY(%s) AND student_id = ANY(%s) ORDER BY student_id, week",
+                (tenant, weeks, student_ids))
+            rows = cur.fetchall()
+        self.conn.rollback()
+        return stored, pd.DataFrame(rows, columns=TRAJECTORY_COLUMNS)
 
     def lock_week(self, week: dt.date) -> None:
         """Serialise the publishing of one week's reports (and its summary.csv) until this transaction ends."""

@@ -18,6 +18,7 @@ from risk_assets.report_files import STUDENTS, SUMMARY
 from risk_assets.resources import MetricThresholds, RiskDatabase, Storage
 from risk_assets.results.store import ResultsStore
 from risk_assets.summary.figures import History, content_id, tenant_figures
+from risk_assets.summary.trajectories import flagged_ids, trajectories, trajectory_weeks
 from risk_assets.summary.week_table import school_counts
 from risk_assets.vocabulary import SPEC_VERSION
 from risk_assets.window import ReportWindow
@@ -58,6 +59,7 @@ def summarise(tenants, thresholds: Thresholds, storage: Storage, risk_db: RiskDa
         store = ResultsStore(conn)
         history = History(store.levels(week - WEEK, tenant_key), store.levels(week - 2 * WEEK, tenant_key))
         figures = tenant_figures(frame, history, manifest["quality"])
+        stored_weeks, earlier = store.trajectory_rows(tenant_key, trajectory_weeks(week)[:-1], flagged_ids(frame))
         payload = {
             "tenant": tenant_key,
             "org_name": tenant.name,  # the display name from tenants.yaml
@@ -73,6 +75,7 @@ def summarise(tenants, thresholds: Thresholds, storage: Storage, risk_db: RiskDa
             **figures,
             "thresholds": thresholds.model_dump(),
             "threshold_overrides": thresholds.overrides(),
+            "trajectories": trajectories(frame, week, stored_weeks, earlier),
         }
         files = storage.partition_files(week, tenant_key)
         payload["content_id"] = content_id(payload, files.staged(STUDENTS).read_bytes())
