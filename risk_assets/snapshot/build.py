@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import psycopg2.extensions
+import adbc_driver_postgresql.dbapi as adbc
 
 from risk_assets.config import Tenant
 from risk_assets.config.tenants import DataQuality
+from risk_assets.database.connection import arrow_connection
 from risk_assets.errors import UserError
 from risk_assets.snapshot import hygiene
 from risk_assets.snapshot.model import Snapshot
-from risk_assets.snapshot.queries import fetch_table, run_query
+from risk_assets.snapshot.queries import begin_snapshot, fetch_table, read_frame
 from risk_assets.snapshot.schema import (
     ATTENDANCE,
     ITEM_TIMES,
@@ -28,18 +29,17 @@ class UnknownOrganization(UserError):
     pass
 
 
-def take_snapshot(conn: psycopg2.extensions.connection, sql_dir: Path, tenant: Tenant, window: ReportWindow,
+def take_snapshot(source_url: str, sql_dir: Path, tenant: Tenant, window: ReportWindow,
                   data_quality: DataQuality = DataQuality()) -> Snapshot:
-    params = window.query_parameters(tenant.org_id)
-    org_name = _organization_name(conn, sql_dir, tenant, params)
-    # One read-only transaction so all the tables see the same state of the source.
-    conn.set_session(readonly=True, isolation_level="REPEATABLE READ")
-    try:
-        raw = {table.name: fetch_table(conn, sql_dir, table, params) for table in SNAPSHOT_TABLES}
-        shared, _ = run_query(conn, sql_dir, "shared_students", params)
-    finally:
-        conn.rollback()
-        conn.set_session(readonly=False, isolation_level="DEFAULT")
+    with arrow_connection(source_url, purpose="source database") as conn, conn.cursor() as cur:
+        # One read-only transaction, so that every table sees the same state of the source.
+        begin_snapshot(cur, window.query_parameters(tenant.org_id))
+        try:
+            org_name = _organization_name(cur, sql_dir, tenant)
+            raw = {table.name: fetch_table(cur, sql_dir, table) for table in SNAPSHOT_TABLES}
+            shared = read_frame(cur, sql_dir, "shared_students")
+        finally:
+            conn.rollback()
 
     found = hygiene.Hygiene()
     found.reject("students", "id_used_by_another_org", shared["student_id"], shared["other_org_id"])
@@ -62,9 +62,8 @@ def take_snapshot(conn: psycopg2.extensions.connection, sql_dir: Path, tenant: T
     return snapshot
 
 
-def _organization_name(conn, sql_dir: Path, tenant: Tenant, params: dict) -> str:
-    frame, _ = run_query(conn, sql_dir, "organization", params)
-    conn.rollback()
+def _organization_name(cur: adbc.Cursor, sql_dir: Path, tenant: Tenant) -> str:
+    frame = read_frame(cur, sql_dir, "organization")
     if frame.empty:
         raise UnknownOrganization(
             f"tenant '{tenant.key}' has org_id {tenant.org_id}, which is not in the source's organizations table; "

@@ -50,10 +50,29 @@ def status_categories(values) -> pd.Categorical:
     return pd.Categorical(values, categories=VALID_STATUSES)
 
 
-def _normalise(values: pd.Series, allowed: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
-    """Trimmed lower-case values and a mask of the rows whose value is one of `allowed`."""
-    normalised = values.astype(str).str.strip().str.lower()
-    return normalised, normalised.isin(allowed)
+@dataclass(frozen=True)
+class Normalised:
+    """A coded column tidied (trimmed, lower-cased): the values as a categorical of the allowed ones."""
+
+    values: pd.Categorical  # NaN where the value is none of the allowed ones
+    valid: np.ndarray  # bool per row
+    tidied: np.ndarray  # bool per row: valid only once trimmed or lower-cased
+
+
+def _normalise(values: pd.Series, allowed: tuple[str, ...]) -> Normalised:
+    """Each distinct value is tidied once, then mapped onto the rows through its code: no string work per row."""
+    codes, uniques = pd.factorize(values)
+    raw = pd.Index(uniques).astype(str)
+    tidy = raw.str.strip().str.lower()
+    allowed_code = np.append(pd.Index(allowed).get_indexer(tidy), -1)  # the last slot is NULL's (code -1)
+    tidied = np.append(np.asarray(tidy != raw), False)
+    row_code = allowed_code[codes]
+    return Normalised(pd.Categorical.from_codes(row_code, categories=allowed), row_code >= 0, tidied[codes])
+
+
+def _valid_rows(frame: pd.DataFrame, valid: np.ndarray) -> pd.DataFrame:
+    """The frame itself when every row is valid (the usual case: no copy of millions of rows)."""
+    return frame if valid.all() else frame.loc[valid].reset_index(drop=True)
 
 
 def _drop_duplicate_ids(frame: pd.DataFrame, table: str, key: str, hygiene: Hygiene) -> pd.DataFrame:
@@ -65,23 +84,25 @@ def _drop_duplicate_ids(frame: pd.DataFrame, table: str, key: str, hygiene: Hygi
 
 def clean_presentations(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
     frame = _drop_duplicate_ids(frame, "presentations", "presentation_id", hygiene)
-    outcome, valid = _normalise(frame["outcome"], VALID_OUTCOMES)
-    hygiene.count("presentations_outcome_normalised", int((valid & (outcome != frame["outcome"])).sum()))
-    invalid = frame.loc[~valid]
+    outcome = _normalise(frame["outcome"], VALID_OUTCOMES)
+    hygiene.count("presentations_outcome_normalised", int((outcome.valid & outcome.tidied).sum()))
+    invalid = frame.loc[~outcome.valid]
     hygiene.reject("presentations", "unknown_outcome", invalid["presentation_id"], invalid["outcome"])
-    out = frame.loc[valid].assign(outcome=outcome_categories(outcome[valid]))
-    out = out.reset_index(drop=True)
+    out = _valid_rows(frame, outcome.valid)
+    out["outcome"] = outcome.values[outcome.valid]
 
-    negative_rt = out["response_time_ms"].lt(0).fillna(False).astype(bool)
+    negative_rt = out["response_time_ms"].lt(0).fillna(False).to_numpy(dtype=bool)
     hygiene.count("presentations_negative_response_time", int(negative_rt.sum()))
-    out["response_time_ms"] = out["response_time_ms"].mask(negative_rt)
+    if negative_rt.any():
+        out["response_time_ms"] = out["response_time_ms"].mask(negative_rt)
 
     hygiene.count("presentations_unknown_item", int((~out["item_known"]).sum()))
     a, b = out["a"].to_numpy(), out["b"].to_numpy()
     unusable = out["item_known"].to_numpy() & ~(np.isfinite(a) & (a > 0) & np.isfinite(b))
     hygiene.count("presentations_unusable_item_params", int(unusable.sum()))
     hygiene.count("items_unusable_params", int(out.loc[unusable, "item_id"].nunique()))
-    out.loc[unusable, ["a", "b"]] = np.nan
+    if unusable.any():  # new columns (the Arrow-backed ones are read-only), only when something changes
+        out["a"], out["b"] = np.where(unusable, np.nan, a), np.where(unusable, np.nan, b)
     return out
 
 
@@ -100,15 +121,17 @@ def clean_theta(frame: pd.DataFrame, hygiene: Hygiene, plausible: tuple[float, f
     se = out["se"].to_numpy()
     bad_se = ~(np.isfinite(se) & (se > 0))
     hygiene.count("theta_invalid_se", int(bad_se.sum()))
-    out.loc[bad_se, "se"] = np.nan
+    if bad_se.any():
+        out["se"] = np.where(bad_se, np.nan, se)
     return out
 
 
 def clean_attendance(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
-    status, valid = _normalise(frame["status"], VALID_STATUSES)
-    hygiene.count("attendance_status_normalised", int((valid & (status != frame["status"])).sum()))
-    invalid = frame.loc[~valid]
+    status = _normalise(frame["status"], VALID_STATUSES)
+    hygiene.count("attendance_status_normalised", int((status.valid & status.tidied).sum()))
+    invalid = frame.loc[~status.valid]
     keys = invalid["student_id"].astype(str) + "@" + invalid["school_date"].dt.strftime("%Y-%m-%d")
     hygiene.reject("attendance", "unknown_status", keys, invalid["status"])
-    cleaned = frame.loc[valid].assign(status=status_categories(status[valid]))
-    return cleaned.reset_index(drop=True)
+    cleaned = _valid_rows(frame, status.valid)
+    cleaned["status"] = status.values[status.valid]
+    return cleaned

@@ -95,7 +95,7 @@ class Table:
         out = {}
         for column in self.columns:
             out[column.name] = _convert(frame[column.name], column, self.name, source)
-        return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+        return pd.DataFrame(out, index=pd.RangeIndex(len(frame)), copy=False)
 
     def check(self, frame: pd.DataFrame) -> None:
         """Run the dagster-pandas type check; a failure names the column and the constraint."""
@@ -105,17 +105,20 @@ class Table:
 
 
 def _convert(values: pd.Series, column: Column, table: str, source: str) -> pd.Series:
+    """The column in its contract dtype, without a copy where it already has it (a large school's presentations
+    are millions of rows)."""
     try:
         if column.kind == "timestamp":
-            converted = pd.to_datetime(values, utc=True).astype(_DTYPES["timestamp"])
+            converted = pd.to_datetime(values, utc=True).astype(_DTYPES["timestamp"], copy=False)
         elif column.kind == "date":
-            converted = pd.to_datetime(values).astype(_DTYPES["date"])
+            converted = pd.to_datetime(values).astype(_DTYPES["date"], copy=False)
         elif column.kind == "text":
-            converted = values.astype(object).where(values.notna(), None)
+            converted = values if isinstance(values.dtype, pd.CategoricalDtype) else (
+                values.astype(object).where(values.notna(), None))
         elif column.kind == "float":
-            converted = pd.to_numeric(values, errors="raise").astype("float64")
+            converted = pd.to_numeric(values, errors="raise").astype("float64", copy=False)
         else:
-            converted = values.astype(_DTYPES[column.kind])
+            converted = values.astype(_DTYPES[column.kind], copy=False)
     except (TypeError, ValueError) as exc:
         raise SourceSchemaError(
             f"source schema drift in table '{table}' ({source}): column '{column.name}' should hold "

@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from risk_assets.files import make_private, unwritable
 from risk_assets.snapshot.hygiene import outcome_categories, status_categories
@@ -23,6 +25,8 @@ MANIFEST = "manifest.json"
 TABLE_FILES = ("students", "presentations", "theta", "school_days", "attendance", "rejected")
 # Added to snapshots later: a folder stored before has none (the snapshot then reads it as None).
 OPTIONAL_TABLE_FILES = ("item_times",)
+# Rows converted to Arrow at a time while writing: one row group, not a second copy of a large table.
+ROW_GROUP_ROWS = 1_000_000
 
 
 class SnapshotStore:
@@ -41,7 +45,7 @@ class SnapshotStore:
             target.parent.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{snapshot.tenant}-", dir=target.parent))
             for name, frame in {**snapshot.tables(), "rejected": snapshot.rejected}.items():
-                frame.to_parquet(staging / f"{name}.parquet", index=False)
+                write_parquet(frame, staging / f"{name}.parquet")
                 make_private(staging / f"{name}.parquet")
             (staging / MANIFEST).write_text(json.dumps(_manifest(snapshot), ensure_ascii=False, indent=2), encoding="utf-8")
             make_private(staging / MANIFEST)
@@ -85,6 +89,16 @@ class SnapshotStore:
         staging.rename(target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """The frame as Parquet in row groups of ROW_GROUP_ROWS, converted one group at a time."""
+    chunks = (frame.iloc[start:start + ROW_GROUP_ROWS] for start in range(0, max(len(frame), 1), ROW_GROUP_ROWS))
+    first = pa.Table.from_pandas(next(chunks), preserve_index=False)
+    with pq.ParquetWriter(path, first.schema) as writer:
+        writer.write_table(first)
+        for chunk in chunks:
+            writer.write_table(pa.Table.from_pandas(chunk, schema=first.schema, preserve_index=False))
 
 
 def _manifest(snapshot: Snapshot) -> dict:

@@ -43,7 +43,7 @@ def _insert(conn, sql: str, values: tuple) -> None:
     conn.commit()
 
 
-def test_a_student_id_of_two_organisations_mixes_neither_school(keyless_source, source_conn):
+def test_a_student_id_of_two_organisations_mixes_neither_school(keyless_source, source_conn, source_url):
     rows = keyless_source
     nyc_student = rows.student(201, "Jamie Doe")
     _insert(source_conn, "INSERT INTO students (student_id, org_id, display_name, class_name, enrolled_on) "
@@ -55,8 +55,8 @@ def test_a_student_id_of_two_organisations_mixes_neither_school(keyless_source, 
     rows.presentation(busan_only, item, C - dt.timedelta(days=2))
     rows.theta(nyc_student, C - dt.timedelta(days=2), 3.5, 0.2)
 
-    busan = take_snapshot(source_conn, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone))
-    nyc = take_snapshot(source_conn, SQL_DIR, NYC, ReportWindow(WEEK, NYC.timezone))
+    busan = take_snapshot(source_url, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone))
+    nyc = take_snapshot(source_url, SQL_DIR, NYC, ReportWindow(WEEK, NYC.timezone))
 
     assert busan.students["student_id"].tolist() == [busan_only]
     assert set(busan.presentations["student_id"]) == {busan_only} and len(busan.presentations) == 1
@@ -68,7 +68,7 @@ def test_a_student_id_of_two_organisations_mixes_neither_school(keyless_source, 
     assert nyc.quality["students_id_used_by_another_org"] == 1
 
 
-def test_repeated_presentation_and_theta_rows_count_once(keyless_source, source_conn):
+def test_repeated_presentation_and_theta_rows_count_once(keyless_source, source_conn, source_url):
     rows = keyless_source
     student = rows.student(102, "박지호")
     item = rows.item()
@@ -80,7 +80,7 @@ def test_repeated_presentation_and_theta_rows_count_once(keyless_source, source_
         _insert(source_conn, "INSERT INTO theta_estimates SELECT * FROM theta_estimates WHERE estimate_id = %s "
                              "LIMIT 1", (estimate,))
 
-    snapshot = take_snapshot(source_conn, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone))
+    snapshot = take_snapshot(source_url, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone))
     metrics = compute_metrics(snapshot, Thresholds())
 
     assert len(snapshot.presentations) == 1 and len(snapshot.theta) == 1
@@ -89,7 +89,7 @@ def test_repeated_presentation_and_theta_rows_count_once(keyless_source, source_
     assert metrics.loc[0, "n_presented"] == 1
 
 
-def test_an_implausible_theta_is_quarantined_not_a_confident_flag(keyless_source, source_conn):
+def test_an_implausible_theta_is_quarantined_not_a_confident_flag(keyless_source, source_conn, source_url):
     """Item 14: θ = −1e308 was CRIT with Δθ = −1e308; now it is left out, counted, and the check fails."""
     from risk_assets.config.tenants import DataQuality
     from risk_assets.snapshot.checks import theta_in_range
@@ -102,9 +102,9 @@ def test_an_implausible_theta_is_quarantined_not_a_confident_flag(keyless_source
     bad = rows.theta(student, C - dt.timedelta(days=2), -1e308, 0.2)
     odd = rows.theta(student, C - dt.timedelta(days=3), 7.5, 0.2)
 
-    snapshot = take_snapshot(source_conn, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone), DataQuality())
+    snapshot = take_snapshot(source_url, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone), DataQuality())
     metrics = compute_metrics(snapshot, Thresholds())
-    wider = take_snapshot(source_conn, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone),
+    wider = take_snapshot(source_url, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone),
                           DataQuality(theta_min=-10, theta_max=10))
 
     assert snapshot.theta["theta"].tolist() == [0.4]

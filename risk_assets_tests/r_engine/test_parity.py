@@ -136,11 +136,11 @@ def test_empty_snapshot(tmp_path):
 
 # -- generated tenants through the real snapshot SQL ----------------------------------------------------------
 
-def test_generated_tenant_of_2000_students(source_conn, tmp_path):
+def test_generated_tenant_of_2000_students(source_conn, tmp_path, source_url):
     """With the rapid guessers of the generator: ENGAGEMENT reaches every status, and both engines agree."""
     tenant = DemoTenant(9001, "Parity", "Asia/Seoul", "ko")
     load_dataset(source_conn, generate_demo([tenant], WEEK, students_per_tenant=2000))
-    snapshot = take_snapshot(source_conn, SQL_DIR, Tenant(key="parity", org_id=9001, name="P"),
+    snapshot = take_snapshot(source_url, SQL_DIR, Tenant(key="parity", org_id=9001, name="P"),
                              ReportWindow(WEEK, "Asia/Seoul"))
     assert len(snapshot.students) == 2000
     for profile, thresholds in {**THRESHOLD_FILES, "custom": CUSTOM_THRESHOLDS}.items():
@@ -149,13 +149,13 @@ def test_generated_tenant_of_2000_students(source_conn, tmp_path):
     assert {"OK", "CRIT", "INSUFFICIENT"} <= set(python["engagement_status"])
 
 
-def test_default_demo_tenants(source_conn, tmp_path):
+def test_default_demo_tenants(source_conn, tmp_path, source_url):
     load_dataset(source_conn, generate_demo(DEFAULT_DEMO_TENANTS, WEEK, students_per_tenant=300))
     cases = [(t, WEEK) for t in DEFAULT_DEMO_TENANTS]
     cases += [(t, DST_WEEK) for t in DEFAULT_DEMO_TENANTS if t.timezone == "America/New_York"]
     for demo, week in cases:
         tenant = Tenant(key=f"org-{demo.org_id}", org_id=demo.org_id, name=demo.name, timezone=demo.timezone)
-        snapshot = take_snapshot(source_conn, SQL_DIR, tenant, ReportWindow(week, demo.timezone))
+        snapshot = take_snapshot(source_url, SQL_DIR, tenant, ReportWindow(week, demo.timezone))
         assert len(snapshot.students) == 300 or week == DST_WEEK  # a few enrol after the DST week
         for profile, thresholds in THRESHOLD_FILES.items():
             check_parity(snapshot, thresholds, tmp_path / f"{demo.org_id}-{week}-{profile}")

@@ -34,7 +34,7 @@ def rows(source_conn) -> SourceRows:
     return rows
 
 
-def test_snapshot_of_one_tenant_holds_no_row_of_another(rows, source_conn):
+def test_snapshot_of_one_tenant_holds_no_row_of_another(rows, source_conn, source_url):
     item = rows.item()
     days = [dt.date(2026, 11, 16), dt.date(2026, 11, 17)]
     rows.school_days(101, days)
@@ -48,7 +48,7 @@ def test_snapshot_of_one_tenant_holds_no_row_of_another(rows, source_conn):
             rows.theta(sid, C - dt.timedelta(days=2), 0.1 * n, 0.3)
             rows.attendance(sid, days[0], "present")
 
-    snap = take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+    snap = take_snapshot(source_url, SQL_DIR, SEOUL, WINDOW)
 
     assert snap.org_name == "서울중앙중학교"
     assert snap.students["student_id"].tolist() == students[101]
@@ -59,7 +59,7 @@ def test_snapshot_of_one_tenant_holds_no_row_of_another(rows, source_conn):
     assert snap.item_times.to_dict("records") == [{"item_id": item, "n_timed": 3, "sum_response_time_ms": 45000}]
 
 
-def test_item_times_are_the_tenants_timed_answers_of_the_last_90_days(rows, source_conn):
+def test_item_times_are_the_tenants_timed_answers_of_the_last_90_days(rows, source_conn, source_url):
     """[C - 90 d, C) in tenant time, answered with a time (trimmed, any case), this organisation's students only;
     counted in SQL, one row per item."""
     item, other_item = rows.item(), rows.item()
@@ -79,7 +79,7 @@ def test_item_times_are_the_tenants_timed_answers_of_the_last_90_days(rows, sour
     rows.presentation(pupil, other_item, C - dt.timedelta(days=2), response_time_ms=0)  # 0 ms is a time
     rows.presentation(elsewhere, item, C - dt.timedelta(days=1), response_time_ms=100)  # another school
 
-    snap = take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+    snap = take_snapshot(source_url, SQL_DIR, SEOUL, WINDOW)
 
     assert snap.item_times.to_dict("records") == [
         {"item_id": item, "n_timed": 4, "sum_response_time_ms": 10000},
@@ -87,7 +87,7 @@ def test_item_times_are_the_tenants_timed_answers_of_the_last_90_days(rows, sour
     assert str(snap.item_times["n_timed"].dtype) == "int64"
 
 
-def test_window_edges_in_tenant_time(rows, source_conn):
+def test_window_edges_in_tenant_time(rows, source_conn, source_url):
     sid = rows.student(101)
     item = rows.item()
     at_window_start = rows.presentation(sid, item, C - dt.timedelta(days=14))  # exactly C - 14 d: in
@@ -102,7 +102,7 @@ def test_window_edges_in_tenant_time(rows, source_conn):
     for day in (dt.date(2026, 10, 25), dt.date(2026, 10, 26), dt.date(2026, 11, 22), dt.date(2026, 11, 23)):
         rows.attendance(sid, day)
 
-    snap = take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+    snap = take_snapshot(source_url, SQL_DIR, SEOUL, WINDOW)
 
     assert C == dt.datetime(2026, 11, 22, 15, tzinfo=UTC)
     assert snap.presentations["presentation_id"].tolist() == [at_window_start, last_instant]
@@ -113,7 +113,7 @@ def test_window_edges_in_tenant_time(rows, source_conn):
     assert snap.attendance["school_date"].tolist() == expected_days
 
 
-def test_students_counted_in_the_week(rows, source_conn):
+def test_students_counted_in_the_week(rows, source_conn, source_url):
     counted = [
         rows.student(101, "이번주 전 입학", enrolled_on=dt.date(2026, 11, 22)),
         rows.student(101, "이번주 화요일 전학", withdrawn_on=dt.date(2026, 11, 17)),
@@ -122,13 +122,13 @@ def test_students_counted_in_the_week(rows, source_conn):
     rows.student(101, "다음주 입학", enrolled_on=dt.date(2026, 11, 23))
     rows.student(101, "지난주 전학", withdrawn_on=dt.date(2026, 11, 16))
 
-    snap = take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+    snap = take_snapshot(source_url, SQL_DIR, SEOUL, WINDOW)
 
     assert snap.students["student_id"].tolist() == counted
     assert snap.students["display_name"].tolist() == ["이번주 전 입학", "이번주 화요일 전학", "재학 중"]
 
 
-def test_dirty_rows_are_quarantined_and_counted(rows, source_conn):
+def test_dirty_rows_are_quarantined_and_counted(rows, source_conn, source_url):
     sid = rows.student(101)
     good = rows.item(a=1.2, b=0.3)
     flat = rows.item(a=0.0, b=0.1)
@@ -147,7 +147,7 @@ def test_dirty_rows_are_quarantined_and_counted(rows, source_conn):
     rows.attendance(sid, dt.date(2026, 11, 18), " Absent")
     rows.attendance(sid, dt.date(2026, 11, 19), "unknown")
 
-    snap = take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+    snap = take_snapshot(source_url, SQL_DIR, SEOUL, WINDOW)
 
     assert snap.presentations["outcome"].tolist() == ["correct", "omitted", "incorrect", "omitted"]
     assert skipped not in snap.presentations["presentation_id"].tolist()
@@ -183,47 +183,47 @@ def test_dirty_rows_are_quarantined_and_counted(rows, source_conn):
     assert set(rejected["row_key"]) == {f"{sid}@2026-11-19", str(skipped), str(null_theta), str(nan_theta)}
 
 
-def test_tenant_without_students_gives_an_empty_snapshot(rows, source_conn):
+def test_tenant_without_students_gives_an_empty_snapshot(rows, source_conn, source_url):
     rows.student(101)
-    snap = take_snapshot(source_conn, SQL_DIR, BUSAN, WINDOW)
+    snap = take_snapshot(source_url, SQL_DIR, BUSAN, WINDOW)
     assert snap.is_empty and not snap.has_activity
     assert snap.row_counts() == {"students": 0, "presentations": 0, "theta": 0, "school_days": 0, "attendance": 0,
                                  "item_times": 0}
     assert list(snap.presentations.columns)[:4] == ["presentation_id", "student_id", "session_id", "item_id"]
 
 
-def test_unknown_org_id_is_a_clear_error(rows, source_conn):
+def test_unknown_org_id_is_a_clear_error(rows, source_conn, source_url):
     ghost = Tenant(key="ghost", org_id=999, name="Ghost")
     with pytest.raises(UnknownOrganization, match="tenant 'ghost' has org_id 999, which is not in the source's organizations table"):
-        take_snapshot(source_conn, SQL_DIR, ghost, WINDOW)
+        take_snapshot(source_url, SQL_DIR, ghost, WINDOW)
 
 
-def test_renamed_source_column_names_the_column_and_the_file(rows, source_conn):
+def test_renamed_source_column_names_the_column_and_the_file(rows, source_conn, source_url):
     with source_conn.cursor() as cur:
         cur.execute("ALTER TABLE item_presentations RENAME COLUMN outcome TO result")
     source_conn.commit()
     with pytest.raises(SourceSchemaError) as caught:
-        take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+        take_snapshot(source_url, SQL_DIR, SEOUL, WINDOW)
     message = str(caught.value)
     assert "source schema drift: column p.outcome does not exist" in message
     assert "snapshot_presentations.sql" in message
 
 
-def test_retyped_source_column_fails_naming_the_column(rows, source_conn):
+def test_retyped_source_column_fails_naming_the_column(rows, source_conn, source_url):
     sid = rows.student(101)
     with source_conn.cursor() as cur:
         cur.execute("ALTER TABLE theta_estimates ALTER COLUMN theta TYPE text")
         cur.execute("INSERT INTO theta_estimates VALUES (424242, %s, %s, 'high', 0.3)", (sid, C - dt.timedelta(days=1)))
     source_conn.commit()
     with pytest.raises(SourceSchemaError, match="table 'theta' .*column 'theta' should hold float values"):
-        take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+        take_snapshot(source_url, SQL_DIR, SEOUL, WINDOW)
 
 
-def test_store_round_trips_every_table_with_its_dtypes(rows, source_conn, tmp_path):
+def test_store_round_trips_every_table_with_its_dtypes(rows, source_conn, tmp_path, source_url):
     sid = rows.student(101, "김민준")
     rows.presentation(sid, rows.item(), C - dt.timedelta(days=1), "correct")
     rows.theta(sid, C - dt.timedelta(days=1), 0.123456789012345678, 0.31)
-    snap = take_snapshot(source_conn, SQL_DIR, SEOUL, WINDOW)
+    snap = take_snapshot(source_url, SQL_DIR, SEOUL, WINDOW)
     store = SnapshotStore(tmp_path)
     folder = store.write(snap)
     store.write(snap)  # replacing a partition leaves one folder

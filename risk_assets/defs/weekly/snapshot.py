@@ -56,9 +56,8 @@ def build_snapshot_asset(project: Project) -> dg.AssetsDefinition:
         week, tenant_key = week_and_tenant(context)
         tenant = tenants.get(tenant_key)
         with reported_to_dagster():
-            with source.connect() as conn:
-                taken = take_snapshot(conn, storage.sql_path, tenant, ReportWindow(week, tenant.timezone),
-                                      tenants.data_quality)
+            taken = take_snapshot(source.url, storage.sql_path, tenant, ReportWindow(week, tenant.timezone),
+                                  tenants.data_quality)
             folder = storage.snapshots().write(taken)
         context.log.info("snapshot %s week %s: %s", tenant_key, week,
                          ", ".join(f"{n} {t}" for t, n in taken.row_counts().items()))
