@@ -547,18 +547,26 @@ attendance_domain <- function(students, school_days, attendance, n, window, rule
 
 # -- ENGAGEMENT (spec §9, optional) ------------------------------------------------------------------------
 
-#' Rapid guesses: timed answers (answered, known item, with a response time) faster than the item's
-#' threshold, min(rt_fraction_pct % of its mean time, cap) with at least min_history timed answers in the 90
-#' days before C, else the default. Decided on integers held in doubles: rt is capped first (nothing at or
-#' above the cap is rapid), so 100 * n * rt and pct * sum stay far below 2^53, where doubles are exact.
+#' Each item's limit in ms (an answer is rapid below it): with n timed answers summing to S in the 90 days before
+#' C, `rt < pct/100 * S/n` is, for a whole number of ms, `rt < ceiling(pct * S / (100 * n))`, capped; the default
+#' when n < min_history. The ceiling is computed exactly: the products are integers far below 2^53, where
+#' doubles are exact, and the quotient's rounding is corrected by comparing them.
+item_limits <- function(item_times, rules) {
+  scaled_sum <- rules$rt_fraction_pct * item_times$sum_response_time_ms
+  scaled_n <- 100 * pmax(item_times$n_timed, 1)
+  q <- floor(scaled_sum / scaled_n)
+  q <- q - (q * scaled_n > scaled_sum) + ((q + 1) * scaled_n <= scaled_sum)  # floor, exactly
+  ceiling_ms <- q + (q * scaled_n < scaled_sum)
+  data.table::fifelse(item_times$n_timed >= rules$min_history, pmin(ceiling_ms, rules$rt_cap_ms),
+                      rules$default_threshold_ms)
+}
+
+#' Rapid guesses: timed answers (answered, known item, with a response time) below their item's limit.
 engagement_domain <- function(pres, item_times, n, rules) {
   timed <- pres$oc != OMITTED & pres$item_known == 1 & !is.na(pres$response_time_ms)
-  rt <- pmin(data.table::fifelse(timed, pres$response_time_ms, 0), rules$rt_cap_ms)
-  at <- match(pres$item_id, item_times$item_id)
-  history <- data.table::fifelse(is.na(at), 0, item_times$n_timed[at])
-  total <- data.table::fifelse(is.na(at), 0, item_times$sum_response_time_ms[at])
-  below_own <- (100 * history * rt < rules$rt_fraction_pct * total) & (rt < rules$rt_cap_ms)
-  rapid <- timed & data.table::fifelse(history >= rules$min_history, below_own, rt < rules$default_threshold_ms)
+  limit <- c(item_limits(item_times, rules), rules$default_threshold_ms)[
+    data.table::fifelse(is.na(at <- match(pres$item_id, item_times$item_id)), nrow(item_times) + 1L, at)]
+  rapid <- timed & holds(pres$response_time_ms < limit)
   n_timed <- tabulate(pres$pos[timed], nbins = n)
   n_rapid <- tabulate(pres$pos[rapid], nbins = n)
   insufficient <- n_timed < rules$min_answered

@@ -189,7 +189,7 @@ def _figures_and_students(page) -> tuple[list, list, list]:
         "cards => cards.map(c => [c.dataset.level, c.querySelector('.value').textContent.trim()])")
     students = page.locator("#risk-table tbody tr").evaluate_all(
         "rows => rows.map(r => [r.dataset.student, r.cells[1].textContent.trim(), "
-        "Array.from(r.cells[6].querySelectorAll('li'), li => li.textContent.trim())])")
+        "Array.from(r.querySelectorAll('ul.reasons li'), li => li.textContent.trim())])")
     charts = page.locator("svg.chart").evaluate_all("charts => charts.map(c => c.getAttribute('aria-label'))")
     return cards, students, charts
 

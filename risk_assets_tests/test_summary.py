@@ -123,7 +123,7 @@ def test_three_weeks_oldest_first_then_rematerialise(job, source_conn, tmp_path)
     # The trajectory of the student who drops every week: three stored weeks of the six, θ from the database.
     trajectory = summary["trajectories"]
     assert trajectory["weeks"] == ["2026-10-12", "2026-10-19", "2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"]
-    assert trajectory["stored"] == 3
+    assert trajectory["stored_weeks"] == [False, False, False, True, True, True]
     points = trajectory["students"][str(students["alpha"][0])]
     assert points[:3] == [None, None, None]
     assert [(p[1], p[2]) for p in points[3:]] == [(0.0, 0.2), (-0.5, 0.2), (-1.0, 0.2)]

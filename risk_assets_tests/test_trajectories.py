@@ -83,7 +83,7 @@ def test_a_trajectory_holds_the_stored_weeks_and_this_week_and_gaps_elsewhere():
     ids = frame["student_id"].astype(int).tolist()
     result = trajectories(frame, WEEK, EARLIER[-2:], earlier_rows(ids, EARLIER[-2:]))
     assert result["weeks"][-1] == "2026-11-16" and len(result["weeks"]) == 6
-    assert result["stored"] == 3
+    assert result["stored_weeks"] == [False, False, False, True, True, True]
     points = result["students"][str(ids[0])]
     assert points[:3] == [None, None, None]
     assert points[-1] == ["CRIT", 0.0, 0.25]
@@ -94,11 +94,13 @@ def test_a_trajectory_holds_the_stored_weeks_and_this_week_and_gaps_elsewhere():
 def test_readings_from_the_levels():
     def pts(*levels):
         return [None if level is None else [level, 0.0, 0.3] for level in levels]
-    assert reading(pts(None, None, None, None, "OK", "WARN")) == NEW
-    assert reading(pts(None, None, None, "WARN", "CRIT", "CRIT")) == PERSISTENT
-    assert reading(pts(None, None, None, "WARN", "CRIT", "WARN")) == EASING
-    assert reading(pts(None, None, None, None, None, "CRIT")) is None  # nothing stored the week before
-    assert reading(pts(None, None, None, "OK", "WARN", "CRIT")) is None  # flagged for two weeks only
+    every_week = [True] * 6
+    assert reading(pts(None, None, None, None, "OK", "WARN"), every_week) == NEW
+    assert reading(pts(None, None, None, None, None, "WARN"), every_week) == NEW  # not counted the week before
+    assert reading(pts(None, None, None, "WARN", "CRIT", "CRIT"), every_week) == PERSISTENT
+    assert reading(pts(None, None, None, "WARN", "CRIT", "WARN"), every_week) == EASING
+    assert reading(pts(None, None, None, None, None, "CRIT"), [False] * 5 + [True]) is None  # week before not stored
+    assert reading(pts(None, None, None, "OK", "WARN", "CRIT"), every_week) is None  # flagged for two weeks only
 
 
 def render(frame: pd.DataFrame, folder: Path, locale: str, trajectory: dict) -> str:
@@ -185,6 +187,11 @@ def test_trajectories_in_headless_chromium(tmp_path):
             assert box is not None and box["width"] == 132 and box["height"] == 40
             assert page.locator("#risk-table svg.trajectory").count() == 12
             assert page.locator("#trajectory-stored").is_visible()
+            page.fill("#risk-search", "2026-10-19")  # in the charts' titles only: not what a reader searches
+            assert page.locator("#risk-table tbody tr:not([hidden])").count() == 0
+            page.fill("#risk-search", "학생 003")
+            assert page.locator("#risk-table tbody tr:not([hidden])").count() == 1
+            page.fill("#risk-search", "")
             top = page.evaluate("document.querySelector('#risk-at-risk, #trajectory-stored')"
                                 ".getBoundingClientRect().top + window.scrollY")
             page.screenshot(path=str(SCREENSHOTS / "report-trajectories.png"), full_page=True,

@@ -18,13 +18,22 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   });
+  // What a reader sees in a row: not the hidden titles of its trajectory chart (dates, levels).
+  function searchText(row) {
+    if (!row.hasAttribute("data-search")) {
+      var copy = row.cloneNode(true);
+      copy.querySelectorAll("svg").forEach(function (svg) { svg.remove(); });
+      row.setAttribute("data-search", copy.textContent.toLowerCase());
+    }
+    return row.getAttribute("data-search");
+  }
   var search = document.getElementById("risk-search");
   if (search) {
     var table = document.getElementById("risk-table"), count = document.getElementById("risk-count");
     search.addEventListener("input", function () {
       var query = search.value.trim().toLowerCase(), shown = 0;
       rows(table).forEach(function (row) {
-        var match = row.textContent.toLowerCase().indexOf(query) !== -1;
+        var match = searchText(row).indexOf(query) !== -1;
         row.hidden = !match;
         if (match) { shown += 1; }
       });

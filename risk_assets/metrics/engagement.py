@@ -2,7 +2,7 @@
 
 An item's threshold is `min(rt_fraction · mean response time, cap)` over the tenant's timed answers to it in the
 90 days before the cut-off when there are at least `min_history`, else a default. "Faster than" is decided on
-integers — `rt < pct/100 · sum/n` is `100 · n · rt < pct · sum` — so both engines agree on every boundary.
+integers — each item's limit is an exact integer ceiling — so both engines agree on every boundary.
 Only answered presentations of known items with a response time count (a missing time is not evidence either
 way); the rate is rapid answers over those timed answers.
 """
@@ -30,22 +30,28 @@ def timed_answers(presentations: Presentations) -> np.ndarray:
     return presentations.answered & presentations.item_known & ~np.isnan(presentations.response_time_ms)
 
 
+def item_limits(item_times: pd.DataFrame, rules: EngagementThresholds) -> tuple[np.ndarray, np.ndarray]:
+    """(item ids ascending, each item's limit in ms): an answer is rapid when its time is below the limit.
+
+    With n timed answers summing to S, `rt < pct/100 · S/n` is, for a whole number of ms, `rt < ceil(pct·S / 100n)`:
+    one integer per item, computed exactly, so each presentation needs one comparison.
+    """
+    ordered = item_times.sort_values("item_id", kind="mergesort")
+    n = ordered["n_timed"].to_numpy(dtype=np.int64)
+    scaled_sum, scaled_n = rules.rt_fraction_pct * ordered["sum_response_time_ms"].to_numpy(dtype=np.int64), 100 * n
+    ceiling = -(-scaled_sum // np.maximum(scaled_n, 1))
+    limits = np.where(n >= rules.min_history, np.minimum(ceiling, rules.rt_cap_ms), rules.default_threshold_ms)
+    return ordered["item_id"].to_numpy(dtype=np.int64), limits
+
+
 def rapid_answers(presentations: Presentations, timed: np.ndarray, item_times: pd.DataFrame,
                   rules: EngagementThresholds) -> np.ndarray:
-    """Per presentation: a timed answer faster than its item's threshold."""
-    # Capped, since nothing at or above the cap is rapid: keeps 100·n·rt exact in R's doubles too.
-    rt = np.minimum(np.where(timed, presentations.response_time_ms, 0), rules.rt_cap_ms).astype(np.int64)
-    ordered = item_times.sort_values("item_id", kind="mergesort")
-    at = lookup(ordered["item_id"].to_numpy(dtype=np.int64), presentations.item)  # -1: no history row
-
-    def per_presentation(column: str) -> np.ndarray:
-        return np.append(ordered[column].to_numpy(dtype=np.int64), 0)[at]  # index -1 reads the appended 0
-
-    n, total = per_presentation("n_timed"), per_presentation("sum_response_time_ms")
-    own_threshold = n >= rules.min_history
-    below_own = (100 * n * rt < rules.rt_fraction_pct * total) & (rt < rules.rt_cap_ms)
-    below_default = rt < rules.default_threshold_ms
-    return timed & np.where(own_threshold, below_own, below_default)
+    """Per presentation: a timed answer faster than its item's limit (the default for an item without history)."""
+    ids, limits = item_limits(item_times, rules)
+    at = lookup(ids, presentations.item)  # -1: no history row, which reads the appended default
+    limit = np.append(limits, rules.default_threshold_ms)[at]
+    with np.errstate(invalid="ignore"):  # NaN (no time) compares False, and is not timed anyway
+        return timed & (presentations.response_time_ms < limit)
 
 
 def require_response_times(item_times: pd.DataFrame | None) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from risk_assets.vocabulary import STATUSES
+from risk_assets.vocabulary import CRIT, INSUFFICIENT, LEVEL_INSUFFICIENT, LEVEL_OK_PARTIAL, OK, STATUSES, WARN
 
 STATUS_ORDER = STATUSES
 
@@ -67,19 +67,19 @@ def histogram(values: np.ndarray, median: float, title: str, colour: str, marker
     return "".join(parts)
 
 
-# Level marks of a trajectory: a shape each, so that they read in black and white too.
-_MARK_STATUS = {"CRIT": "CRIT", "WARN": "WARN", "OK": "OK", "OK_PARTIAL": "OK", "INSUFFICIENT_DATA": "INSUFFICIENT"}
+# Level marks of a trajectory: a shape each, so that they read in black and white too; coloured as the statuses.
+_MARK_STATUS = {CRIT: CRIT, WARN: WARN, OK: OK, LEVEL_OK_PARTIAL: OK, LEVEL_INSUFFICIENT: INSUFFICIENT}
 _MIN_THETA_SPAN = 0.5  # logits: a flat line stays flat instead of magnifying noise
 
 
 def _mark(level: str, x: float, y: float, colour: str) -> str:
-    if level == "CRIT":
+    if level == CRIT:
         return f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="{colour}"/>'
-    if level == "WARN":
+    if level == WARN:
         return f'<path d="M{x:.1f} {y - 4:.1f}L{x + 4:.1f} {y + 3:.1f}L{x - 4:.1f} {y + 3:.1f}Z" fill="{colour}"/>'
-    if level == "OK":
+    if level == OK:
         return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>'
-    if level == "OK_PARTIAL":
+    if level == LEVEL_OK_PARTIAL:
         return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#fff" stroke="{colour}" stroke-width="1.5"/>'
     return f'<path d="M{x - 3.5:.1f} {y:.1f}H{x + 3.5:.1f}" stroke="{colour}" stroke-width="2"/>'
 
@@ -106,8 +106,9 @@ def trajectory(points: Sequence, colours: Mapping[str, str], title: str) -> str:
     known = [t for t in theta if t is not None]
     spread = [t + s for t, s in zip(theta, se) if t is not None and s is not None]
     spread += [t - s for t, s in zip(theta, se) if t is not None and s is not None] + known
-    parts = [f'<svg class="trajectory" role="img" viewBox="0 0 {width} 40" width="{width}" height="40" '
-             f'aria-label="{escape(title)}"><title>{escape(title)}</title>']
+    # The <title> names the image for screen readers (role="img"): written once, as 300 rows carry one each.
+    parts = [f'<svg class="trajectory" role="img" viewBox="0 0 {width} 40" width="{width}" height="40">'
+             f'<title>{escape(title)}</title>']
     if spread:
         lo, hi = min(spread), max(spread)
         if hi - lo < _MIN_THETA_SPAN:

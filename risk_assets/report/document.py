@@ -116,7 +116,7 @@ class WeeklyReport:
     def at_risk_table(self) -> str:
         rows = [self._risk_row(row) for row in self._flagged_in_default_order().to_dict("records")]
         weeks = self._trajectories["weeks"]
-        stored = self._trajectories["stored"]
+        stored = sum(self._trajectories["stored_weeks"])
         return self._fragment("at_risk.html.j2", rows=rows, weeks=len(weeks),
                               stored_note=self.words["trajectory_stored"].format(stored=stored, n=len(weeks))
                               if stored < len(weeks) else None)
@@ -169,7 +169,8 @@ class WeeklyReport:
     @property
     def _trajectories(self) -> Mapping:
         """summary.json's trajectories (a summary written before they existed: this week alone)."""
-        return self.summary.get("trajectories") or {"weeks": [self.summary["week"]], "stored": 1, "students": {}}
+        return self.summary.get("trajectories") or {"weeks": [self.summary["week"]], "stored_weeks": [True],
+                                                    "students": {}}
 
     def _trajectory(self, student_id: int) -> tuple[Markup, str | None]:
         weeks = self._trajectories["weeks"]
@@ -180,7 +181,7 @@ class WeeklyReport:
                 week=week, level=w["levels"][point[0]], theta=signed(point[1], 2))
             for week, point in zip(weeks, points))
         colours = {**self.brand.colours, "line": self.brand.colours["primary"], "band": "#c8d3df"}
-        reading = trajectory_reading(points)
+        reading = trajectory_reading(points, self._trajectories["stored_weeks"])
         return Markup(charts.trajectory(points, colours, title)), w["readings"][reading] if reading else None
 
     def _risk_row(self, row: Mapping) -> dict:

@@ -2,7 +2,7 @@
 
 The report week comes from this week's metrics; the earlier weeks from the results database (only the weeks the
 school has stored: a week never materialised is a gap, never a guess). A reading says whether the flag is new,
-persistent or easing, from the levels alone.
+persistent or easing, from the levels of the stored weeks alone.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ def _point(level: str, theta: float, se: float) -> list:
 
 
 def trajectories(frame: pd.DataFrame, week: dt.date, stored_weeks: list[dt.date], earlier: pd.DataFrame) -> dict:
-    """{"weeks": the 6 weeks, "stored": how many hold data, "students": {id: [point or None per week]}} for every
-    WARN+ student of `frame` (this week's metrics); `earlier` holds stored rows of the weeks before."""
+    """{"weeks": the 6 weeks, "stored_weeks": whether the school stored each, "students": {id: [point or None per
+    week]}} for every WARN+ student of `frame` (this week's metrics); `earlier` holds stored rows of the weeks
+    before."""
     weeks = trajectory_weeks(week)
     position = {w: i for i, w in enumerate(weeks)}
     ids = flagged_ids(frame)
@@ -52,17 +53,19 @@ def trajectories(frame: pd.DataFrame, week: dt.date, stored_weeks: list[dt.date]
     now = frame.loc[frame["student_id"].isin(ids)]
     for row, level in zip(now.itertuples(index=False), display_level(now)):
         students[str(int(row.student_id))][-1] = _point(level, row.theta_now, row.se_now)
-    stored = len({w for w in stored_weeks if w in position} | {week})
-    return {"weeks": [w.isoformat() for w in weeks], "stored": stored, "students": students}
+    stored = set(stored_weeks) | {week}
+    return {"weeks": [w.isoformat() for w in weeks], "stored_weeks": [w in stored for w in weeks],
+            "students": students}
 
 
-def reading(points: list) -> Optional[str]:
-    """new (not flagged the week before), persistent (flagged PERSISTENT_WEEKS weeks running) or easing (CRIT the
-    week before, WARN now); None without a level for the week before, or when the levels say none of these."""
+def reading(points: list, stored_weeks: list[bool]) -> Optional[str]:
+    """new (not flagged, or not counted, in the stored week before), persistent (flagged PERSISTENT_WEEKS weeks
+    running) or easing (CRIT the week before, WARN now); None when the week before was never stored, or when the
+    levels say none of these."""
     levels = [None if point is None else point[0] for point in points]
-    if len(levels) < 2 or levels[-2] is None:
+    if len(levels) < 2 or not stored_weeks[-2]:
         return None
-    if levels[-2] not in FLAGGED_LEVELS:
+    if levels[-2] not in FLAGGED_LEVELS:  # None too: the student was not counted that week
         return NEW
     if levels[-2] == CRIT and levels[-1] == WARN:
         return EASING
