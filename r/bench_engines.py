@@ -2,7 +2,8 @@
 
 The snapshot is benchmarks/metrics_bench.py's synthetic tenant (150 presentations, 20 θ estimates and 20
 attendance rows per student). Python runs in-process on the Snapshot; R runs as the metrics asset runs it:
-the snapshot exported with export_snapshot, then `Rscript --vanilla r/compute_metrics.R`. Each engine runs
+the snapshot exported with export_snapshot, then `Rscript --vanilla r/compute_metrics.R`, its CSV read back with
+r_engine.read_result. Both engines run with the optional ENGAGEMENT domain off (the default) and on, each
 `--repeat` times; the best time is reported. The two results are checked for parity before timing counts.
 
     .venv/bin/python r/bench_engines.py [--students 10000] [--repeat 3] [--profile legacy]
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
@@ -30,12 +29,15 @@ sys.path.insert(0, str(PROJECT_DIR / "benchmarks"))
 from metrics_bench import synthetic_snapshot
 
 from risk_assets.config import Thresholds
-from risk_assets.metrics import STUDENT_COLUMNS, compute_metrics
+from risk_assets.errors import UserError
+from risk_assets.metrics import STUDENT_COLUMNS, compute_metrics, r_engine
 from risk_assets.metrics.exchange import export_snapshot
+from risk_assets.vocabulary import ALL_DOMAINS, TEXT, columns_of_kind
 
-R_SCRIPT = PROJECT_DIR / "r" / "compute_metrics.R"
-EXACT = ["level", "reason_codes", "theta_status", "omit_status", "guess_status", "attendance_status"]
+EXACT = ["level", "reason_codes", *(f"{domain}_status" for domain in ALL_DOMAINS)]
+NOT_NUMBERS = set(columns_of_kind(TEXT))
 R_PHASES = re.compile(r"computed (\d+) students in ([\d.]+) s \(read ([\d.]+) s, metrics ([\d.]+) s, write ([\d.]+) s\)")
+ENGAGEMENT = {"off": False, "on": True}
 
 
 def best_of(repeat: int, run) -> tuple[float, object]:
@@ -55,7 +57,7 @@ def check_parity(python: pd.DataFrame, r: pd.DataFrame) -> float:
         assert (python[column].fillna("").astype(str).to_numpy() == r[column].fillna("").astype(str).to_numpy()).all(), column
     worst = 0.0
     for column in STUDENT_COLUMNS:
-        if column in EXACT or column in ("display_name", "class_name"):
+        if column in NOT_NUMBERS:
             continue
         a = python[column].astype(float).to_numpy()
         b = r[column].astype(float).to_numpy()
@@ -66,55 +68,57 @@ def check_parity(python: pd.DataFrame, r: pd.DataFrame) -> float:
     return worst
 
 
+def compare_engines(snapshot, thresholds: Thresholds, snapshot_dir: Path, folder: Path, repeat: int) -> None:
+    """Times both engines on one exported snapshot under `thresholds` and prints the figures."""
+    python_seconds, python = best_of(repeat, lambda: compute_metrics(snapshot, thresholds))
+    out = folder / "students.csv"
+    command = r_engine.command(snapshot_dir, r_engine.write_thresholds(thresholds, folder / "thresholds.yaml"), out)
+    runs: list[str] = []
+
+    def run_r() -> None:
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        runs.append(done.stderr)
+
+    r_seconds, _ = best_of(repeat, run_r)
+    read_seconds, r = best_of(1, lambda: r_engine.read_result(out))
+    worst = check_parity(python, r)
+    phases = [tuple(map(float, m.groups()[1:])) for m in map(R_PHASES.search, runs) if m]
+    inside = min(phases, key=lambda p: p[0]) if phases else None
+
+    print(f"  parity: levels, statuses and reason codes identical; max |numeric difference| {worst:.3g}")
+    print(f"  python  compute_metrics (in-process)          {python_seconds:8.3f} s")
+    print(f"  R       Rscript end to end (best)             {r_seconds:8.3f} s")
+    if inside:
+        print(f"            inside R: read {inside[1]:.3f} s, metrics {inside[2]:.3f} s, write {inside[3]:.3f} s "
+              f"(start-up and package loading {r_seconds - inside[0]:.3f} s)")
+    print(f"          + reading R's CSV back {read_seconds:.3f} s")
+    print(f"  ratio   R / python: end to end {r_seconds / python_seconds:.1f}x"
+          + (f", metrics step alone {inside[2] / python_seconds:.1f}x" if inside else ""))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", default="legacy", choices=["legacy", "reliable"])
     args = parser.parse_args()
-    rscript = shutil.which("Rscript")
-    if rscript is None:
-        sys.exit("Rscript not found: apt-get install -y r-base-core r-cran-data.table r-cran-jsonlite r-cran-yaml")
+    try:
+        r_engine.rscript()
+    except UserError as exc:
+        sys.exit(str(exc))
 
     snapshot = synthetic_snapshot(args.students)
-    thresholds = Thresholds.from_mapping({"profile": args.profile})
     print(f"snapshot: {len(snapshot.students):,} students, {len(snapshot.presentations):,} presentations, "
-          f"{len(snapshot.theta):,} θ estimates, {len(snapshot.attendance):,} attendance rows; "
-          f"profile {args.profile}; best of {args.repeat}")
-
-    python_seconds, python = best_of(args.repeat, lambda: compute_metrics(snapshot, thresholds))
-
+          f"{len(snapshot.theta):,} θ estimates, {len(snapshot.attendance):,} attendance rows, "
+          f"{len(snapshot.item_times):,} items with response-time history; profile {args.profile}; best of {args.repeat}")
     with tempfile.TemporaryDirectory(prefix="bench-engines-") as scratch:
         folder = Path(scratch)
-        export_seconds, _ = best_of(1, lambda: export_snapshot(snapshot, folder / "snapshot"))
-        thresholds_file = folder / "thresholds.yaml"
-        thresholds_file.write_text(yaml.safe_dump(thresholds.model_dump()), encoding="utf-8")
-        out = folder / "students.csv"
-        command = [rscript, "--vanilla", str(R_SCRIPT), str(folder / "snapshot"), str(thresholds_file), str(out)]
-        runs: list[str] = []
-
-        def run_r() -> None:
-            done = subprocess.run(command, capture_output=True, text=True, check=True)
-            runs.append(done.stderr)
-
-        r_seconds, _ = best_of(args.repeat, run_r)
-        read_seconds, r = best_of(1, lambda: pd.read_csv(out, keep_default_na=False, na_values=[""],
-                                                          float_precision="round_trip",
-                                                          dtype={c: str for c in EXACT + ["display_name", "class_name"]}))
-    worst = check_parity(python, r)
-    phases = [tuple(map(float, m.groups()[1:])) for m in map(R_PHASES.search, runs) if m]
-    inside = min(phases, key=lambda p: p[0]) if phases else None
-
-    print(f"parity: levels, statuses and reason codes identical; max |numeric difference| {worst:.3g}")
-    print(f"python  compute_metrics (in-process)          {python_seconds:8.3f} s")
-    print(f"R       Rscript end to end (best)             {r_seconds:8.3f} s")
-    if inside:
-        print(f"          inside R: read {inside[1]:.3f} s, metrics {inside[2]:.3f} s, write {inside[3]:.3f} s "
-              f"(start-up and package loading {r_seconds - inside[0]:.3f} s)")
-    print(f"        + export_snapshot {export_seconds:.3f} s, reading R's CSV back {read_seconds:.3f} s")
-    print(f"ratio   R / python: end to end {r_seconds / python_seconds:.1f}x"
-          + (f", metrics step alone {inside[2] / python_seconds:.1f}x" if inside else "")
-          + f"; R path with export and read-back {(r_seconds + export_seconds + read_seconds) / python_seconds:.1f}x")
+        export_seconds, snapshot_dir = best_of(1, lambda: export_snapshot(snapshot, folder / "snapshot"))
+        print(f"export_snapshot (once, for both settings) {export_seconds:.3f} s")
+        for setting, enabled in ENGAGEMENT.items():
+            print(f"ENGAGEMENT {setting}:")
+            thresholds = Thresholds.from_mapping({"profile": args.profile, "engagement": {"enabled": enabled}})
+            compare_engines(snapshot, thresholds, snapshot_dir, folder, args.repeat)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ def test_the_report_names_every_override_in_force(tmp_path):
                            brand=load_brand(PROJECT_DIR / "quarto"),
                            summary={"spec_version": "v1", "profile": "reliable"},
                            thresholds=[("theta.gate", "none"), ("omit.warn_pct", 10), ("omit.crit_pct", 15)],
-                           overrides=thresholds.overrides())
+                           overrides=thresholds.overrides(), engagement_on=False)
 
     assert ('<p id="threshold-overrides">Settings that differ from the profile: <code>theta.gate</code> = none, '
             '<code>omit.warn_pct</code> = 10</p>') in html

@@ -14,6 +14,7 @@ import subprocess
 import pytest
 
 from risk_assets.config import Tenant, Thresholds
+from risk_assets.defs.weekly.metrics import compute_with_r
 from risk_assets.demo import (
     DEFAULT_DEMO_TENANTS,
     DemoTenant,
@@ -21,12 +22,13 @@ from risk_assets.demo import (
     load_dataset,
 )
 from risk_assets.metrics import compute_metrics
+from risk_assets.metrics.engagement import MissingResponseTimes
 from risk_assets.metrics.exchange import export_snapshot
 from risk_assets.settings import PROJECT_DIR
 from risk_assets.snapshot import take_snapshot
 from risk_assets.window import ReportWindow
 from risk_assets_tests.metrics.builder import SnapshotBuilder
-from risk_assets_tests.metrics.engagement_cases import engagement_snapshot
+from risk_assets_tests.metrics.engagement_cases import answers, engagement_snapshot, rapid_student
 from risk_assets_tests.metrics.test_spec_edge_cases import A, B, X
 
 from .edge_cases import guess_student, new_york_dst_week, seoul_edge_cases
@@ -108,6 +110,34 @@ def test_a_snapshot_without_response_times_is_a_clear_error_when_the_domain_is_o
     assert "Error" not in done.stderr.replace("compute_metrics.R:", "")  # one line, no R traceback
     legacy = write_yaml(THRESHOLD_FILES["legacy"], tmp_path / "legacy.yaml")
     assert run_rscript(folder, legacy, tmp_path / "out.csv").returncode == 0  # off: not needed
+
+
+class _NoPipes:
+    """A Pipes client that fails the test if R would be started."""
+
+    def run(self, **_):
+        raise AssertionError("the R engine was started")
+
+
+def test_the_assets_r_path_refuses_a_snapshot_without_response_times_before_r_starts():
+    """`metrics_engine: r` raises the Python engine's own MissingResponseTimes, word for word, without running R."""
+    snapshot = engagement_snapshot()
+    snapshot.item_times = None
+    rules = Thresholds.from_mapping(THRESHOLD_FILES["engagement"])
+    with pytest.raises(MissingResponseTimes) as python:
+        compute_metrics(snapshot, rules)
+    with pytest.raises(MissingResponseTimes) as r_path:
+        compute_with_r(None, _NoPipes(), snapshot, rules)
+    assert str(r_path.value) == str(python.value)
+
+
+def test_a_school_without_any_response_time_history(tmp_path):
+    """item_times.csv with only its header: every item takes the default threshold in both engines."""
+    b = SnapshotBuilder()
+    rapid_student(b, "new school", answers(10, 2999) + answers(10, 3000))
+    rapid_student(b, "another item", answers(25, 100), item_id=77)
+    python = check_parity(b.build(), THRESHOLD_FILES["engagement"], tmp_path)
+    assert python["engagement_status"].tolist() == ["CRIT", "CRIT"]
 
 
 def test_thresholds_written_in_full_by_the_pipeline(seoul_snapshot, tmp_path):
