@@ -6,8 +6,9 @@ history — plus a small second school, then in one run:
 
 1. the raw COPY: every snapshot query as `COPY (…) TO STDOUT (FORMAT binary)` through psql into /dev/null,
 2. the snapshot step as the asset runs it (query, clean, type-check, write Parquet), in a fresh process,
+3. the snapshot step again, then the metrics (Python engine, ENGAGEMENT on) on it in the same process,
 
-and prints both times, their ratio and the step's peak RSS.
+and prints the times, the ratio of 2 to 1 and the peak RSS of 2 and of 3.
 
     .venv/bin/python benchmarks/snapshot_bench.py [--students 100000] [--keep DIR]
 
@@ -95,12 +96,14 @@ def raw_copy_seconds(url: str, window: ReportWindow) -> float:
     return time.perf_counter() - started
 
 
-def snapshot_step(url: str, data_dir: Path) -> dict:
-    """The step in a fresh process, so that its peak RSS is its own."""
+def snapshot_step(url: str, data_dir: Path, with_metrics: bool) -> dict:
+    """The step in a fresh process, so that its peak RSS is its own; `with_metrics` then computes the metrics
+    (Python engine, ENGAGEMENT on) on the snapshot in the same process, as one in-process run does."""
     code = f"""
 import datetime as dt, json, resource, time
 from pathlib import Path
-from risk_assets.config import Tenant
+from risk_assets.config import Tenant, Thresholds
+from risk_assets.metrics import compute_metrics
 from risk_assets.snapshot import SnapshotStore, take_snapshot
 from risk_assets.window import ReportWindow
 tenant = Tenant(key="large", org_id={ORG}, name="Large District", timezone={ZONE!r})
@@ -109,8 +112,15 @@ window = ReportWindow(dt.date.fromisoformat({WEEK.isoformat()!r}), {ZONE!r})
 snapshot = take_snapshot({url!r}, Path({str(SQL_DIR)!r}), tenant, window)
 queried = time.perf_counter() - started
 SnapshotStore(Path({str(data_dir)!r})).write(snapshot)
-print(json.dumps({{"seconds": time.perf_counter() - started, "query_and_clean_seconds": queried,
-                  "rows": snapshot.row_counts(),
+seconds = time.perf_counter() - started
+snapshot_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+metrics_seconds = None
+if {with_metrics!r}:
+    begun = time.perf_counter()
+    students = compute_metrics(snapshot, Thresholds.from_mapping({{"engagement": {{"enabled": True}}}}))
+    metrics_seconds = time.perf_counter() - begun
+print(json.dumps({{"seconds": seconds, "query_and_clean_seconds": queried, "rows": snapshot.row_counts(),
+                  "snapshot_peak_rss_mb": snapshot_peak, "metrics_seconds": metrics_seconds,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -137,7 +147,8 @@ def main() -> None:
                 built.write_text(json.dumps(counts))
                 print(f"source built in {time.perf_counter() - started:.0f} s: {counts}", flush=True)
             raw = raw_copy_seconds(url, window)
-            step = snapshot_step(url, root / "snapshots")
+            step = snapshot_step(url, root / "snapshots", with_metrics=False)
+            both = snapshot_step(url, root / "snapshots", with_metrics=True)
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
@@ -145,8 +156,10 @@ def main() -> None:
     print("|---:|---:|---:|---:|---:|---:|")
     print(f"| {args.students:,} | {step['rows']['presentations']:,} | {raw:.1f} | {step['seconds']:.1f} | "
           f"{step['seconds'] / raw:.2f} | {step['peak_rss_mb']:,.0f} |")
-    print(f"(query and clean {step['query_and_clean_seconds']:.1f} s of the step; peak RSS of the whole process "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB here)")
+    print(f"(query and clean {step['query_and_clean_seconds']:.1f} s of the step; peak RSS of this process "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB)")
+    print(f"snapshot + metrics (ENGAGEMENT on) in one process: snapshot {both['seconds']:.1f} s, metrics "
+          f"{both['metrics_seconds']:.1f} s, peak RSS {both['peak_rss_mb']:,.0f} MB")
 
 
 if __name__ == "__main__":

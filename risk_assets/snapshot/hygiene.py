@@ -61,33 +61,56 @@ class Normalised:
 
 def _normalise(values: pd.Series, allowed: tuple[str, ...]) -> Normalised:
     """Each distinct value is tidied once, then mapped onto the rows through its code: no string work per row."""
-    codes, uniques = pd.factorize(values)
+    codes, uniques = _codes(values)
     raw = pd.Index(uniques).astype(str)
     tidy = raw.str.strip().str.lower()
-    allowed_code = np.append(pd.Index(allowed).get_indexer(tidy), -1)  # the last slot is NULL's (code -1)
+    allowed_code = np.append(pd.Index(allowed).get_indexer(tidy), -1).astype(np.int8)  # last slot: NULL's (-1)
     tidied = np.append(np.asarray(tidy != raw), False)
     row_code = allowed_code[codes]
     return Normalised(pd.Categorical.from_codes(row_code, categories=allowed), row_code >= 0, tidied[codes])
 
 
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Each row's code into the distinct values (-1 for NULL): a categorical's own one-byte codes as they are."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), values.cat.categories
+    codes, uniques = pd.factorize(values)
+    return codes, pd.Index(uniques)
+
+
+def _rows(frame: pd.DataFrame, selected: np.ndarray) -> pd.DataFrame:
+    """The selected rows, column by column: a frame-wide selection would first merge the columns of one dtype
+    into one block, a copy of the whole frame (millions of rows)."""
+    return pd.DataFrame({name: frame[name].array[selected] for name in frame.columns}, copy=False)
+
+
 def _valid_rows(frame: pd.DataFrame, valid: np.ndarray) -> pd.DataFrame:
     """The frame itself when every row is valid (the usual case: no copy of millions of rows)."""
-    return frame if valid.all() else frame.loc[valid].reset_index(drop=True)
+    return frame if valid.all() else _rows(frame, valid)
 
 
 def _drop_duplicate_ids(frame: pd.DataFrame, table: str, key: str, hygiene: Hygiene) -> pd.DataFrame:
     """A row repeated under the same id (a replica without the key) is counted once, and the repeat counted."""
-    repeated = frame[key].duplicated(keep="first")
-    hygiene.count(f"{table}_duplicate_id", int(repeated.sum()))
-    return frame.loc[~repeated].reset_index(drop=True) if repeated.any() else frame
+    repeated = _repeated(frame[key])
+    hygiene.count(f"{table}_duplicate_id", 0 if repeated is None else int(repeated.sum()))
+    return frame if repeated is None else _rows(frame, ~repeated)
+
+
+def _repeated(ids: pd.Series) -> np.ndarray | None:
+    """Which rows repeat an earlier row's id, or None when no id repeats. Sorting a copy of the ids shows the
+    usual case (none) with one array of memory; pandas' hash table for 15 million ids takes half a gigabyte."""
+    ordered = np.sort(ids.to_numpy())
+    if not (ordered[1:] == ordered[:-1]).any():
+        return None
+    return ids.duplicated(keep="first").to_numpy()
 
 
 def clean_presentations(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
     frame = _drop_duplicate_ids(frame, "presentations", "presentation_id", hygiene)
     outcome = _normalise(frame["outcome"], VALID_OUTCOMES)
     hygiene.count("presentations_outcome_normalised", int((outcome.valid & outcome.tidied).sum()))
-    invalid = frame.loc[~outcome.valid]
-    hygiene.reject("presentations", "unknown_outcome", invalid["presentation_id"], invalid["outcome"])
+    invalid = ~outcome.valid
+    hygiene.reject("presentations", "unknown_outcome", frame["presentation_id"][invalid], frame["outcome"][invalid])
     out = _valid_rows(frame, outcome.valid)
     out["outcome"] = outcome.values[outcome.valid]
 
@@ -96,11 +119,12 @@ def clean_presentations(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
     if negative_rt.any():
         out["response_time_ms"] = out["response_time_ms"].mask(negative_rt)
 
-    hygiene.count("presentations_unknown_item", int((~out["item_known"]).sum()))
+    item_known = out["item_known"].to_numpy()
+    hygiene.count("presentations_unknown_item", int((~item_known).sum()))
     a, b = out["a"].to_numpy(), out["b"].to_numpy()
-    unusable = out["item_known"].to_numpy() & ~(np.isfinite(a) & (a > 0) & np.isfinite(b))
+    unusable = item_known & ~(np.isfinite(a) & (a > 0) & np.isfinite(b))
     hygiene.count("presentations_unusable_item_params", int(unusable.sum()))
-    hygiene.count("items_unusable_params", int(out.loc[unusable, "item_id"].nunique()))
+    hygiene.count("items_unusable_params", int(out["item_id"][unusable].nunique()))
     if unusable.any():  # new columns (the Arrow-backed ones are read-only), only when something changes
         out["a"], out["b"] = np.where(unusable, np.nan, a), np.where(unusable, np.nan, b)
     return out
@@ -112,12 +136,12 @@ def clean_theta(frame: pd.DataFrame, hygiene: Hygiene, plausible: tuple[float, f
     frame = _drop_duplicate_ids(frame, "theta", "estimate_id", hygiene)
     theta = frame["theta"].to_numpy(dtype=float)
     missing = np.isnan(theta)
-    hygiene.reject("theta", "not_finite", frame.loc[missing, "estimate_id"], frame.loc[missing, "theta"])
+    hygiene.reject("theta", "not_finite", frame["estimate_id"][missing], frame["theta"][missing])
     low, high = plausible
     with np.errstate(invalid="ignore"):
         outside = ~missing & ~((theta >= low) & (theta <= high))
-    hygiene.reject("theta", "out_of_range", frame.loc[outside, "estimate_id"], frame.loc[outside, "theta"])
-    out = frame.loc[~missing & ~outside].reset_index(drop=True)
+    hygiene.reject("theta", "out_of_range", frame["estimate_id"][outside], frame["theta"][outside])
+    out = _valid_rows(frame, ~missing & ~outside)
     se = out["se"].to_numpy()
     bad_se = ~(np.isfinite(se) & (se > 0))
     hygiene.count("theta_invalid_se", int(bad_se.sum()))
@@ -129,7 +153,7 @@ def clean_theta(frame: pd.DataFrame, hygiene: Hygiene, plausible: tuple[float, f
 def clean_attendance(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
     status = _normalise(frame["status"], VALID_STATUSES)
     hygiene.count("attendance_status_normalised", int((status.valid & status.tidied).sum()))
-    invalid = frame.loc[~status.valid]
+    invalid = _rows(frame, ~status.valid)
     keys = invalid["student_id"].astype(str) + "@" + invalid["school_date"].dt.strftime("%Y-%m-%d")
     hygiene.reject("attendance", "unknown_status", keys, invalid["status"])
     cleaned = _valid_rows(frame, status.valid)

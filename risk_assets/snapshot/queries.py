@@ -17,8 +17,11 @@ import adbc_driver_manager
 import adbc_driver_postgresql.dbapi as adbc
 import pandas as pd
 import pyarrow as pa
+from adbc_driver_postgresql import StatementOptions
+from pandas.api.types import union_categoricals
 
 from risk_assets.errors import UserError
+from risk_assets.heap import release_freed_memory
 from risk_assets.snapshot.schema import SourceSchemaError, Table
 
 QUERY_FILES = {
@@ -37,6 +40,9 @@ CODED_COLUMNS = ("outcome", "status")
 # Narrow integer columns (PostgreSQL integer, smallint) straight into the contract's nullable Int64, without the
 # float64 pandas would otherwise make of a column with NULLs.
 _NULLABLE_INTEGERS = {pa.int16(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype()}
+# Bytes of rows the driver decodes into one Arrow record batch (its own default): large enough that per-batch
+# work is negligible, small enough that the batch in flight is a sliver of a large school's presentations.
+BATCH_BYTES = 16 * 2**20
 _UNDEFINED_TABLE, _UNDEFINED_COLUMN = "42P01", "42703"
 _SERVER_ERROR = re.compile(r"ERROR:\s+([^\n]*)")
 
@@ -47,7 +53,8 @@ def read_query(sql_dir: Path, name: str) -> tuple[str, Path]:
     try:
         return path.read_text(encoding="utf-8").rstrip().removesuffix(";"), path
     except FileNotFoundError:
-        raise UserError(f"snapshot query file {path} is missing; set RISK_SQL_DIR to the folder holding the sql/ files") from None
+        raise UserError(f"snapshot query file {path} is missing; "
+                        "set RISK_SQL_DIR to the folder holding the sql/ files") from None
 
 
 def setting_text(value: object) -> str:
@@ -88,8 +95,45 @@ def read_frame(cursor: adbc.Cursor, sql_dir: Path, name: str) -> pd.DataFrame:
 
 
 def fetch_table(cursor: adbc.Cursor, sql_dir: Path, table: Table) -> pd.DataFrame:
-    arrow, path = run_query(cursor, sql_dir, table.name)
-    return table.typed(to_frame(arrow), source=str(path.name))
+    """A snapshot table in its contract's dtypes, converted one record batch at a time as the rows arrive.
+
+    Each batch becomes pandas columns of its own (copied, so the driver's buffers are freed batch by batch:
+    they are released per batch, never per column) and the columns are joined one at a time, so the rows are
+    held once, plus one column, at any moment.
+    """
+    text, path = read_query(sql_dir, table.name)
+    cursor.adbc_statement.set_options(**{StatementOptions.BATCH_SIZE_HINT_BYTES.value: str(BATCH_BYTES)})
+    try:
+        cursor.execute(text)
+        reader = cursor.fetch_record_batch()
+        parts = [_owned(table.typed(to_frame(pa.Table.from_batches([batch])), source=path.name)) for batch in reader]
+    except adbc_driver_manager.ProgrammingError as exc:
+        raise _schema_error(exc, path) from None
+    if not parts:
+        return table.typed(to_frame(reader.schema.empty_table()), source=path.name)
+    return concatenate_columns(parts)
+
+
+def _owned(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with memory of its own: no column still views the driver's batch."""
+    return pd.DataFrame({name: frame[name].copy(deep=True) for name in frame.columns}, copy=False)
+
+
+def concatenate_columns(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts' rows in order, joined column by column, each part's column freed once joined. Categoricals
+    are joined on the union of their categories (each batch has the distinct values it saw)."""
+    if len(parts) == 1:
+        return parts[0]
+    columns = {}
+    for name in list(parts[0].columns):
+        pieces = [part.pop(name) for part in parts]
+        if isinstance(pieces[0].dtype, pd.CategoricalDtype):
+            columns[name] = pd.Series(union_categoricals([piece.array for piece in pieces]), name=name)
+        else:
+            columns[name] = pd.concat(pieces, ignore_index=True)
+        del pieces
+        release_freed_memory()
+    return pd.DataFrame(columns, copy=False)
 
 
 def to_frame(table: pa.Table) -> pd.DataFrame:
@@ -111,7 +155,9 @@ def _server_message(exc: adbc_driver_manager.Error) -> str:
 def _schema_error(exc: adbc_driver_manager.Error, path: Path) -> SourceSchemaError:
     first_line = _server_message(exc)
     if exc.sqlstate == _UNDEFINED_TABLE:
-        return SourceSchemaError(f"source schema drift: {first_line} in {path}; adapt the query to the source's table names")
+        return SourceSchemaError(f"source schema drift: {first_line} in {path}; "
+                                 "adapt the query to the source's table names")
     if exc.sqlstate == _UNDEFINED_COLUMN:
-        return SourceSchemaError(f"source schema drift: {first_line} in {path}; adapt the query to the source's column names")
+        return SourceSchemaError(f"source schema drift: {first_line} in {path}; "
+                                 "adapt the query to the source's column names")
     return SourceSchemaError(f"query {path} failed: {first_line}")

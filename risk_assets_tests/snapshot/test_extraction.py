@@ -15,7 +15,7 @@ from risk_assets.config import Tenant
 from risk_assets.database.connection import arrow_connection
 from risk_assets.demo import DEFAULT_DEMO_TENANTS, generate_demo, load_dataset
 from risk_assets.settings import PROJECT_DIR
-from risk_assets.snapshot import store
+from risk_assets.snapshot import queries, store
 from risk_assets.snapshot.queries import begin_snapshot, fetch_table, read_query, setting_text
 from risk_assets.snapshot.schema import SNAPSHOT_TABLES, Table
 from risk_assets.window import ReportWindow
@@ -57,9 +57,22 @@ def demo_source(pg_admin_url, source_template):
     _drop_database(pg_admin_url, name)
 
 
+@pytest.fixture(params=["one batch", "batches of 2 KB"])
+def batch_counts(request, monkeypatch):
+    """The driver's batch size: its default (a demo table is one batch) or 2 KB, so that every table arrives in
+    many batches and is joined column by column; yields the number of batches each table came in."""
+    counts: list[int] = []
+    join = queries.concatenate_columns
+    monkeypatch.setattr(queries, "concatenate_columns", lambda parts: counts.append(len(parts)) or join(parts))
+    if request.param != "one batch":
+        monkeypatch.setattr(queries, "BATCH_BYTES", 2048)
+    yield request.param, counts
+
+
 @pytest.mark.parametrize("demo", DEFAULT_DEMO_TENANTS, ids=lambda demo: str(demo.org_id))
-def test_every_table_of_every_demo_school_reads_the_same_both_ways(demo_source, demo):
+def test_every_table_of_every_demo_school_reads_the_same_both_ways(demo_source, demo, batch_counts):
     """The dirty school included: bad outcomes and statuses, NULL and negative times, unknown items."""
+    batching, counts = batch_counts
     tenant = Tenant(key=f"org-{demo.org_id}", org_id=demo.org_id, name=demo.name, timezone=demo.timezone)
     params = ReportWindow(WEEK, tenant.timezone).query_parameters(tenant.org_id)
     for table in SNAPSHOT_TABLES:
@@ -70,6 +83,20 @@ def test_every_table_of_every_demo_school_reads_the_same_both_ways(demo_source, 
                 assert isinstance(columns[coded].dtype, pd.CategoricalDtype)
                 columns[coded] = columns[coded].astype(object)
         pd.testing.assert_frame_equal(columns, rows, check_exact=True, obj=table.name)
+    if batching == "one batch":
+        assert set(counts) == {1}
+    else:  # presentations, θ and attendance came in pieces, each a categorical of its own spellings for codes
+        assert max(counts) > 10
+
+
+def test_batches_with_different_spellings_join_into_one_categorical():
+    parts = [pd.DataFrame({"id": pd.array([1, None], dtype="Int64"), "outcome": pd.Categorical(["correct", "Correct "])}),
+             pd.DataFrame({"id": pd.array([3], dtype="Int64"), "outcome": pd.Categorical(["bogus"])})]
+    joined = queries.concatenate_columns(parts)
+    assert joined["outcome"].tolist() == ["correct", "Correct ", "bogus"]
+    assert isinstance(joined["outcome"].dtype, pd.CategoricalDtype)
+    assert joined["id"].dtype == "Int64" and joined["id"].tolist() == [1, pd.NA, 3]
+    assert all(part.columns.empty for part in parts)  # each part's columns were let go as they were joined
 
 
 def test_a_table_larger_than_a_row_group_is_written_group_by_group(tmp_path, monkeypatch):
