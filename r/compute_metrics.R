@@ -124,60 +124,42 @@ read_thresholds <- function(path) {
 
 # -- input ------------------------------------------------------------------------------------------------
 
-SNAPSHOT_FILES <- c("students.csv", "presentations.csv", "theta.csv", "school_days.csv", "attendance.csv",
-                    "window.json")
+# The exchange folder (risk_assets/metrics/exchange.py): window.json, tables.json, and a file per column.
+EXCHANGE_FILES <- c("window.json", "tables.json")
 # Per-item response times (ENGAGEMENT); absent from a snapshot stored before they were taken.
-ITEM_TIMES_FILE <- "item_times.csv"
+ITEM_TIMES_TABLE <- "item_times"
 
-read_table <- function(dir, name, classes) {
-  first_line <- readLines(file.path(dir, name), n = 1L, warn = FALSE)
-  if (!length(first_line)) stop(sprintf("%s in %s is empty (not even a header)", name, dir), call. = FALSE)
-  header <- gsub('^"|"$', "", strsplit(first_line, ",", fixed = TRUE)[[1L]])
-  missing <- setdiff(names(classes), header)
+#' One table of the exchange folder, the columns in `wanted` only, each read whole with readBin.
+read_table <- function(dir, layout, name, wanted) {
+  spec <- layout[[name]]
+  if (is.null(spec)) stop(sprintf("snapshot folder %s lacks table %s (tables.json)", dir, name), call. = FALSE)
+  missing <- setdiff(wanted, names(spec$columns))
   if (length(missing))
-    stop(sprintf("%s in %s lacks column(s) %s", name, dir, paste(missing, collapse = ", ")), call. = FALSE)
-  # Only the columns the metrics use; ids and epoch microseconds fit doubles exactly (< 2^53).
-  frame <- data.table::fread(
-    file.path(dir, name), select = classes, na.strings = "", strip.white = FALSE, encoding = "UTF-8",
-    integer64 = "double", showProgress = FALSE
-  )
-  missing <- setdiff(names(classes), names(frame))
-  if (length(missing))
-    stop(sprintf("%s in %s lacks column(s) %s", name, dir, paste(missing, collapse = ", ")), call. = FALSE)
-  for (column in names(classes)) {
-    # An all-empty column comes back logical; give it its declared type.
-    if (classes[[column]] == "double" && !is.double(frame[[column]]))
-      data.table::set(frame, j = column, value = as.double(frame[[column]]))
-    if (classes[[column]] == "character" && !is.character(frame[[column]]))
-      data.table::set(frame, j = column, value = as.character(frame[[column]]))
-  }
-  frame
+    stop(sprintf("table %s in %s lacks column(s) %s", name, dir, paste(missing, collapse = ", ")), call. = FALSE)
+  columns <- lapply(wanted, function(column) read_column(dir, name, column, spec$columns[[column]], spec$rows))
+  data.table::setDT(stats::setNames(columns, wanted))
 }
 
-#' students.csv holds free text (names with commas, quotes, line breaks, leading spaces): base R's reader
-#' undoes the doubled quotes of quoted fields, which fread 1.14 leaves doubled. It is a small table.
-read_students <- function(dir) {
-  path <- file.path(dir, "students.csv")
-  frame <- utils::read.csv(path, colClasses = "character", na.strings = "", strip.white = FALSE,
-                           encoding = "UTF-8", check.names = FALSE)
-  columns <- c("student_id", "display_name", "class_name", "enrolled_on", "withdrawn_on")
-  missing <- setdiff(columns, names(frame))
-  if (length(missing))
-    stop(sprintf("students.csv in %s lacks column(s) %s", dir, paste(missing, collapse = ", ")), call. = FALSE)
-  frame <- data.table::as.data.table(frame[columns])
-  frame[, student_id := as.double(student_id)]
-  frame
-}
-
-#' YYYY-MM-DD strings to IDate (parsing each distinct value once).
-as_date <- function(values) {
-  distinct <- unique(values)
-  data.table::as.IDate(distinct, format = "%Y-%m-%d")[match(values, distinct)]
+#' Doubles (NaN = NULL, made R's NA) or, for text, 1-based codes into the column's levels.
+read_column <- function(dir, table, column, spec, rows) {
+  text <- identical(spec$kind, "text")
+  size <- if (text) 4L else 8L
+  file <- file.path(table, paste0(column, if (text) ".i32" else ".f64"))
+  path <- file.path(dir, file)
+  if (!file.exists(path)) stop(sprintf("snapshot folder %s lacks %s", dir, file), call. = FALSE)
+  if (file.size(path) != rows * size)
+    stop(sprintf("%s in %s holds %.0f values where tables.json says %.0f rows; export the snapshot again",
+                 file, dir, file.size(path) / size, rows), call. = FALSE)
+  values <- readBin(path, if (text) "integer" else "double", n = rows, size = size, endian = "little")
+  if (text) return(as.character(unlist(spec$levels))[values])
+  values[is.nan(values)] <- NA_real_
+  if (identical(spec$kind, "date")) values <- structure(as.integer(values), class = c("IDate", "Date"))
+  values
 }
 
 read_snapshot <- function(dir) {
   if (!dir.exists(dir)) stop(sprintf("snapshot folder %s does not exist", dir), call. = FALSE)
-  absent <- SNAPSHOT_FILES[!file.exists(file.path(dir, SNAPSHOT_FILES))]
+  absent <- EXCHANGE_FILES[!file.exists(file.path(dir, EXCHANGE_FILES))]
   if (length(absent))
     stop(sprintf("snapshot folder %s lacks %s", dir, paste(absent, collapse = ", ")), call. = FALSE)
   window <- jsonlite::fromJSON(file.path(dir, "window.json"), simplifyVector = TRUE)
@@ -186,23 +168,18 @@ read_snapshot <- function(dir) {
     if (is.null(instants[[sprintf("c_minus_%dd", days)]]))
       stop(sprintf("window.json in %s lacks instants_us.c_minus_%dd", dir, days), call. = FALSE)
   }
-  students <- read_students(dir)
-  presentations <- read_table(dir, "presentations.csv", c(
-    presentation_id = "double", student_id = "double", session_id = "double", item_id = "double",
-    presented_at = "double", outcome = "character", response_time_ms = "double", item_known = "double",
-    a = "double", b = "double", c = "double", n_options = "double"))
-  theta <- read_table(dir, "theta.csv", c(estimate_id = "double", student_id = "double", estimated_at = "double",
-                                          theta = "double", se = "double"))
-  school_days <- read_table(dir, "school_days.csv", c(school_date = "character"))
-  attendance <- read_table(dir, "attendance.csv", c(student_id = "double", school_date = "character",
-                                                    status = "character"))
+  layout <- jsonlite::fromJSON(file.path(dir, "tables.json"), simplifyVector = FALSE)
+  students <- read_table(dir, layout, "students",
+                         c("student_id", "display_name", "class_name", "enrolled_on", "withdrawn_on"))
+  presentations <- read_table(dir, layout, "presentations", c(
+    "presentation_id", "student_id", "session_id", "item_id", "presented_at", "outcome", "response_time_ms",
+    "item_known", "a", "b", "c", "n_options"))
+  theta <- read_table(dir, layout, "theta", c("estimate_id", "student_id", "estimated_at", "theta", "se"))
+  school_days <- read_table(dir, layout, "school_days", "school_date")
+  attendance <- read_table(dir, layout, "attendance", c("student_id", "school_date", "status"))
   item_times <- NULL
-  if (file.exists(file.path(dir, ITEM_TIMES_FILE)))
-    item_times <- read_table(dir, ITEM_TIMES_FILE, c(item_id = "double", n_timed = "double",
-                                                     sum_response_time_ms = "double"))
-  students[, `:=`(enrolled_on = as_date(enrolled_on), withdrawn_on = as_date(withdrawn_on))]
-  school_days[, school_date := as_date(school_date)]
-  attendance[, school_date := as_date(school_date)]
+  if (!is.null(layout[[ITEM_TIMES_TABLE]]))
+    item_times <- read_table(dir, layout, ITEM_TIMES_TABLE, c("item_id", "n_timed", "sum_response_time_ms"))
   list(
     window = list(
       tenant = window$tenant,
@@ -652,7 +629,7 @@ compute_metrics <- function(snapshot, thresholds) {
     if (is.null(snapshot$item_times))
       stop(sprintf(paste("the ENGAGEMENT domain is on (engagement.enabled) but snapshot folder %s has no %s;",
                          "materialise `snapshot` again for this partition, or set engagement.enabled: false"),
-                   snapshot$dir, ITEM_TIMES_FILE), call. = FALSE)
+                   snapshot$dir, paste(ITEM_TIMES_TABLE, "table")), call. = FALSE)
     results$engagement <- engagement_domain(presentations, snapshot$item_times, n, thresholds$engagement)
     annotations$THETA_DROP_WITH_DISENGAGEMENT <- theta_drop_with_disengagement(theta_result, omit_result,
                                                                                 results$engagement)

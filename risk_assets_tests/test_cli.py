@@ -21,6 +21,7 @@ from dagster import DagsterEventType, DagsterInstance
 from risk_assets.metrics import STUDENT_COLUMNS
 from risk_assets.settings import PROJECT_DIR
 from risk_assets_tests.conftest import traversable_tmp_dir
+from risk_assets_tests.r_engine.helpers import requires_r, run_rscript
 
 
 def postgres_processes_using(folder: Path) -> list[int]:
@@ -280,6 +281,39 @@ def test_deliveries_and_resend(demo):
     nyc_email = [l.split() for l in listing.splitlines() if l.startswith("nyc-bridge") and " email " in l]
     assert [row[2:5] for row in nyc_email] == [["0", "sent", "outbox"], ["1", "sent", "outbox"]]
     assert any("@" in token for token in nyc_email[1])  # forced_by: user@host of whoever asked
+
+
+@requires_r
+def test_export_snapshot_gives_r_the_week_python_computed(demo, tmp_path):
+    """`risk-report export-snapshot`, then Rscript on the folder: the levels, statuses and reason codes of the
+    demo's own students CSV (the Python engine's), student by student."""
+    cli_env, first = demo
+    assert first.returncode == 0, first.stdout + first.stderr
+    weeks = sorted(p.name.removeprefix("week=") for p in (Path(cli_env["RISK_DATA_DIR"]) / "snapshots").iterdir())
+    week = weeks[-1]
+    exported = risk_report("export-snapshot", "--week", week, "--tenant", "nyc-bridge", "--to",
+                           str(tmp_path / "snap"), env=cli_env)
+    assert exported.returncode == 0, exported.stderr
+    thresholds = PROJECT_DIR / "config" / "thresholds.yaml.example"
+    assert (f"{tmp_path / 'snap'}  (for: Rscript r/compute_metrics.R {tmp_path / 'snap'} {thresholds} students.csv)"
+            in exported.stdout.splitlines())
+    layout = json.loads((tmp_path / "snap" / "tables.json").read_text(encoding="utf-8"))
+    python = pd.read_csv(Path(cli_env["RISK_REPORTS_DIR"]) / week / "nyc-bridge_students.csv",
+                         keep_default_na=False)
+    assert layout["students"]["rows"] == len(python)
+
+    done = run_rscript(tmp_path / "snap", thresholds, tmp_path / "r.csv")
+    assert done.returncode == 0, done.stderr
+    r = pd.read_csv(tmp_path / "r.csv", keep_default_na=False)
+    for column in ("student_id", "display_name", "level", "reason_codes", "theta_status", "attendance_status"):
+        assert r[column].tolist() == python[column].tolist(), column
+
+    earlier = (dt.date.fromisoformat(weeks[0]) - dt.timedelta(days=7)).isoformat()  # a report week, not run
+    missing = risk_report("export-snapshot", "--week", earlier, "--tenant", "nyc-bridge", "--to",
+                          str(tmp_path / "none"), env=cli_env)
+    assert missing.returncode != 0
+    assert f"no snapshot of tenant 'nyc-bridge' for week {earlier}" in missing.stderr
+    assert "Traceback" not in missing.stderr
 
 
 def poison_theta(cli_env: dict[str, str], org_id: int, week: str) -> int:

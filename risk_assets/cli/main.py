@@ -251,7 +251,7 @@ def cmd_export_snapshot(args: argparse.Namespace, settings: Settings, progress: 
     if not store.folder(week, tenant).exists():
         raise UserError(f"no snapshot of tenant '{tenant}' for week {week} in {store.root}; materialise it first")
     folder = export_snapshot(store.read(week, tenant), Path(args.to))
-    print(f"{folder}  (for: Rscript r/compute_metrics.R {folder} config/thresholds.yaml students.csv)")
+    print(f"{folder}  (for: Rscript r/compute_metrics.R {folder} {config.thresholds_path} students.csv)")
     return 0
 
 
@@ -395,10 +395,10 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
     backfill.set_defaults(handler=cmd_backfill)
 
-    export = commands.add_parser("export-snapshot", help="a stored snapshot as CSV files for the R engine")
+    export = commands.add_parser("export-snapshot", help="a stored snapshot as the R engine's exchange folder (a file per column)")
     export.add_argument("--week", required=True, help="the Monday that starts the report week, YYYY-MM-DD")
     export.add_argument("--tenant", required=True, metavar="KEY")
-    export.add_argument("--to", required=True, help="folder to write students.csv … window.json into")
+    export.add_argument("--to", required=True, help="folder to write tables.json, window.json and the column files into")
     export.set_defaults(handler=cmd_export_snapshot)
 
     deliveries = commands.add_parser("deliveries", help="list the delivery ledger of a week")

@@ -1,17 +1,15 @@
-"""The R engine's input files (risk_assets/metrics/exchange.py): exact values, NULLs, text that needs quoting,
-and the same bytes whether a table is written in one slice or many."""
+"""The R engine's input files (risk_assets/metrics/exchange.py): exact values, NULLs, text of any kind, the
+layout in tables.json, and a clear error for an integer the R engine's doubles cannot hold."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 
 import numpy as np
 import pytest
 
-from risk_assets.metrics import exchange
-from risk_assets.metrics.exchange import export_snapshot
+from risk_assets.metrics.exchange import InexactInteger, export_snapshot
 from risk_assets_tests.metrics.builder import SnapshotBuilder
 
 AWKWARD_NAME = 'Kim, "Minjun"\nthe second'
@@ -33,56 +31,63 @@ def awkward_snapshot():
     return b.build()
 
 
-def read_rows(path):
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.reader(handle))
+def doubles(folder, table, column):
+    return np.fromfile(folder / table / f"{column}.f64", dtype="<f8")
 
 
-def test_values_arrive_exactly_and_null_is_an_empty_cell(tmp_path):
+def text(folder, layout, table, column):
+    levels = layout[table]["columns"][column]["levels"]
+    codes = np.fromfile(folder / table / f"{column}.i32", dtype="<i4")
+    return [None if code == np.iinfo(np.int32).min else levels[code - 1] for code in codes]
+
+
+def test_values_arrive_exactly_and_null_is_nan_or_na(tmp_path):
     snapshot = awkward_snapshot()
     folder = export_snapshot(snapshot, tmp_path / "x")
+    layout = json.loads((folder / "tables.json").read_text(encoding="utf-8"))
 
-    students = read_rows(folder / "students.csv")
-    assert students[0] == ["student_id", "display_name", "class_name", "enrolled_on", "withdrawn_on"]
-    assert students[1] == ["1000", AWKWARD_NAME, "", "2026-01-01", "2026-11-20"]
-    assert students[2] == ["1001", " 이서연 ", "1-1", "2026-01-01", ""]
+    assert layout["students"]["rows"] == 2
+    assert list(layout["students"]["columns"]) == list(snapshot.students.columns)
+    assert text(folder, layout, "students", "display_name") == [AWKWARD_NAME, " 이서연 "]
+    assert text(folder, layout, "students", "class_name") == [None, "1-1"]
+    assert doubles(folder, "students", "student_id").tolist() == [1000.0, 1001.0]
+    epoch = dt.date(1970, 1, 1)
+    assert doubles(folder, "students", "enrolled_on").tolist() == [(dt.date(2026, 1, 1) - epoch).days] * 2
+    withdrawn = doubles(folder, "students", "withdrawn_on")
+    assert withdrawn[0] == (dt.date(2026, 11, 20) - epoch).days and np.isnan(withdrawn[1])
 
-    header, *rows = read_rows(folder / "presentations.csv")
-    assert header == list(snapshot.presentations.columns)
-    cells = [dict(zip(header, row)) for row in rows]
-    assert [float(c["a"]) for c in cells] == [1 / 3, 1.7976931348623157e308, 0.1]
-    assert [c["b"] for c in cells][1] == "" and float(cells[2]["b"]) == 1e21
-    assert float(cells[0]["c"]) == 5e-324 and cells[1]["c"] == "" and float(cells[2]["c"]) == 1e-7
-    assert [c["response_time_ms"] for c in cells] == ["", "15000", str(2**40)]
-    assert [c["n_options"] for c in cells] == ["4", "", "4"]
-    assert [c["outcome"] for c in cells] == ["correct", "omitted", "incorrect"]
-    assert [c["item_known"] for c in cells] == ["1", "0", "1"]
+    assert layout["presentations"]["columns"]["presented_at"] == {"kind": "instant"}
+    assert doubles(folder, "presentations", "a").tolist() == [1 / 3, 1.7976931348623157e308, 0.1]
+    assert np.isnan(doubles(folder, "presentations", "b")[1]) and doubles(folder, "presentations", "b")[2] == 1e21
+    assert doubles(folder, "presentations", "c")[0] == 5e-324
+    rt = doubles(folder, "presentations", "response_time_ms")
+    assert np.isnan(rt[0]) and rt[1:].tolist() == [15000.0, 2.0**40]
+    assert np.isnan(doubles(folder, "presentations", "n_options")[1])
+    assert text(folder, layout, "presentations", "outcome") == ["correct", "omitted", "incorrect"]
+    assert doubles(folder, "presentations", "item_known").tolist() == [1.0, 0.0, 1.0]
     expected_us = snapshot.presentations["presented_at"].astype("int64").to_numpy() // 1000
-    assert [int(c["presented_at"]) for c in cells] == expected_us.tolist()
+    assert doubles(folder, "presentations", "presented_at").tolist() == expected_us.astype(float).tolist()
 
-    theta = read_rows(folder / "theta.csv")
-    assert float(theta[1][3]) == 0.30000000000000004 and theta[1][4] == ""
-    assert read_rows(folder / "attendance.csv")[1] == ["1000", "2026-11-18", "late"]
-    assert read_rows(folder / "school_days.csv") == [["school_date"], ["2026-11-18"]]
-    assert read_rows(folder / "item_times.csv")[1] == ["1", "50", "150025"]
+    assert doubles(folder, "theta", "theta").tolist() == [0.30000000000000004]
+    assert np.isnan(doubles(folder, "theta", "se")[0])
+    assert text(folder, layout, "attendance", "status") == ["late"]
+    assert doubles(folder, "school_days", "school_date").tolist() == [(dt.date(2026, 11, 18) - epoch).days]
+    assert doubles(folder, "item_times", "sum_response_time_ms").tolist() == [150025.0]
     assert json.loads((folder / "window.json").read_text())["week"] == "2026-11-16"
 
 
-def test_an_empty_table_is_its_header_alone(tmp_path):
+def test_an_empty_table_is_its_layout_and_empty_files(tmp_path):
     folder = export_snapshot(SnapshotBuilder().build(), tmp_path / "x")
-    assert read_rows(folder / "theta.csv") == [["estimate_id", "student_id", "estimated_at", "theta", "se"]]
-    assert read_rows(folder / "item_times.csv") == [["item_id", "n_timed", "sum_response_time_ms"]]
+    layout = json.loads((folder / "tables.json").read_text(encoding="utf-8"))
+    assert layout["theta"]["rows"] == 0
+    assert list(layout["theta"]["columns"]) == ["estimate_id", "student_id", "estimated_at", "theta", "se"]
+    assert (folder / "theta" / "se.f64").stat().st_size == 0
 
 
-@pytest.mark.parametrize("slice_rows", [1, 2])
-def test_slices_write_the_bytes_one_slice_writes(tmp_path, monkeypatch, slice_rows):
+def test_an_id_beyond_what_a_double_holds_is_refused_by_name(tmp_path):
     b = SnapshotBuilder()
     sid = b.student()
-    for i, a in enumerate(np.random.default_rng(7).lognormal(size=7)):
-        b.present(sid, b.local(dt.date(2026, 11, 18), 9, 0, i), "correct", a=float(a))
-    snapshot = b.build()
-    whole = export_snapshot(snapshot, tmp_path / "whole")
-    monkeypatch.setattr(exchange, "SLICE_ROWS", slice_rows)
-    sliced = export_snapshot(snapshot, tmp_path / "sliced")
-    assert (sliced / "presentations.csv").read_bytes() == (whole / "presentations.csv").read_bytes()
-    assert len(read_rows(sliced / "presentations.csv")) == 8
+    b.present(sid, b.local(dt.date(2026, 11, 18)), "correct", item_id=2**53 + 1)
+    with pytest.raises(InexactInteger, match=r"presentations\.item_id holds an integer of 2\^53 or more.*"
+                                             "metrics_engine: python"):
+        export_snapshot(b.build(), tmp_path / "x")

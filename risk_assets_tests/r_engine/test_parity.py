@@ -102,11 +102,11 @@ def test_a_snapshot_without_response_times_is_a_clear_error_when_the_domain_is_o
     snapshot = engagement_snapshot()
     snapshot.item_times = None
     folder = export_snapshot(snapshot, tmp_path / "snapshot")
-    assert not (folder / "item_times.csv").exists()
+    assert not (folder / "item_times").exists()
     thresholds = write_yaml(THRESHOLD_FILES["engagement"], tmp_path / "thresholds.yaml")
     done = run_rscript(folder, thresholds, tmp_path / "out.csv")
     assert done.returncode == 1
-    assert f"snapshot folder {folder} has no item_times.csv; materialise `snapshot` again" in done.stderr
+    assert f"snapshot folder {folder} has no item_times table; materialise `snapshot` again" in done.stderr
     assert "Error" not in done.stderr.replace("compute_metrics.R:", "")  # one line, no R traceback
     legacy = write_yaml(THRESHOLD_FILES["legacy"], tmp_path / "legacy.yaml")
     assert run_rscript(folder, legacy, tmp_path / "out.csv").returncode == 0  # off: not needed
@@ -132,7 +132,7 @@ def test_the_assets_r_path_refuses_a_snapshot_without_response_times_before_r_st
 
 
 def test_a_school_without_any_response_time_history(tmp_path):
-    """item_times.csv with only its header: every item takes the default threshold in both engines."""
+    """An item_times table without rows: every item takes the default threshold in both engines."""
     b = SnapshotBuilder()
     rapid_student(b, "new school", answers(10, 2999) + answers(10, 3000))
     rapid_student(b, "another item", answers(25, 100), item_id=77)
@@ -213,10 +213,22 @@ def test_unknown_profile_is_a_clear_error(tmp_path):
 
 def test_missing_input_file_is_a_clear_error(tmp_path):
     folder = export_snapshot(SnapshotBuilder().build(), tmp_path / "snapshot")
-    (folder / "theta.csv").unlink()
+    (folder / "theta" / "se.f64").unlink()
     done = run_rscript(folder, write_yaml({}, tmp_path / "t.yaml"), tmp_path / "out.csv")
     assert done.returncode == 1
-    assert f"snapshot folder {folder} lacks theta.csv" in done.stderr
+    assert f"snapshot folder {folder} lacks theta/se.f64" in done.stderr
+
+
+def test_a_truncated_column_file_is_a_clear_error(seoul_snapshot, tmp_path):
+    folder = export_snapshot(seoul_snapshot, tmp_path / "snapshot")
+    rows = len(seoul_snapshot.presentations)
+    column = folder / "presentations" / "a.f64"
+    column.write_bytes(column.read_bytes()[:-8])
+    done = run_rscript(folder, write_yaml({}, tmp_path / "t.yaml"), tmp_path / "out.csv")
+    assert done.returncode == 1
+    assert (f"presentations/a.f64 in {folder} holds {rows - 1} values where tables.json says {rows} rows; "
+            "export the snapshot again") in done.stderr
+    assert not (tmp_path / "out.csv").exists()
 
 
 def test_missing_r_package_names_the_debian_package(tmp_path):

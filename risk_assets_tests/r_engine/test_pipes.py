@@ -69,13 +69,13 @@ def test_materialization_carries_the_metadata_r_reported(snapshot, tmp_path):
 
 def test_an_r_error_fails_the_run_with_the_r_message(snapshot, tmp_path):
     folder = export_snapshot(snapshot, tmp_path / "snapshot")
-    (folder / "attendance.csv").unlink()
+    (folder / "attendance" / "status.i32").unlink()
     thresholds = write_yaml({"profile": "legacy"}, tmp_path / "thresholds.yaml")
     result, instance = run_in_dagster(folder, thresholds, tmp_path / "students.csv")
     assert not result.success
     assert not (tmp_path / "students.csv").exists()
 
-    message = f"snapshot folder {folder} lacks attendance.csv"
+    message = f"snapshot folder {folder} lacks attendance/status.i32"
     entries = instance.all_logs(result.run_id)
     # The R script logs the error at ERROR level and closes the Pipes session with it as the exception ...
     assert any(message in entry.user_message and entry.level == logging.ERROR for entry in entries)

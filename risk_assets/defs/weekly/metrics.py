@@ -107,7 +107,7 @@ def metrics_metadata(frame: pd.DataFrame, thresholds: Thresholds, seconds: float
 
 def compute_with_r(context: dg.AssetExecutionContext, pipes: dg.PipesSubprocessClient, snapshot,
                    thresholds: Thresholds) -> pd.DataFrame:
-    """The R engine (r/compute_metrics.R) through Dagster Pipes, on the snapshot exported as CSV."""
+    """The R engine (r/compute_metrics.R) through Dagster Pipes, on the snapshot exported as its column files."""
     if thresholds.engagement.enabled:
         require_response_times(snapshot.item_times)  # the same error as the Python engine's, before R starts
     with tempfile.TemporaryDirectory(prefix="risk-r-") as scratch:
