@@ -4,6 +4,9 @@ written as Parquet one row group at a time."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,13 +18,17 @@ from risk_assets.config import Tenant
 from risk_assets.database.connection import arrow_connection
 from risk_assets.demo import DEFAULT_DEMO_TENANTS, generate_demo, load_dataset
 from risk_assets.settings import PROJECT_DIR
-from risk_assets.snapshot import queries, store
+from risk_assets.snapshot import SnapshotStore, queries, store, take_snapshot
 from risk_assets.snapshot.queries import begin_snapshot, fetch_table, read_query, setting_text
 from risk_assets.snapshot.schema import SNAPSHOT_TABLES, Table
 from risk_assets.window import ReportWindow
 
 SQL_DIR = PROJECT_DIR / "sql"
 WEEK = dt.date(2026, 11, 16)
+# The snapshot step's output for the demo schools as the row-by-row step (psycopg2 tuples, commit b181365) wrote
+# it, before extraction went columnar: per tenant the Parquet files' dtypes, row counts and a digest per column,
+# and the manifest's data-quality counts.
+RECORDED = Path(__file__).with_name("recorded_demo_snapshots.json")
 
 
 def read_by_rows(url: str, table: Table, params: dict) -> pd.DataFrame:
@@ -97,6 +104,34 @@ def test_batches_with_different_spellings_join_into_one_categorical():
     assert isinstance(joined["outcome"].dtype, pd.CategoricalDtype)
     assert joined["id"].dtype == "Int64" and joined["id"].tolist() == [1, pd.NA, 3]
     assert all(part.columns.empty for part in parts)  # each part's columns were let go as they were joined
+
+
+def column_digest(values: pd.Series) -> str:
+    """Every value's exact text (floats in their shortest round-trip form, NULL as <NA>/nan/NaT), hashed."""
+    return hashlib.sha256("\x1f".join(values.astype(object).astype(str)).encode()).hexdigest()[:16]
+
+
+def snapshot_files(folder: Path) -> dict:
+    """What the recording holds of one stored snapshot folder."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    tables = {}
+    for name in store.TABLE_FILES:
+        frame = pd.read_parquet(folder / f"{name}.parquet")
+        tables[name] = {"rows": len(frame), "dtypes": {c: str(t) for c, t in frame.dtypes.items()},
+                        "digests": {c: column_digest(frame[c]) for c in frame.columns}}
+    return {"quality": manifest["quality"], "tables": tables}
+
+
+def test_the_stored_snapshot_of_every_demo_school_is_what_the_row_by_row_step_wrote(demo_source, tmp_path):
+    """Parquet files (dtypes, rows, every value), data-quality counts and quarantined rows, tenant by tenant."""
+    recorded = json.loads(RECORDED.read_text(encoding="utf-8"))
+    assert sorted(recorded) == sorted(f"org-{demo.org_id}" for demo in DEFAULT_DEMO_TENANTS)
+    snapshots = SnapshotStore(tmp_path)
+    for demo in DEFAULT_DEMO_TENANTS:
+        tenant = Tenant(key=f"org-{demo.org_id}", org_id=demo.org_id, name=demo.name, timezone=demo.timezone)
+        folder = snapshots.write(take_snapshot(demo_source, SQL_DIR, tenant, ReportWindow(WEEK, tenant.timezone)))
+        assert snapshot_files(folder) == recorded[tenant.key], tenant.key
+    assert recorded["org-102"]["tables"]["rejected"]["rows"] == 5  # the dirty school's quarantined rows
 
 
 def test_a_table_larger_than_a_row_group_is_written_group_by_group(tmp_path, monkeypatch):
