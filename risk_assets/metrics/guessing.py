@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from risk_assets.config.thresholds import GuessThresholds
-from risk_assets.metrics.domain import DomainResult, Roster, grade, highest, nullable
+from risk_assets.metrics.domain import DomainResult, Roster, first_of_each, grade, highest, nullable
 from risk_assets.metrics.presentations import CORRECT, Presentations
 from risk_assets.vocabulary import Reason
 
@@ -33,7 +33,7 @@ def guess_items(presentations: Presentations) -> GuessItems:
     answered = np.flatnonzero(presentations.answered)
     item_code, items = pd.factorize(presentations.item[answered])
     key = presentations.pos[answered].astype(np.int64) * max(len(items), 1) + item_code
-    first = answered[~pd.Series(key).duplicated(keep="first").to_numpy()]
+    first = answered[first_of_each(key)]
     a, b = presentations.a[first], presentations.b[first]
     with np.errstate(invalid="ignore"):
         usable = (presentations.n_options[first] >= 3) & np.isfinite(a) & (a > 0) & np.isfinite(b)

@@ -23,9 +23,16 @@ def student_level(domains: list[DomainResult]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def join_codes(codes: dict[Reason, np.ndarray], n: int) -> np.ndarray:
-    """Per student: the codes that hold, sorted by code point, joined with ';' (empty when none)."""
-    joined = np.full(n, "", dtype=object)
-    for code in sorted(codes):
-        holds, code = codes[code], code.value
-        joined = np.where(holds, np.where(joined == "", code, joined + ";" + code), joined)
-    return joined
+    """Per student: the codes that hold, sorted by code point, joined with ';' (empty when none).
+
+    Each student's set of codes is one bit pattern; each distinct pattern (a few hundred at most) is joined once.
+    """
+    ordered = sorted(codes)
+    if len(ordered) > 63:
+        raise ValueError(f"{len(ordered)} reason codes do not fit a 64-bit pattern")
+    pattern = np.zeros(n, dtype=np.int64)
+    for bit, code in enumerate(ordered):
+        pattern |= np.asarray(codes[code], dtype=np.int64) << bit
+    distinct, which = np.unique(pattern, return_inverse=True)
+    texts = [";".join(code.value for bit, code in enumerate(ordered) if int(value) >> bit & 1) for value in distinct]
+    return np.array(texts, dtype=object)[which]
