@@ -23,6 +23,7 @@ from dagster import (
 )
 
 from risk_assets.config import AppConfig, load_config
+from risk_assets.config.tenants import template_path
 from risk_assets.partitions import report_partitions
 from risk_assets.settings import DEFAULT_REPORT_TEMPLATE, PROJECT_DIR, Settings
 
@@ -40,7 +41,7 @@ class Project:
     @property
     def report_template(self) -> Path:
         configured = self.config.tenants.report.template
-        return PROJECT_DIR / configured if configured else DEFAULT_REPORT_TEMPLATE
+        return template_path(configured) if configured else DEFAULT_REPORT_TEMPLATE
 
     @property
     def report_renderer(self) -> str:

@@ -75,6 +75,14 @@ class Settings(BaseModel):
         )
 
 
+def check_production_databases(deployment: str, env: Mapping[str, str]) -> None:
+    """`production` never falls back to the embedded server: both database URLs must be exported."""
+    missing = [name for name in ("SOURCE_DATABASE_URL", "RISK_DATABASE_URL") if not env.get(name, "").strip()]
+    if deployment == "production" and missing:
+        raise UserError(f"RISK_DEPLOYMENT=production needs {' and '.join(missing)}: export "
+                        "postgresql+psycopg2://user:password@host:5432/db URLs (docs/deploy.md)")
+
+
 def _deployment(env: Mapping[str, str]) -> str:
     value = (env.get("RISK_DEPLOYMENT") or "local").strip().lower()
     if value not in ("local", "production"):

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import psycopg2
 import pytest
+import yaml
 from dagster import DagsterEventType, DagsterInstance
 
 from risk_assets.metrics import STUDENT_COLUMNS
@@ -222,6 +224,20 @@ def test_week_mistakes_are_clear_errors_without_traceback(cli_env):
         assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("missing, exported", [("SOURCE_DATABASE_URL", "RISK_DATABASE_URL"),
+                                               ("RISK_DATABASE_URL", "SOURCE_DATABASE_URL")])
+def test_production_requires_both_database_urls(cli_env, missing, exported):
+    """In production a missing URL is a clear error before anything starts, never the embedded server."""
+    env = {**cli_env, "RISK_DEPLOYMENT": "production", exported: "postgresql://risk@db.example:5432/risk"}
+    result = risk_report("deliveries", "--week", "2026-11-16", env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip() == (
+        f"risk-report: error: RISK_DEPLOYMENT=production needs {missing}: export "
+        "postgresql+psycopg2://user:password@host:5432/db URLs (docs/deploy.md)")
+    assert "embedded PostgreSQL" not in result.stdout
+    assert postgres_processes_using(Path(cli_env["RISK_DATA_DIR"])) == []
+
+
 def test_db_commands_start_report_and_stop_the_server(cli_env):
     data = Path(cli_env["RISK_DATA_DIR"])
     not_running = risk_report("db", "url", env=cli_env)
@@ -359,3 +375,133 @@ def test_backfill_is_a_backfill_in_the_instance_one_run_per_week(demo):
     assert sorted(r.tags["dagster/partition"] for r in runs) == [f"busan-ocean|{week}" for week in weeks]
     assert done == {(asset, f"busan-ocean|{week}") for asset in ("snapshot", "metrics", "tenant_summary", "tenant_report")
                     for week in weeks}
+
+
+def product_processes(dagster_home: str) -> dict[int, str]:
+    """Processes other than the embedded PostgreSQL server (taken over by the next command, docs/embedded-postgres.md)
+    whose environment has DAGSTER_HOME=dagster_home: the command and every Dagster process it started."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0") if entry.name.isdigit() else []
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if f"DAGSTER_HOME={dagster_home}".encode() in environ and "postgres" not in cmdline:
+            found[int(entry.name)] = cmdline
+    return found
+
+
+def latest_demo_week(cli_env: dict[str, str]) -> str:
+    return sorted(p.name.removeprefix("week=") for p in (Path(cli_env["RISK_DATA_DIR"]) / "snapshots").iterdir())[-1]
+
+
+def test_run_right_after_the_ui_stops_and_one_failed_school_among_three(demo, tmp_path):
+    """A stopped `risk-report ui` leaves a fresh daemon heartbeat behind: `run` at once is not refused for it. The run's
+    three schools: one's org_id is not in the source; the other two are reported, exit 1, the failed one named."""
+    cli_env, first = demo
+    assert first.returncode == 0, first.stdout + first.stderr
+    week = latest_demo_week(cli_env)
+    example = yaml.safe_load((PROJECT_DIR / "config" / "tenants.yaml.example").read_text(encoding="utf-8"))
+    example["tenants"] = [t for t in example["tenants"] if t["key"] in ("seoul-central", "nyc-bridge")] + [
+        {"key": "ghost-school", "org_id": 4242, "name": "Ghost", "timezone": "Asia/Seoul"}]
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "tenants.yaml").write_text(yaml.safe_dump(example, allow_unicode=True), encoding="utf-8")
+    shutil.copyfile(PROJECT_DIR / "config" / "thresholds.yaml.example", config / "thresholds.yaml")
+
+    ui = subprocess.Popen([sys.executable, "-m", "risk_assets.cli.main", "ui", "--port", str(free_port())],
+                          env=cli_env, cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    started = time.time()
+    deadline = time.monotonic() + 180
+    with DagsterInstance.from_config(cli_env["DAGSTER_HOME"]) as instance:
+        while not any(beat.timestamp > started for beat in instance.get_daemon_heartbeats().values()):
+            assert time.monotonic() < deadline and ui.poll() is None, "no daemon heartbeat from `risk-report ui`"
+            time.sleep(0.5)
+    ui.send_signal(signal.SIGINT)  # Ctrl-C, as the operator stops it
+    ui_output = ui.communicate(timeout=120)[0]
+    assert ui.returncode == 0, ui_output
+    assert product_processes(cli_env["DAGSTER_HOME"]) == {}
+
+    result = risk_report("run", "--week", week, env={**cli_env, "RISK_CONFIG_DIR": str(config)})
+
+    assert "a Dagster daemon is already running" not in result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
+    progress = re.findall(r"\[\d/3\] (\S+) (\S+): (ok|FAILED)", result.stdout)
+    assert sorted(progress) == [("ghost-school", week, "FAILED"), ("nyc-bridge", week, "ok"),
+                                ("seoul-central", week, "ok")]
+    for tenant in ("seoul-central", "nyc-bridge"):
+        row = next(l for l in result.stdout.splitlines() if l.startswith(f"{tenant} "))
+        assert row.split()[:3] == [tenant, week, "ok"] and row.split()[-1] == f"{tenant}_report.html"
+        assert (Path(cli_env["RISK_REPORTS_DIR"]) / week / f"{tenant}_report.html").stat().st_mtime > started
+    assert (f"ghost-school {week}: tenant 'ghost-school' has org_id 4242, which is not in the source's organizations "
+            "table") in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_killed_resend_leaves_no_dagster_process(demo):
+    """kill -9 of `resend` while its run waits on an SMTP server that accepted the connection and never answers: no
+    process of the product (the guard, dagster dev, webserver, daemon, code server, run worker) outlives it for more
+    than the guard's grace period."""
+    from risk_assets.cli.guard import STOP_GRACE_SECONDS
+
+    cli_env, first = demo
+    assert first.returncode == 0, first.stdout + first.stderr
+    with socket.create_server(("127.0.0.1", 0)) as stalled_smtp:
+        env = {**cli_env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(stalled_smtp.getsockname()[1]),
+               "SMTP_TLS": "none", "SMTP_FROM": "reports@school.example"}
+        resend = subprocess.Popen([sys.executable, "-m", "risk_assets.cli.main", "resend", "--week",
+                                   latest_demo_week(cli_env), "--tenant", "seoul-central", "--channel", "email"],
+                                  env=env, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stalled_smtp.settimeout(240)
+        connection, _ = stalled_smtp.accept()  # the run is sending: connected, waiting for the greeting
+        with connection:
+            running = product_processes(cli_env["DAGSTER_HOME"])
+            assert any("dagster" in cmdline and " dev " in cmdline for cmdline in running.values()), running
+            resend.kill()
+            resend.wait(timeout=10)
+            killed = time.monotonic()
+            while product_processes(cli_env["DAGSTER_HOME"]) and time.monotonic() - killed < 60:
+                time.sleep(0.2)
+            outlived = time.monotonic() - killed
+            assert product_processes(cli_env["DAGSTER_HOME"]) == {}
+            assert outlived < STOP_GRACE_SECONDS + 3, f"product processes outlived the command by {outlived:.0f} s"
+
+
+def source_row_versions(cli_env: dict[str, str]) -> dict[str, tuple]:
+    """Per source table: rows and the range of their xmin (the transaction that wrote them): a reload changes it."""
+    url = risk_report("db", "start", env=cli_env).stdout.split("SOURCE_DATABASE_URL=")[1].split()[0]
+    versions = {}
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        for table in ("organizations", "students", "items", "item_presentations", "theta_estimates", "school_days",
+                      "attendance"):
+            cur.execute(f"SELECT count(*), min(xmin::text::bigint), max(xmin::text::bigint) FROM {table}")
+            versions[table] = cur.fetchone()
+    risk_report("db", "stop", env=cli_env)
+    return versions
+
+
+def test_second_demo_reuses_its_data(demo):
+    """`make demo` again: the source data of the first run is current, so it is neither generated nor loaded again."""
+    cli_env, first = demo
+    assert first.returncode == 0, first.stdout + first.stderr
+    truth = Path(cli_env["RISK_DATA_DIR"]) / "demo" / "ground_truth.csv"
+    truth_written = truth.stat().st_mtime_ns
+    before = source_row_versions(cli_env)
+
+    second = subprocess.Popen([sys.executable, "-m", "risk_assets.cli.main", "demo"], env=cli_env, cwd=PROJECT_DIR,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = read_until(second, "starting Dagster")  # seeding is decided and done before Dagster starts
+    second.send_signal(signal.SIGTERM)
+    second.communicate(timeout=120)
+
+    assert re.search(r"re-using the demo data already loaded \(through \d{4}-\d\d-\d\d\)", seen), seen
+    assert "generating demo data" not in seen and "loading with COPY" not in seen
+    assert source_row_versions(cli_env) == before
+    assert truth.stat().st_mtime_ns == truth_written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -13,6 +14,9 @@ from risk_assets.settings import PROJECT_DIR
 PRIVATE = re.compile(r"^\s*(from|import)\s+dagster(_\w+)?\._|dagster/defer_asset_events|dagster/asset_partition_range",
                      re.MULTILINE)
 SOURCES = ("risk_assets", "risk_assets_tests", "benchmarks", "r")
+LISTED = {"assets": {"snapshot", "metrics", "tenant_summary", "tenant_report"},
+          "asset_checks": {"has_activity"}, "jobs": {"weekly_risk_job", "delivery"},
+          "schedules": {"weekly_risk_asia_seoul", "weekly_risk_america_new_york"}, "sensors": {"report_delivery"}}
 
 
 def test_no_private_dagster_import_or_internal_tag():
@@ -39,6 +43,9 @@ def test_dg_list_defs_shows_the_graph_schedules_and_sensor(tmp_path):
     result = subprocess.run([str(Path(sys.executable).parent / "dg"), "list", "defs", "--json"], env=env,
                             cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    for name in ("snapshot", "metrics", "tenant_summary", "tenant_report", "weekly_risk_job", "delivery",
-                 "weekly_risk_asia_seoul", "weekly_risk_america_new_york", "report_delivery", "has_activity"):
-        assert f'"{name}"' in result.stdout or f"{name}" in result.stdout, name
+    listed = json.loads(result.stdout)
+    # Each name is looked for among the definitions of its own kind: "delivery" must be a job, not a substring
+    # of the report_delivery sensor.
+    names = {kind: {item.get("name", item.get("asset_key")) for item in listed[kind]} for kind in LISTED}
+    missing = {kind: sorted(expected - names[kind]) for kind, expected in LISTED.items() if expected - names[kind]}
+    assert missing == {}

@@ -6,14 +6,16 @@ Also: names that look like markup stay text, tenants never see each other's stud
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
+import shutil
 from html import unescape
 from pathlib import Path
 
 import psycopg2
 import pytest
-from dagster import DagsterInstance
+from dagster import AssetKey, DagsterInstance
 
 from risk_assets.config import load_config
 from risk_assets.defs.weekly.job import WEEKLY_JOB
@@ -22,6 +24,8 @@ from risk_assets.partitions import partition_key
 from risk_assets.project import build_definitions
 from risk_assets.settings import PROJECT_DIR, Settings
 from risk_assets_tests.conftest import _create_database, _drop_database, _with_database
+from risk_assets_tests.quarto_standin import GENERATOR as STANDIN_GENERATOR
+from risk_assets_tests.quarto_standin import write_standin
 from risk_assets_tests.source_rows import SourceRows
 from risk_assets_tests.tenant_partitions import with_tenants
 
@@ -36,6 +40,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = PROJECT_DIR / "build" / "screenshots"
 # Headline, charts and the top of the table: what a reader sees first (a whole 500-student page is 28,000 px).
 FIRST_SCREENS = {"x": 0, "y": 0, "width": 1200, "height": 2700}
+CUSTOM_TEMPLATE = "quarto/examples/custom/custom_report.qmd"
 
 
 def _flag_by_absence(rows: SourceRows, org_id: int, name: str, days: list[dt.date]) -> int:
@@ -162,9 +167,7 @@ def test_reports_in_headless_chromium(pipeline):
                 assert page.locator("#risk-count").inner_text() in ("1명 표시", "1 shown")
                 page.fill("#risk-search", "")
                 assert rows.count() == before
-                page.click("#risk-table th:nth-child(2)")  # sort by name
-                names = page.locator("#risk-table tbody tr td:nth-child(2)").all_inner_texts()
-                assert names == sorted(names, key=lambda n: n) or len(set(names)) < len(names)
+                _check_sorting(page)
                 assert page.evaluate("document.documentElement.scrollWidth") <= 1200  # a 10,000-character name wraps
                 names = page.locator("#risk-table tbody td.person:nth-child(2)")
                 assert names.count() == page.locator("#risk-table tbody tr").count()
@@ -182,30 +185,74 @@ def test_reports_in_headless_chromium(pipeline):
             browser.close()
 
 
-def _figures_and_students(page) -> tuple[list, list, list]:
+def _row_order(page) -> list[str]:
+    """The students of the at-risk table, top to bottom, by id (unique, unlike names)."""
+    return page.locator("#risk-table tbody tr").evaluate_all("rows => rows.map(r => r.dataset.student)")
+
+
+def _check_sorting(page) -> None:
+    """Each click on a column heading puts the rows in exactly the expected order. The '#' column identifies a row;
+    names repeat, so their expected order is the browser's own collation (what localeCompare uses) with ties kept
+    in table order (a stable sort)."""
+    shown = _row_order(page)
+    assert len(set(shown)) == len(shown) > 3
+    page.click("#risk-table th:nth-child(1)")
+    assert _row_order(page) == shown  # ascending: as ranked
+    page.click("#risk-table th:nth-child(1)")
+    assert _row_order(page) == shown[::-1]
+    page.click("#risk-table th:nth-child(1)")
+    assert _row_order(page) == shown
+    ranks = page.locator("#risk-table tbody tr").evaluate_all(
+        "rows => { const names = rows.map(r => r.cells[1].textContent);"
+        " const order = Array.from(new Set(names)).sort(new Intl.Collator().compare);"
+        " return Object.fromEntries(rows.map((r, i) => [r.dataset.student, order.indexOf(names[i])])); }")
+    assert len(set(ranks.values())) > 3
+    page.click("#risk-table th:nth-child(2)")
+    assert _row_order(page) == sorted(shown, key=ranks.get)
+    page.click("#risk-table th:nth-child(2)")
+    assert _row_order(page) == sorted(shown, key=ranks.get, reverse=True)
+
+
+def _figures_and_students(page) -> tuple[list, list, list, list]:
     """As the reader sees them: the headline cards (level, count), the at-risk table's students in order
-    (id, name, reasons) and each chart's accessible title."""
+    (id, name, reasons), each chart's accessible title, and the text of every section of the report."""
     cards = page.locator(".kpi[data-level]").evaluate_all(
         "cards => cards.map(c => [c.dataset.level, c.querySelector('.value').textContent.trim()])")
     students = page.locator("#risk-table tbody tr").evaluate_all(
         "rows => rows.map(r => [r.dataset.student, r.cells[1].textContent.trim(), "
         "Array.from(r.querySelectorAll('ul.reasons li'), li => li.textContent.trim())])")
     charts = page.locator("svg.chart").evaluate_all("charts => charts.map(c => c.getAttribute('aria-label'))")
-    return cards, students, charts
+    sections = page.locator("div.risk-report").evaluate_all(
+        "sections => sections.map(s => [s.id, s.textContent.replace(/\\s+/g, ' ').trim()])")
+    return cards, students, charts, sections
+
+
+def _quarto_renderers(folder: Path, monkeypatch) -> dict[str, object]:
+    """The Quarto renderers this machine can run the template with: an installed Quarto (with `.[jupyter]`), and
+    always the stand-in (quarto_standin.py) reached through the product's own Quarto path."""
+    from risk_assets.rendering import RenderError, choose_renderer
+
+    installed = choose_renderer("auto")
+    renderers = {"quarto": installed} if installed.name == "quarto" else {}
+    monkeypatch.setenv("RISK_QUARTO_BIN", str(write_standin(folder)))
+    try:
+        renderers["quarto-standin"] = choose_renderer("quarto")
+    except RenderError as error:  # only without `.[jupyter]`: the stand-in runs the template in Jupyter too
+        pytest.skip(f"no Quarto path can run here, so there is nothing to compare the built-in renderer with: {error}")
+    return renderers
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (`.ci/run` installs it)")
-def test_both_renderers_show_the_same_figures_and_students(pipeline, tmp_path):
-    """With a real Quarto on PATH (and `.[jupyter]`): a Korean and an English report from each renderer,
-    screenshotted for a person to compare. Without Quarto only the built-in half runs (CI: a stand-in
-    covers the Quarto command line in rendering/)."""
+def test_both_renderers_show_the_same_figures_and_students(pipeline, tmp_path, monkeypatch):
+    """A Korean and an English report from the built-in renderer and from the Quarto path (a real Quarto when
+    installed, and the stand-in: the same inputs through `render_with_quarto`, the template run in a Jupyter kernel)
+    show the same levels, numbers, students and sections; screenshotted for a person to compare."""
     from playwright.sync_api import sync_playwright
 
-    from risk_assets.rendering import choose_renderer, render_report
+    from risk_assets.rendering import render_report
     from risk_assets.settings import DEFAULT_REPORT_TEMPLATE
 
-    quarto = choose_renderer("auto")
-    renderers = ["builtin"] + (["quarto"] if quarto.name == "quarto" else [])
+    renderers = {"builtin": "builtin", **_quarto_renderers(tmp_path / "standin", monkeypatch)}
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
@@ -214,11 +261,13 @@ def test_both_renderers_show_the_same_figures_and_students(pipeline, tmp_path):
                 params = {"summary_path": pipeline["reports"] / f"{tenant}_summary.json",
                           "students_path": pipeline["reports"] / f"{tenant}_students.csv",
                           "brand_dir": DEFAULT_REPORT_TEMPLATE.parent}
-                seen = {}
-                for name in renderers:
+                seen, generators = {}, {}
+                for name, engine in renderers.items():
                     output = render_report(DEFAULT_REPORT_TEMPLATE, params, tmp_path / f"{tenant}-{name}.html",
-                                           label=tenant, engine=quarto if name == "quarto" else "builtin", lang=lang)
-                    assert re.search(rf'<html[^>]* lang="{lang}"', output.read_text(encoding="utf-8"))
+                                           label=tenant, engine=engine, lang=lang)
+                    html = output.read_text(encoding="utf-8")
+                    assert re.search(rf'<html[^>]* lang="{lang}"', html)
+                    generators[name] = re.search(r'<meta name="generator" content="([^"]*)"', html)[1]
                     page = browser.new_page(viewport={"width": 1200, "height": 900})
                     page.goto(output.as_uri())
                     page.wait_for_load_state("load")
@@ -226,12 +275,61 @@ def test_both_renderers_show_the_same_figures_and_students(pipeline, tmp_path):
                     page.screenshot(path=str(SCREENSHOTS / f"report-{lang}-{name}.png"), full_page=True,
                                     clip=FIRST_SCREENS)
                     page.close()
-                cards, students, charts = seen["builtin"]
-                assert len(cards) == 5 and len(students) > 3 and len(charts) == 2
+                assert generators["quarto-standin"] == STANDIN_GENERATOR  # the page came from the Quarto path
+                cards, students, charts, sections = seen["builtin"]
+                assert len(cards) == 5 and len(students) > 3 and len(charts) == 2 and len(sections) >= 8
+                assert CANARIES[tenant] in {name.split()[0] for _, name, _ in students}
                 for name, value in seen.items():
-                    for part, a, b in zip(("cards", "students", "charts"), seen["builtin"], value):
-                        assert a == b, f"{tenant}: {part} differ between builtin and {name}: {[x for x in zip(a, b) if x[0] != x[1]][:3]}"
+                    for part, a, b in zip(("cards", "students", "charts", "sections"), seen["builtin"], value):
+                        assert a == b, (f"{tenant}: {part} differ between builtin and {name}: "
+                                        f"{[x for x in zip(a, b) if x[0] != x[1]][:3]}")
         finally:
             browser.close()
-    if quarto.name != "quarto":
-        pytest.skip(f"only the built-in half ran: {quarto.reason}")
+
+
+def _visible_text(html: str) -> str:
+    """The page's words without markup, entities decoded and spaces (Quarto writes `Figure&nbsp;1`) normalised."""
+    text = unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL)))
+    return re.sub(r"\s+", " ", text)
+
+
+def test_the_customised_template_example_renders_through_the_report_asset(pipeline, tmp_path, monkeypatch):
+    """quarto/examples/custom/ as report.template with renderer quarto: the tenant_report asset renders it through
+    the Quarto path (an installed Quarto, else the stand-in) and publishes it with its callout, figure and tabs."""
+    from risk_assets.config.tenants import ReportSettings
+    from risk_assets.rendering import choose_renderer
+    from risk_assets.rendering.self_contained import external_references
+
+    tenant = "seoul-central"
+    week_folder = tmp_path / "reports" / WEEK.isoformat()
+    week_folder.mkdir(parents=True)
+    for suffix in ("summary.json", "students.csv"):  # the published inputs: the report alone is rendered again
+        shutil.copy(pipeline["reports"] / f"{tenant}_{suffix}", week_folder)
+    if choose_renderer("auto").name != "quarto":
+        monkeypatch.setenv("RISK_QUARTO_BIN", str(write_standin(tmp_path / "standin")))
+    monkeypatch.setenv("RISK_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setenv("RISK_DATA_DIR", str(tmp_path / "data"))
+    config = load_config(PROJECT_DIR / "config")
+    report = ReportSettings(renderer="quarto", template=CUSTOM_TEMPLATE)
+    config = config.model_copy(update={"tenants": config.tenants.model_copy(update={"report": report})})
+    job = build_definitions(config, Settings.from_env()).resolve_job_def(WEEKLY_JOB)
+
+    result = job.execute_in_process(partition_key=partition_key(WEEK, tenant), raise_on_error=False,
+                                    instance=with_tenants(DagsterInstance.ephemeral(), tenant),
+                                    asset_selection=[AssetKey("tenant_report")])
+
+    assert result.success
+    [materialization] = result.asset_materializations_for_node("tenant_report")
+    assert materialization.metadata["renderer"].value.startswith("quarto ")
+    html = (week_folder / f"{tenant}_report.html").read_text(encoding="utf-8")
+    levels = json.loads((week_folder / f"{tenant}_summary.json").read_text(encoding="utf-8"))["levels"]
+    text = _visible_text(html)
+    assert re.search(r'<div class="[^"]*callout-important', html) and "This week" in text
+    assert (f"{levels['CRIT']['count']} students are at the critical level and {levels['WARN']['count']} need "
+            "attention; see Figure 1 for the whole school.") in text
+    assert re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/]{1000}', html)
+    assert "Figure 1: Students per level this week" in text
+    assert re.search(r'<div class="[^"]*panel-tabset', html)
+    assert all(tab in text for tab in ("At-risk students", "Classes", "How levels are decided"))
+    assert CANARIES[tenant] in text and '<html lang="ko"' in html
+    assert external_references(html) == []

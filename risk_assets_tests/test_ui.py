@@ -30,7 +30,7 @@ SCREENSHOTS = PROJECT_DIR / "build" / "screenshots"
 WEEK = dt.date(2026, 11, 16)
 WEEKS = [str(WEEK - dt.timedelta(days=14)), str(WEEK - dt.timedelta(days=7)), str(WEEK)]
 ASSETS = ["snapshot", "metrics", "tenant_summary", "tenant_report"]
-CHECKS = {"has_activity", "theta_in_range", "unique_attendance", "insufficient_data_share"}
+CHECKS = {"has_students", "has_activity", "theta_in_range", "unique_attendance", "insufficient_data_share"}
 STALLED_ORG = 999  # enrolled students, no item presentations: fails the blocking has_activity check
 
 

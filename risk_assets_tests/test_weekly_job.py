@@ -74,7 +74,7 @@ def test_metrics_materialisation_writes_the_csv_and_reports_counts(job, source_c
     assert csv["student_id"].tolist() == [dropping, steady]
     assert csv["level"].tolist() == ["CRIT", "OK"]
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks == {"has_activity": True, "theta_in_range": True, "unique_attendance": True,
+    assert checks == {"has_students": True, "has_activity": True, "theta_in_range": True, "unique_attendance": True,
                       "insufficient_data_share": True}
 
 

@@ -8,8 +8,21 @@ from typing import Optional
 
 from risk_assets.config import AppConfig
 from risk_assets.database.connection import connection
+from risk_assets.database.demo_marker import require_demo_database
 from risk_assets.demo import DemoTenant, generate_demo, load_dataset
+from risk_assets.errors import UserError
 from risk_assets.settings import Settings
+
+
+def refuse_unless_demo_allowed(settings: Settings) -> None:
+    """Before anything starts: the demo commands write only into a database the product created for the demo
+    (risk_assets/database/demo_marker.py), and never in production."""
+    if settings.deployment == "production":
+        raise UserError("the demo commands (demo, seed-demo) do not run with RISK_DEPLOYMENT=production: they replace "
+                        "source data with generated schools. Unset RISK_DEPLOYMENT to try the demo on the embedded "
+                        "server; `risk-report run` reports on the real source")
+    if settings.source_database_url:
+        require_demo_database(settings.source_database_url)
 
 
 def demo_tenants(config: AppConfig) -> list[DemoTenant]:
@@ -24,6 +37,7 @@ def seeded_through(source_url: str, org_ids: list[int]) -> Optional[dt.date]:
 
 
 def seed(settings: Settings, config: AppConfig, source_url: str, last_week: dt.date, seed_value: int, progress=print) -> None:
+    require_demo_database(source_url)
     tenants = demo_tenants(config)
     started = time.monotonic()
     progress(f"generating demo data: {len(tenants)} tenants, 6 weeks ending with the week of {last_week} (seed {seed_value})")

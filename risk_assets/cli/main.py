@@ -10,7 +10,6 @@ import argparse
 import datetime as dt
 import os
 import signal
-import subprocess
 import sys
 import time
 import warnings
@@ -18,7 +17,7 @@ from typing import Optional, Sequence
 
 from risk_assets.config import AppConfig, load_config
 from risk_assets.errors import UserError
-from risk_assets.settings import PROJECT_DIR, Settings
+from risk_assets.settings import Settings
 from risk_assets.vocabulary import CRIT, LEVEL_INSUFFICIENT, LEVEL_OK_PARTIAL, OK, WARN
 
 EXIT_USER_ERROR = 2
@@ -148,11 +147,12 @@ def _deliver_through_sensor(server, outcomes, since: float, progress: Progress) 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
     from risk_assets.cli.dagster_service import dagster_service
-    from risk_assets.cli.demo import needs_seeding, seed
+    from risk_assets.cli.demo import needs_seeding, refuse_unless_demo_allowed, seed
     from risk_assets.cli.materialize import wait_for_sensor_start
     from risk_assets.cli.runtime import databases
     from risk_assets.partitions import latest_complete_week
 
+    refuse_unless_demo_allowed(settings)
     config = _config(settings, progress)
     week = latest_complete_week(config.tenants)
     weeks = [week - dt.timedelta(days=7 * back) for back in reversed(range(DEMO_WEEKS))]
@@ -172,10 +172,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, progress: Progress) -
 
 
 def cmd_seed_demo(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from risk_assets.cli.demo import seed
+    from risk_assets.cli.demo import refuse_unless_demo_allowed, seed
     from risk_assets.cli.runtime import databases
     from risk_assets.partitions import latest_complete_week, parse_week
 
+    refuse_unless_demo_allowed(settings)
     config = _config(settings, progress)
     week = parse_week(args.week, config.tenants, config.tenants.keys) if args.week else latest_complete_week(config.tenants)
     with databases(settings, progress) as dbs:
@@ -320,12 +321,13 @@ def _any_week(text: str, config: AppConfig):
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from risk_assets.cli.runtime import prepare_embedded_source
     from risk_assets.resources import RISK_DATABASE, SOURCE_DATABASE, embedded_server
 
     server = embedded_server(settings)
     if args.action == "start":
         started = server.start()
-        server.ensure_database(SOURCE_DATABASE)
+        prepare_embedded_source(settings, server.ensure_database(SOURCE_DATABASE))
         server.ensure_database(RISK_DATABASE)
         print("started" if started else "already running", f"({server.data_dir}); stop it with `risk-report db stop`")
         print(f"SOURCE_DATABASE_URL={server.url(SOURCE_DATABASE)}")
@@ -343,22 +345,16 @@ def cmd_db(args: argparse.Namespace, settings: Settings, progress: Progress) -> 
 
 
 def cmd_ui(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from risk_assets.cli.dagster_service import dagster_dev
     from risk_assets.cli.runtime import dagster_home, databases
 
     _config(settings, progress)
     home = dagster_home(settings)
-    with databases(settings, progress):
+    with databases(settings, progress), dagster_dev(home, args.port, None, progress) as process:
         progress(f"Dagster UI on http://127.0.0.1:{args.port} (instance {home}); Ctrl-C stops it and the database")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_DIR / "workspace.yaml"),
-             "-h", "127.0.0.1", "-p", str(args.port)],
-            cwd=PROJECT_DIR,
-        )
         try:
             return process.wait()
         except KeyboardInterrupt:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=60)
             return 0
 
 

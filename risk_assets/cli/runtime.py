@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Iterator
 
 from risk_assets.database.connection import connection
+from risk_assets.database.demo_marker import mark_demo_database
 from risk_assets.database.embedded import SHARED, STARTED, TAKEN_OVER
 from risk_assets.resources import RISK_DATABASE, SOURCE_DATABASE, embedded_server
-from risk_assets.settings import PROJECT_DIR, Settings
+from risk_assets.settings import PROJECT_DIR, Settings, check_production_databases
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,13 @@ def apply_sql_file(url: str, path: Path, purpose: str) -> None:
         conn.commit()
 
 
+def prepare_embedded_source(settings: Settings, url: str) -> None:
+    """The embedded server's source database: the source contract, and the mark of the product's own demo database
+    (risk_assets/database/demo_marker.py) so that its URL, once exported, is still accepted by the demo commands."""
+    apply_sql_file(url, settings.sql_dir / "source_schema.sql", "source database")
+    mark_demo_database(url)
+
+
 _SERVER_STATES = {
     STARTED: "started the embedded PostgreSQL server ({folder})",
     TAKEN_OVER: "took over the embedded PostgreSQL server ({folder}) that a killed command left running; "
@@ -38,7 +46,9 @@ _SERVER_STATES = {
 
 @contextmanager
 def databases(settings: Settings, progress=print) -> Iterator[Databases]:
-    """Configured URLs, or the embedded server for whichever is unset (started now, stopped after)."""
+    """Configured URLs, or the embedded server for whichever is unset (started now, stopped after); in production
+    both URLs, checked before anything starts."""
+    check_production_databases(settings.deployment, os.environ)
     if settings.source_database_url and settings.risk_database_url:
         yield Databases(settings.source_database_url, settings.risk_database_url)
         return
@@ -48,7 +58,7 @@ def databases(settings: Settings, progress=print) -> Iterator[Databases]:
         source_url = settings.source_database_url or server.ensure_database(SOURCE_DATABASE)
         risk_url = settings.risk_database_url or server.ensure_database(RISK_DATABASE)
         if not settings.source_database_url:
-            apply_sql_file(source_url, settings.sql_dir / "source_schema.sql", "source database")
+            prepare_embedded_source(settings, source_url)
         # Dagster's runs find the same server: the local resource set points at its socket (risk_assets/resources.py).
         yield Databases(source_url, risk_url)
     progress("left the embedded PostgreSQL server running; `risk-report db stop` stops it" if state == SHARED else

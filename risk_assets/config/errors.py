@@ -92,16 +92,39 @@ def _explain(error: dict, root: type[BaseModel], examples: dict[str, str]) -> st
         return f"{error['msg'].replace('Input should be', 'must be')}, got {value!r}"
     if kind in {"date_type", "date_parsing", "date_from_datetime_parsing"}:
         return f"must be a date written YYYY-MM-DD, got {value!r}"
-    bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("greater than", "gt"),
-              "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}
-    if kind in bounds:
-        words, key = bounds[kind]
-        return f"must be {words} {error['ctx'][key]}, got {value!r}"
+    if kind in _BOUND_ERRORS:
+        return _out_of_range(error, root, loc)
     if kind in {"too_short", "string_too_short"}:
         return "must not be empty"
     if kind == "value_error":
         return str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
     return f"{error['msg']} (got {value!r})"
+
+
+_BOUND_ERRORS = {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}
+_BOUND_WORDS = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
+
+
+def _out_of_range(error: dict, root: type[BaseModel], loc: Sequence[Any]) -> str:
+    """`must be from 1 to 7, got 8; <why>`: the field's whole range, not only the bound that failed, and the reason
+    for it (the field's description) when it has one."""
+    model = _model_at(root, loc[:-1]) or root
+    field = model.model_fields.get(str(loc[-1])) if loc else None
+    limits = {name: _number(getattr(item, name)) for item in (field.metadata if field else ())
+              for name in _BOUND_WORDS if hasattr(item, name)}
+    if not limits:
+        limits = {name: _number(bound) for name, bound in error["ctx"].items()}
+    if set(limits) == {"ge", "le"}:
+        text = f"from {limits['ge']} to {limits['le']}"
+    else:
+        text = " and ".join(f"{_BOUND_WORDS[name]} {bound}" for name, bound in limits.items())
+    why = f"; {field.description}" if field and field.description else ""
+    return f"must be {text}, got {error.get('input')!r}{why}"
+
+
+def _number(bound: Any) -> str:
+    """2.0 as 2 and -1.645 as -1.645: a bound as a person writes it."""
+    return format(bound, "g") if isinstance(bound, float) else str(bound)
 
 
 def config_error_from_validation(

@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
-from typing import Annotated, Literal, Optional
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
+from risk_assets.config.cron import checked_cron
+from risk_assets.config.zones import known_timezone
 from risk_assets.errors import UserError
-from risk_assets.settings import ReportRenderer
+from risk_assets.settings import PROJECT_DIR, ReportRenderer
 
 TENANT_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
+# The key names files: the longest is reports/<week>/.staging/<key>/<run id>_<key>_report.html, 49 bytes plus the
+# key, and a file name has at most 255 bytes (206 for the key); 100 leaves room and fits run tags and partition keys.
+MAX_TENANT_KEY_LENGTH = 100
+BIGINT_MAX = 2**63 - 1  # organizations.org_id is a PostgreSQL bigint
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _EMAIL_PATTERN = re.compile(r"[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
 _ENV_NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -75,8 +83,10 @@ class Delivery(StrictModel):
 
 class Tenant(StrictModel):
     key: str
-    org_id: int = Field(gt=0)
-    name: str = Field(min_length=1)
+    org_id: int = Field(gt=0, le=BIGINT_MAX, description=(
+        "organizations.org_id in the source database (a PostgreSQL bigint): give the organisation's id as the "
+        "source has it"))
+    name: str
     timezone: str = "Asia/Seoul"
     locale: Literal["ko", "en"] = "ko"
     enabled: bool = True
@@ -85,12 +95,27 @@ class Tenant(StrictModel):
     @field_validator("key")
     @classmethod
     def _key_is_partition_safe(cls, value: str) -> str:
+        if len(value) > MAX_TENANT_KEY_LENGTH:
+            raise ValueError(f"is {len(value)} characters long; a tenant key has at most {MAX_TENANT_KEY_LENGTH} (it "
+                             "names files such as <run id>_<key>_report.html, which must stay under 255 bytes): "
+                             f"shorten it, e.g. '{value[:MAX_TENANT_KEY_LENGTH].rstrip('-')}'")
         if not TENANT_KEY_PATTERN.fullmatch(value):
             suggestion = re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-") or "my-school"
             raise ValueError(
                 f"'{value}' is not a valid tenant key: use lower-case letters, digits and '-', "
                 f"starting with a letter or digit (e.g. '{suggestion}')"
             )
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _one_line_of_text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank; write the school's name as reports and e-mail subjects show it, "
+                             "e.g. `name: 서울중앙중학교`")
+        if _CONTROL_CHARACTER.search(value):
+            raise ValueError("must be one line of text without control characters (it is an e-mail subject); "
+                             "remove the line break or tab")
         return value
 
     @field_validator("timezone")
@@ -103,21 +128,6 @@ class Tenant(StrictModel):
         return ZoneInfo(self.timezone)
 
 
-def known_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        close = _closest_timezone(value)
-        hint = f"did you mean '{close}'? " if close else ""
-        raise ValueError(f"'{value}' is not a known IANA time zone; {hint}write e.g. 'Asia/Seoul' or 'America/New_York'") from None
-    return value
-
-
-def _closest_timezone(value: str) -> Optional[str]:
-    matches = difflib.get_close_matches(value, sorted(available_timezones()), n=1, cutoff=0.75)
-    return matches[0] if matches else None
-
-
 class ScheduleSettings(StrictModel):
     """When the weekly schedules tick: `cron` in each tenant's own time zone (one schedule per zone)."""
 
@@ -125,43 +135,22 @@ class ScheduleSettings(StrictModel):
 
     @field_validator("cron")
     @classmethod
-    def _five_fields(cls, value: str) -> str:
-        fields = value.split()
-        if len(fields) != 5:
-            raise ValueError(f"'{value}' is not a cron expression of 5 fields; e.g. '0 6 * * 1' (Monday 06:00)")
-        for text, (name, low, high) in zip(fields, CRON_FIELDS):
-            for number in _cron_numbers(text, value, name):
-                if not low <= number <= high:
-                    raise ValueError(f"'{value}': the {name} field allows {low}-{high}, not {number}; "
-                                     "e.g. '0 6 * * 1' (Monday 06:00)")
+    def _dagster_schedules_it(cls, value: str) -> str:
+        return checked_cron(value)
+
+
+def _iso_date(value: Any) -> Any:
+    """A YAML date, or text written YYYY-MM-DD; never a number (pydantic would read 345600 as seconds since 1970)
+    or a date with a time."""
+    if type(value) is dt.date or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
         return value
+    raise ValueError(f"must be a date written YYYY-MM-DD, got {value!r}; e.g. `first_week: 2025-09-01`")
 
 
-CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day-of-month", 1, 31), ("month", 1, 12), ("day-of-week", 0, 7))
-_CRON_NAMES = {name: number for number, name in enumerate(
-    ["sun", "mon", "tue", "wed", "thu", "fri", "sat"])} | {name: number for number, name in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
-_CRON_PART = re.compile(r"(\*|\w+)(?:-(\w+))?(?:/(\d+))?")
-
-
-def _cron_numbers(text: str, expression: str, name: str) -> list[int]:
-    """The numbers a cron field names (ranges' ends, list items); `*` and steps name none to check."""
-    numbers = []
-    for part in text.split(","):
-        match = _CRON_PART.fullmatch(part.lower())
-        if not match:
-            raise ValueError(f"'{expression}': '{part}' is not a valid {name} (use a number, a range a-b, a list "
-                             "a,b, a step */n or *)")
-        for token in filter(None, match.group(1, 2)):
-            if token == "*":
-                continue
-            if token.isdigit():
-                numbers.append(int(token))
-            elif token in _CRON_NAMES:
-                numbers.append(_CRON_NAMES[token])
-            else:
-                raise ValueError(f"'{expression}': '{token}' is not a valid {name}")
-    return numbers
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), Field(strict=False)]
+EARLIEST_FIRST_WEEK = dt.date(2000, 1, 3)  # a Monday; no source holds practice data from before it
+FIRST_WEEK_AHEAD = dt.timedelta(days=366)  # further ahead is a typo in the year: no week would ever be a partition
 
 
 class ReportSettings(StrictModel):
@@ -174,10 +163,23 @@ class ReportSettings(StrictModel):
     @field_validator("template")
     @classmethod
     def _a_qmd_file(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and not value.endswith(".qmd"):
-            raise ValueError(f"'{value}' is not a Quarto document: give the path of a .qmd file, "
-                             "e.g. template: quarto/examples/custom_report.qmd")
+        if value is None:
+            return value
+        fix = "give the path of an existing .qmd file, e.g. template: quarto/examples/custom/custom_report.qmd"
+        if not value.endswith(".qmd"):
+            raise ValueError(f"'{value}' is not a Quarto document: {fix}")
+        path = template_path(value)
+        if not path.exists():
+            raise ValueError(f"'{value}' does not exist (read as {path}; a relative path is read from the project "
+                             f"folder): {fix}")
+        if not path.is_file():
+            raise ValueError(f"'{value}' is not a file (read as {path}): {fix}")
         return value
+
+
+def template_path(template: str) -> Path:
+    """Where the renderer reads `report.template` from: a relative path is read from the project folder."""
+    return PROJECT_DIR / template
 
 
 class DataQuality(StrictModel):
@@ -201,7 +203,7 @@ class DataQuality(StrictModel):
 
 
 class TenantsFile(StrictModel):
-    first_week: dt.date = Field(strict=False)  # YAML gives a date; a quoted "2025-09-01" is fine too
+    first_week: IsoDate  # YAML gives a date; a quoted "2025-09-01" is fine too
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
     metrics_engine: Literal["python", "r"] = "python"
@@ -214,6 +216,11 @@ class TenantsFile(StrictModel):
     @field_validator("first_week")
     @classmethod
     def _first_week_is_monday(cls, value: dt.date) -> dt.date:
+        fix = "give the Monday of the first week the source has data for, e.g. `first_week: 2025-09-01`"
+        if value < EARLIEST_FIRST_WEEK:
+            raise ValueError(f"{value} is before {EARLIEST_FIRST_WEEK}; {fix}")
+        if value > dt.date.today() + FIRST_WEEK_AHEAD:
+            raise ValueError(f"{value} is more than a year ahead; {fix}")
         if value.weekday() != 0:
             monday = value - dt.timedelta(days=value.weekday())
             raise ValueError(f"{value} is a {value:%A}; report weeks start on a Monday (e.g. {monday})")

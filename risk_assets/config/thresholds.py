@@ -16,19 +16,31 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
+# Ranges (docs/metrics.md, "Threshold keys"): beyond them a key can never matter or would be a mistake, and the
+# counts stay far inside numpy's int64 and R's 32-bit integers.
+THETA_SPAN = 12.0  # θ outside [−6, 6] is quarantined (tenants.yaml data_quality), so no change exceeds 12 logits
+Z_BOUND = 6.0  # a one-sided test beyond 6 standard errors (p < 1e-9) is no gate
+MAX_ITEMS = 10_000  # more items than a student is shown in the 14-day window
+MAX_HISTORY = 100_000  # timed answers to one item in 90 days, a whole school included
+MAX_RESPONSE_MS = 60_000  # an answer slower than a minute is not a rapid guess
+MAX_PRIOR = 100.0  # a Beta prior worth more than ~100 answers would outweigh the student's own 30+
+WEEK_DAYS, TWO_WEEK_DAYS, STREAK_DAYS = 7, 14, 28  # school days in the week, the window, the streak look-back
+
+
 def _require_order(lower_name: str, lower: float, upper_name: str, upper: float, why: str) -> None:
     if not lower <= upper:
         raise ValueError(f"{lower_name} ({lower}) must not be above {upper_name} ({upper}): {why}")
 
 
 class ThetaThresholds(_Section):
-    delta_7d_warn: float = -0.15
-    delta_7d_crit: float = -0.30
-    delta_14d_warn: float = -0.25
-    delta_14d_crit: float = -0.50
+    delta_7d_warn: float = Field(-0.15, ge=-THETA_SPAN, lt=0)
+    delta_7d_crit: float = Field(-0.30, ge=-THETA_SPAN, lt=0)
+    delta_14d_warn: float = Field(-0.25, ge=-THETA_SPAN, lt=0)
+    delta_14d_crit: float = Field(-0.50, ge=-THETA_SPAN, lt=0)
     gate: Gate = "none"
-    z_max: float = -1.645
-    streak_eps: float = Field(default=0.0, ge=0)
+    z_max: float = Field(-1.645, ge=-Z_BOUND, lt=0, description=(
+        "a drop's z is negative, so the gate needs a negative bound (one-sided, e.g. -1.645 for 5 %)"))
+    streak_eps: float = Field(default=0.0, ge=0, le=THETA_SPAN)
     streak_gate: Gate = "none"
 
     @model_validator(mode="after")
@@ -48,8 +60,8 @@ class ThetaThresholds(_Section):
 class OmitThresholds(_Section):
     warn_pct: Percent = Field(default=8, ge=0, le=100)
     crit_pct: Percent = Field(default=15, ge=0, le=100)
-    min_count: int = Field(default=0, ge=0)
-    min_presented: int = Field(default=20, ge=1)
+    min_count: int = Field(default=0, ge=0, le=MAX_ITEMS)
+    min_presented: int = Field(default=20, ge=1, le=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _warn_below_crit(self) -> "OmitThresholds":
@@ -62,11 +74,12 @@ class GuessThresholds(_Section):
     warn: float = Field(default=0.30, gt=0, le=0.5)
     crit: float = Field(default=0.40, gt=0, le=0.5)
     gate: Gate = "none"
-    z_min: float = 1.645
-    prior_alpha: float = Field(default=2.0, ge=1)
-    prior_beta: float = Field(default=5.0, ge=1)
-    min_items: int = Field(default=30, ge=1)
-    min_hard_items: int = Field(default=8, ge=0)
+    z_min: float = Field(1.645, gt=0, le=Z_BOUND, description=(
+        "the gate asks whether c_hat is significantly ABOVE the items' c (one-sided, e.g. 1.645 for 5 %)"))
+    prior_alpha: float = Field(default=2.0, ge=1, le=MAX_PRIOR)
+    prior_beta: float = Field(default=5.0, ge=1, le=MAX_PRIOR)
+    min_items: int = Field(default=30, ge=1, le=MAX_ITEMS)
+    min_hard_items: int = Field(default=8, ge=0, le=MAX_ITEMS)
     hard_p: float = Field(default=0.35, gt=0, lt=1)
 
     @model_validator(mode="after")
@@ -81,11 +94,13 @@ class AttendanceThresholds(_Section):
     week_crit_pct: Percent = Field(default=20, ge=0, le=100)
     two_week_warn_pct: Percent = Field(default=15, ge=0, le=100)
     two_week_crit_pct: Percent = Field(default=30, ge=0, le=100)
-    streak_crit_days: int = Field(default=5, ge=1)
-    weekly_crit_min_days: int = Field(default=1, ge=0)
+    streak_crit_days: int = Field(default=5, ge=1, le=STREAK_DAYS, description=(
+        "streaks are looked for in the 28 days before the cut-off"))
+    weekly_crit_min_days: int = Field(default=1, ge=0, le=WEEK_DAYS, description="the week has at most 7 school days")
     max_missing_pct: Percent = Field(default=20, ge=0, le=100)
-    min_week_days: int = Field(default=3, ge=1)
-    min_two_week_days: int = Field(default=6, ge=1)
+    min_week_days: int = Field(default=3, ge=1, le=WEEK_DAYS, description="the week has at most 7 school days")
+    min_two_week_days: int = Field(default=6, ge=1, le=TWO_WEEK_DAYS, description=(
+        "the two weeks have at most 14 school days"))
 
     @model_validator(mode="after")
     def _warn_below_crit(self) -> "AttendanceThresholds":
@@ -100,11 +115,11 @@ class EngagementThresholds(_Section):
     """Rapid guessing (spec §9): an answer faster than the item's threshold was not a real attempt."""
 
     enabled: bool = False
-    min_history: int = Field(default=50, ge=1)              # timed answers an item needs for its own threshold
+    min_history: int = Field(default=50, ge=1, le=MAX_HISTORY)  # timed answers an item needs for its own threshold
     rt_fraction_pct: Percent = Field(default=10, ge=1, le=100)  # threshold = this % of the item's mean time ...
-    rt_cap_ms: int = Field(default=10_000, ge=1)             # ... but at most this
-    default_threshold_ms: int = Field(default=3_000, ge=1)  # items with too little history
-    min_answered: int = Field(default=20, ge=1)              # fewer timed answers → INSUFFICIENT
+    rt_cap_ms: int = Field(default=10_000, ge=1, le=MAX_RESPONSE_MS)  # ... but at most this
+    default_threshold_ms: int = Field(default=3_000, ge=1, le=MAX_RESPONSE_MS)  # items with too little history
+    min_answered: int = Field(default=20, ge=1, le=MAX_ITEMS)  # fewer timed answers → INSUFFICIENT
     warn_pct: Percent = Field(default=10, ge=0, le=100)
     crit_pct: Percent = Field(default=30, ge=0, le=100)
 
@@ -116,7 +131,8 @@ class EngagementThresholds(_Section):
 
 
 class IrtSettings(_Section):
-    D: float = Field(default=1.0, gt=0)
+    D: float = Field(default=1.0, gt=0, le=2.0, description=(
+        "the IRT scaling constant is 1.0 (logistic metric) or 1.702 (normal-ogive metric)"))
 
 
 class Thresholds(_Section):

@@ -9,8 +9,9 @@ import yaml
 
 from risk_assets.config.errors import ConfigError
 
-# A cap keeps a mistaken or hostile file from exhausting memory. tenants.yaml for 10,000 schools with delivery
-# sections is 1.5–4 MB (docs/scale.md), so the cap is well above that.
+# A cap keeps a mistaken or hostile file from exhausting memory. tenants.yaml for 10,000 schools is 1.6 MB with
+# bare entries (docs/scale.md), 5.7 MB with four recipients and Slack each, 9.8 MB with fourteen recipients: the cap
+# is above all of them.
 MAX_CONFIG_BYTES = 16_000_000
 
 

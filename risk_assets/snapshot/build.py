@@ -52,7 +52,7 @@ def take_snapshot(source_url: str, sql_dir: Path, tenant: Tenant, window: Report
         presentations=hygiene.clean_presentations(raw[PRESENTATIONS.name], found),
         theta=hygiene.clean_theta(raw[THETA.name], found, data_quality.theta_range),
         school_days=raw[SCHOOL_DAYS.name],
-        attendance=hygiene.clean_attendance(raw[ATTENDANCE.name], found),
+        attendance=hygiene.clean_attendance(raw[ATTENDANCE.name], raw[SCHOOL_DAYS.name], found),
         item_times=raw[ITEM_TIMES.name],
         rejected=found.rejected_frame(),
         quality=found.counts,

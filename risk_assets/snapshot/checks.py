@@ -14,8 +14,22 @@ class CheckOutcome:
     metadata: dict = field(default_factory=dict)
 
 
+def has_students(snapshot: Snapshot, enabled: bool) -> CheckOutcome:
+    """An enabled tenant's organisation has students counted in the week. A school without any would get an
+    empty report that reads as good news, while the cause is a wrong org_id or a roster that stopped arriving."""
+    students = len(snapshot.students)
+    metadata = {"students": students, "org_id": snapshot.org_id, "enabled": enabled}
+    if not enabled:
+        return CheckOutcome(True, "not applicable: tenant disabled", metadata)
+    if students == 0:
+        return CheckOutcome(False, f"no enrolled students in org {snapshot.org_id} for this window — check org_id "
+                                   "in tenants.yaml or the roster", metadata)
+    return CheckOutcome(True, f"{students} enrolled students in org {snapshot.org_id}", metadata)
+
+
 def has_activity(snapshot: Snapshot, enabled: bool) -> CheckOutcome:
-    """An enabled tenant with enrolled students must show item presentations in the window."""
+    """An enabled tenant with enrolled students must show item presentations in the window (a tenant without
+    students is `has_students`'s case)."""
     students, presentations = len(snapshot.students), len(snapshot.presentations)
     metadata = {"students": students, "presentations": presentations, "enabled": enabled}
     if not enabled or students == 0:

@@ -127,6 +127,19 @@ def clean_presentations(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
     hygiene.count("items_unusable_params", int(out["item_id"][unusable].nunique()))
     if unusable.any():  # new columns (the Arrow-backed ones are read-only), only when something changes
         out["a"], out["b"] = np.where(unusable, np.nan, a), np.where(unusable, np.nan, b)
+    return _blank_invalid_item_c(out, hygiene)
+
+
+def _blank_invalid_item_c(out: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
+    """An item's c is a probability: one outside [0, 1] (±inf included) is set to NULL, so c_ref (spec §11, the
+    mean of the c of the items used) leaves it out. The item's a and b stay usable; a NULL c is a gap, not counted."""
+    c = out["c"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        invalid = ~np.isnan(c) & ~((c >= 0) & (c <= 1))
+    hygiene.count("presentations_invalid_item_c", int(invalid.sum()))
+    hygiene.count("items_invalid_c", int(out["item_id"][invalid].nunique()))
+    if invalid.any():
+        out["c"] = np.where(invalid, np.nan, c)
     return out
 
 
@@ -147,10 +160,28 @@ def clean_theta(frame: pd.DataFrame, hygiene: Hygiene, plausible: tuple[float, f
     hygiene.count("theta_invalid_se", int(bad_se.sum()))
     if bad_se.any():
         out["se"] = np.where(bad_se, np.nan, se)
+    hygiene.count("theta_conflicting_same_instant", _overruled_by_another_theta(out))
     return out
 
 
-def clean_attendance(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
+def _overruled_by_another_theta(theta: pd.DataFrame) -> int:
+    """Estimates of a student that another estimate at the same instant, with a different θ, overrules by the
+    tie rule (spec §2: the larger estimate_id wins). They are kept and the rule applied as written; counting them
+    tells the school's data team that their estimator disagrees with itself. Equal θ at one instant is a repeat."""
+    student = theta["student_id"].to_numpy()
+    at = theta["estimated_at"].to_numpy(dtype="datetime64[ns]")
+    order = np.lexsort((theta["estimate_id"].to_numpy(), at, student))
+    student, at, value = student[order], at[order], theta["theta"].to_numpy(dtype=float)[order]
+    same_instant = (student[1:] == student[:-1]) & (at[1:] == at[:-1])
+    if not same_instant.any():
+        return 0
+    last = np.append(~same_instant, True)  # the tie's winner: the last row of each (student, instant)
+    instant = np.cumsum(np.insert(~same_instant, 0, True)) - 1
+    winner = value[last][instant]
+    return int((~last & (value != winner)).sum())
+
+
+def clean_attendance(frame: pd.DataFrame, school_days: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
     status = _normalise(frame["status"], VALID_STATUSES)
     hygiene.count("attendance_status_normalised", int((status.valid & status.tidied).sum()))
     invalid = _rows(frame, ~status.valid)
@@ -158,4 +189,8 @@ def clean_attendance(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
     hygiene.reject("attendance", "unknown_status", keys, invalid["status"])
     cleaned = _valid_rows(frame, status.valid)
     cleaned["status"] = status.values[status.valid]
+    # Kept: the metrics ignore a record on a day that is not scheduled (spec §11), but an absence on a Saturday
+    # that is no school day says the calendar or the attendance feed is wrong.
+    off_days = ~cleaned["school_date"].isin(school_days["school_date"]).to_numpy()
+    hygiene.count("attendance_not_school_day", int(off_days.sum()))
     return cleaned

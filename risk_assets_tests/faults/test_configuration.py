@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from risk_assets.config import ConfigError, load_config, load_thresholds
+from risk_assets.config.yaml_files import MAX_CONFIG_BYTES
 from risk_assets.report.brand import load_brand
 from risk_assets.report.fragments import render_fragment
 from risk_assets.report.strings import STRINGS
@@ -88,10 +89,18 @@ def test_a_directory_or_a_dangling_link_is_an_error_not_the_example(tmp_path):
         load_config(tmp_path)
 
 
-def test_an_oversized_file_is_refused_before_parsing(tmp_path):
+def test_a_file_just_over_the_limit_is_refused_before_parsing_and_one_at_the_limit_is_read(tmp_path):
+    """The limit is 16,000,000 bytes: a tenants.yaml for 10,000 schools with four recipients and Slack each is
+    5.7 MB, with fourteen recipients 9.8 MB."""
     path = tmp_path / "thresholds.yaml"
-    path.write_text("# " + "x" * 16_100_000 + "\nprofile: legacy\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="16,100,019 bytes is too large for a configuration file"):
+    setting = "\nprofile: reliable\n"
+    path.write_text("#" * (MAX_CONFIG_BYTES - len(setting)) + setting, encoding="utf-8")
+    assert path.stat().st_size == MAX_CONFIG_BYTES
+    assert load_thresholds(path).profile == "reliable"
+
+    path.write_text("#" * (MAX_CONFIG_BYTES + 1 - len(setting)) + setting, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"16,000,001 bytes is too large for a configuration file \(at most "
+                                          r"16,000,000\); is this the right file\?"):
         load_thresholds(path)
 
 
@@ -120,4 +129,35 @@ def test_run_checks_delivery_and_engine_settings_before_it_starts(tmp_path, tena
 
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
+    assert "Traceback" not in done.stderr and "embedded PostgreSQL" not in done.stdout + done.stderr
+
+
+BIGINT_MAX = 2**63 - 1
+LONG_KEY = "s" * 300
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("first_week:", 'schedule:\n  cron: "0 6 31 2 *"\nfirst_week:',
+     "schedule.cron: '0 6 31 2 *' names no real date: no month in its month field (2) has a day in its day-of-month "
+     "field (31); e.g. '0 6 * * 1' (Monday 06:00)"),
+    ("first_week:", 'schedule:\n  cron: "*/0 6 * * 1"\nfirst_week:',
+     "schedule.cron: '*/0 6 * * 1': the minute field has a step of 0; a step is 1 or more (e.g. */15)"),
+    ("org_id: 101", f"org_id: {BIGINT_MAX + 1}",
+     f"tenants[0] (key 'seoul-central').org_id: must be above 0 and at most {BIGINT_MAX}, got {BIGINT_MAX + 1}; "
+     "organizations.org_id in the source database (a PostgreSQL bigint)"),
+    ("key: seoul-central", f"key: {LONG_KEY}",
+     f"tenants[0] (key '{LONG_KEY}').key: is 300 characters long; a tenant key has at most 100"),
+])
+def test_run_refuses_a_configuration_dagster_would_fail_on_before_it_starts(tmp_path, old, new, message):
+    """A cron that never fires, an org_id PostgreSQL cannot hold, a key too long for a file name: exit 2 naming
+    the file, the tenant and the fix, before the database or Dagster starts."""
+    (tmp_path / "tenants.yaml").write_text(GOOD_TENANTS.replace(old, new, 1), encoding="utf-8")
+    (tmp_path / "thresholds.yaml").write_text("profile: legacy\n", encoding="utf-8")
+
+    done = subprocess.run([sys.executable, "-m", "risk_assets.cli.main", "run", "--week", "2026-11-16"],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "RISK_CONFIG_DIR": str(tmp_path)})
+
+    assert done.returncode == 2, done.stderr
+    assert f"risk-report: error: invalid configuration in {tmp_path / 'tenants.yaml'}:\n  - {message}" in done.stderr
     assert "Traceback" not in done.stderr and "embedded PostgreSQL" not in done.stdout + done.stderr

@@ -7,6 +7,7 @@ exist in two organisations, and a presentation or θ row may be repeated under t
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -116,3 +117,115 @@ def test_an_implausible_theta_is_quarantined_not_a_confident_flag(keyless_source
     outcome = theta_in_range(snapshot, (-6.0, 6.0))
     assert not outcome.passed and outcome.metadata["quarantined"] == 2
     assert wider.quality["theta_out_of_range"] == 1  # 7.5 is plausible within [-10, 10], −1e308 never is
+
+
+# -- rows the spec keeps (or repairs) but that are counted as data issues ---------------------------------
+
+SCHOOL_WEEK = [dt.date(2026, 11, 16) + dt.timedelta(days=n) for n in range(5)]  # Mon–Fri of the report week
+SATURDAY, SUNDAY_BEFORE = dt.date(2026, 11, 21), dt.date(2026, 11, 15)
+
+
+def _conflicting_estimates(rows: SourceRows, student: int) -> None:
+    """0.4 and −3.5 at one instant (the larger id wins the tie: −3.5); 0.45 twice at another (a repeat, not a
+    conflict); a NULL θ tying the first instant (not an estimate at all)."""
+    rows.theta(student, C - dt.timedelta(days=9), 0.5, 0.2)
+    rows.theta(student, C - dt.timedelta(days=2), 0.4, 0.2)
+    rows.theta(student, C - dt.timedelta(days=2), -3.5, 0.2)
+    rows.theta(student, C - dt.timedelta(days=2), None, None)
+    for _ in range(2):
+        rows.theta(student, C - dt.timedelta(days=5), 0.45, 0.2)
+
+
+def _attendance_off_school_days(rows: SourceRows, student: int) -> None:
+    """Present every school day of the week, and absent on a Saturday and a Sunday that are not school days."""
+    rows.school_days(102, SCHOOL_WEEK)
+    for day in SCHOOL_WEEK:
+        rows.attendance(student, day, "present")
+    rows.attendance(student, SATURDAY, "absent")
+    rows.attendance(student, SUNDAY_BEFORE, " Absent")
+
+
+def _items_with_c_outside_0_1(rows: SourceRows, student: int) -> dict[str, int]:
+    """Items with c 1.5 (answered twice), −0.1 and +inf, and items with c 0, 1 and NULL (valid or merely absent)."""
+    items = {name: rows.item(c=c) for name, c in
+             [("high", 1.5), ("negative", -0.1), ("infinite", float("inf")), ("zero", 0.0), ("one", 1.0),
+              ("none", None)]}
+    for n, item in enumerate([items["high"], *items.values()]):
+        rows.presentation(student, item, C - dt.timedelta(days=3) + dt.timedelta(minutes=n))
+    return items
+
+
+def test_conflicting_theta_at_one_instant_is_counted_and_the_tie_rule_kept(keyless_source, source_url):
+    rows = keyless_source
+    student = rows.student(102, "정하늘")
+    rows.presentation(student, rows.item(), C - dt.timedelta(days=2))
+    _conflicting_estimates(rows, student)
+
+    snapshot = take_snapshot(source_url, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone))
+    metrics = compute_metrics(snapshot, Thresholds())
+
+    assert snapshot.quality["theta_conflicting_same_instant"] == 1
+    assert snapshot.quality["theta_not_finite"] == 1
+    assert len(snapshot.theta) == 5  # every finite estimate kept: the conflict is counted, not resolved otherwise
+    assert (metrics.loc[0, "theta_now"], metrics.loc[0, "delta_7d"]) == (-3.5, -4.0)  # spec §2: larger id wins
+    assert metrics.loc[0, "level"] == "CRIT" and "THETA_DROP_7D_CRIT" in metrics.loc[0, "reason_codes"]
+
+
+def test_attendance_on_a_day_that_is_not_a_school_day_is_counted_and_ignored(keyless_source, source_url):
+    rows = keyless_source
+    student = rows.student(102, "한결")
+    rows.presentation(student, rows.item(), C - dt.timedelta(days=2))
+    _attendance_off_school_days(rows, student)
+
+    snapshot = take_snapshot(source_url, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone))
+    metrics = compute_metrics(snapshot, Thresholds())
+
+    assert snapshot.quality["attendance_not_school_day"] == 2
+    assert len(snapshot.attendance) == 7  # kept: spec §11 ignores records on days that are not scheduled
+    assert (metrics.loc[0, "sched_week"], metrics.loc[0, "absent_week"], metrics.loc[0, "max_streak"]) == (5, 0, 0)
+
+
+def test_items_with_c_outside_0_1_are_counted_and_their_c_left_out(keyless_source, source_url):
+    rows = keyless_source
+    student = rows.student(102, "윤슬")
+    items = _items_with_c_outside_0_1(rows, student)
+
+    snapshot = take_snapshot(source_url, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone))
+
+    assert (snapshot.quality["presentations_invalid_item_c"], snapshot.quality["items_invalid_c"]) == (4, 3)
+    c = snapshot.presentations.drop_duplicates("item_id").set_index("item_id")["c"]
+    assert c[[items["zero"], items["one"]]].tolist() == [0.0, 1.0]
+    assert c[[items["high"], items["negative"], items["infinite"], items["none"]]].isna().all()
+    assert snapshot.presentations[["a", "b"]].notna().all().all()  # a and b stay usable for c_hat
+
+
+@pytest.mark.parametrize("locale", ["ko", "en"])
+def test_the_new_data_issues_show_in_metadata_summary_and_report(locale, keyless_source, source_url, risk_url,
+                                                                  tmp_path, monkeypatch):
+    from dagster import DagsterInstance
+
+    from risk_assets.report.strings import STRINGS
+    from risk_assets_tests.snapshot.weekly_run import materialisations, run_week, weekly_definitions
+
+    rows = keyless_source
+    student = rows.student(102, "정하늘")
+    _conflicting_estimates(rows, student)
+    _attendance_off_school_days(rows, student)
+    _items_with_c_outside_0_1(rows, student)
+    defs = weekly_definitions([{"key": "busan", "org_id": 102, "name": "부산", "locale": locale}], monkeypatch,
+                              source_url, risk_url, tmp_path)
+    expected = {"theta_conflicting_same_instant": 1, "attendance_not_school_day": 2,
+                "presentations_invalid_item_c": 4, "items_invalid_c": 3}
+
+    with DagsterInstance.ephemeral() as instance:
+        result = run_week(defs, instance, "busan")
+
+    assert result.success
+    quality = materialisations(result)["snapshot"].metadata["data_quality"].value
+    assert {kind: quality[kind] for kind in expected} == expected
+    folder = tmp_path / "reports" / "2026-11-16"
+    summary = json.loads((folder / "busan_summary.json").read_text(encoding="utf-8"))
+    assert {kind: summary["data_quality"][kind] for kind in expected} == expected
+    html = (folder / "busan_report.html").read_text(encoding="utf-8")
+    for kind, count in expected.items():
+        assert f"<li>{STRINGS[locale]['quality'][kind]}: {count}</li>" in html

@@ -14,6 +14,7 @@ from risk_assets.rendering.quarto_cli import (
     quarto_argv,
     yaml_scalar,
 )
+from risk_assets_tests.quarto_standin import write_standin
 from risk_assets_tests.rendering.conftest import LABEL, read_call
 
 TEMPLATE = """\
@@ -174,3 +175,29 @@ def test_an_error_without_a_python_exception_keeps_the_end_of_the_output_without
     assert explain_failure(output, LABEL, 1) == (
         f"{LABEL}: quarto render failed (exit status 1); the end of its output:\n"
         "ERROR: YAMLError: bad indentation of a mapping entry (weekly_report.qmd, 3:9)")
+
+
+def test_a_failing_cell_run_in_a_jupyter_kernel_is_named_with_its_line_and_exception(monkeypatch, write_qmd, tmp_path):
+    """The stand-in runs the cells in a real kernel, so the product reads a genuine Jupyter traceback here."""
+    template = write_qmd("""\
+        ```{python}
+        #| tags: [parameters]
+        summary_path = ""
+        ```
+
+        ```{python}
+        #| label: kpis
+        #| output: asis
+        fields = {}
+        print(fields["students_path"])
+        ```
+        """)
+    monkeypatch.setenv("RISK_QUARTO_BIN", str(write_standin(tmp_path / "standin")))
+
+    with pytest.raises(RenderError) as raised:
+        render_report(template, {"summary_path": "/x"}, tmp_path / "report.html", label=LABEL, engine="quarto")
+
+    assert str(raised.value) == (
+        f"{LABEL}: quarto render failed in cell 'kpis' at line 2 of the cell: KeyError: 'students_path' "
+        "(the template reads a field its inputs do not have: check the cell against summary.json)")
+    assert not (tmp_path / "report.html").exists()

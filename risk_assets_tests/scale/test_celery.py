@@ -290,7 +290,7 @@ def test_one_week_of_twenty_schools_runs_its_steps_on_both_workers(cluster, week
     materialised, workers = run_events(server, runs)
     assert materialised == expected_materialisations(WEEK, TENANTS)  # every partition once, the lost step included
     steps_per_run = collections.Counter(run for run, _ in workers)
-    assert set(steps_per_run.values()) == {8}, steps_per_run  # 4 assets + 4 checks, every one on a worker
+    assert set(steps_per_run.values()) == {9}, steps_per_run  # 4 assets + 5 checks, every one on a worker
     spread = collections.Counter(workers.values())
     assert set(spread) == {"worker-1", "worker-2"}, spread
     assert spread["worker-1"] >= STEPS_BEFORE_THE_KILL

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from risk_assets.config import Tenant
+from risk_assets.report.strings import STRINGS
 from risk_assets.settings import PROJECT_DIR
 from risk_assets.snapshot import SnapshotStore, take_snapshot
 from risk_assets.snapshot.build import UnknownOrganization
@@ -164,15 +165,21 @@ def test_dirty_rows_are_quarantined_and_counted(rows, source_conn, source_url):
         "presentations_unknown_item": 0,
         "presentations_unusable_item_params": 2,
         "items_unusable_params": 2,
+        "presentations_invalid_item_c": 0,
+        "items_invalid_c": 0,
         "theta_not_finite": 2,
         "theta_out_of_range": 0,
         "theta_invalid_se": 2,
+        "theta_conflicting_same_instant": 0,
         "attendance_status_normalised": 1,
         "attendance_unknown_status": 1,
+        "attendance_not_school_day": 0,
         "students_id_used_by_another_org": 0,
         "presentations_duplicate_id": 0,
         "theta_duplicate_id": 0,
     }
+    for language, words in STRINGS.items():  # every count has its line in the report's data-quality section
+        assert set(words["quality"]) == set(snap.quality), language
     rejected = snap.rejected.sort_values(["table", "row_key"]).reset_index(drop=True)
     assert rejected[["table", "reason"]].values.tolist() == [
         ["attendance", "unknown_status"],

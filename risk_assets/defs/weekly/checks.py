@@ -1,8 +1,9 @@
 """Asset checks, partitioned like their assets: data quality of `snapshot` and coverage of `metrics`.
 
 Every run covers one partition, so every check is evaluated for every partition on every path (UI, backfill,
-schedule, CLI). `has_activity` is blocking: a stalled school's metrics, summary, report — and so its delivery —
-are held for that partition alone. Each rule is one plain function (the snapshot's in `risk_assets.snapshot.checks`).
+schedule, CLI). `has_students` and `has_activity` are blocking: the metrics, summary, report — and so the
+delivery — of a school without students or with a stalled feed are held for that partition alone. Each rule is
+one plain function (the snapshot's in `risk_assets.snapshot.checks`).
 """
 
 from collections.abc import Callable
@@ -59,6 +60,9 @@ def build_checks(project: Project) -> list[dg.AssetChecksDefinition]:
         return _result(insufficient_share(levels), dg.AssetCheckSeverity.WARN)
 
     return [
+        _snapshot_check(project, "has_students", "An enabled tenant's organisation has enrolled students in the "
+                        "week. Blocking: without students (a wrong org_id in tenants.yaml, a roster that stopped) "
+                        "the partition's metrics, summary, report and delivery are held.", True, checks.has_students),
         _snapshot_check(project, "has_activity", "An enabled tenant with enrolled students has item presentations "
                         "in the window. Blocking: without activity the partition's metrics, summary, report and "
                         "delivery are held.", True, checks.has_activity),

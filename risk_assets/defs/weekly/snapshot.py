@@ -28,7 +28,8 @@ def snapshot_metadata(snapshot: Snapshot, folder: Path) -> dict[str, object]:
         "rejected_rows": len(snapshot.rejected),
     }
     if snapshot.is_empty:
-        metadata["note"] = "no students enrolled in this week: empty snapshot"
+        metadata["note"] = (f"no students of org {snapshot.org_id} enrolled in this week: empty snapshot (the "
+                            "blocking check has_students fails for an enabled tenant)")
     elif not snapshot.has_activity:
         metadata["note"] = "no item presentations in the 14-day window: no activity"
     return metadata

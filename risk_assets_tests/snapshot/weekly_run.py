@@ -1,0 +1,44 @@
+"""The weekly job of a few test tenants, run in process on the test's source: what its checks recorded, what it
+materialised, and where its files went."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from dagster import DagsterInstance, Definitions
+
+from risk_assets.config import AppConfig, TenantsFile, Thresholds
+from risk_assets.defs.weekly.job import WEEKLY_JOB
+from risk_assets.partitions import partition_key
+from risk_assets.project import build_definitions
+from risk_assets.settings import Settings
+from risk_assets_tests.tenant_partitions import with_tenants
+
+WEEK = dt.date(2026, 11, 16)
+
+
+def weekly_definitions(tenants: list[dict], monkeypatch, source_url: str, risk_url: str, folder: Path) -> Definitions:
+    """The product's definitions for these tenants, writing under `folder` (data, reports, outbox)."""
+    for name in ("SMTP_HOST", "SMTP_PASSWORD", "SMTP_USER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SOURCE_DATABASE_URL", source_url)
+    monkeypatch.setenv("RISK_DATABASE_URL", risk_url)
+    for name in ("data", "reports", "outbox"):
+        monkeypatch.setenv(f"RISK_{name.upper()}_DIR", str(folder / name))
+    config = AppConfig(tenants=TenantsFile.model_validate({"first_week": dt.date(2026, 10, 5), "tenants": tenants}),
+                       thresholds=Thresholds(), tenants_path=Path("t"), thresholds_path=Path("t"))
+    return build_definitions(config, Settings.from_env())
+
+
+def run_week(defs: Definitions, instance: DagsterInstance, tenant: str):
+    return defs.resolve_job_def(WEEKLY_JOB).execute_in_process(
+        partition_key=partition_key(WEEK, tenant), instance=with_tenants(instance, tenant), raise_on_error=False)
+
+
+def evaluations(result) -> dict:
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def materialisations(result) -> dict:
+    return {e.asset_key.path[-1]: e.materialization for e in result.get_asset_materialization_events()}
