@@ -21,10 +21,10 @@ from risk_assets.config import Thresholds
 from risk_assets.database.connection import connection
 from risk_assets.database.embedded import EmbeddedPostgres
 from risk_assets.delivery.email import SmtpSettings
-from risk_assets.errors import UserError
+from risk_assets.delivery.slack import timeout_from_env
 from risk_assets.report_files import PartitionFiles
 from risk_assets.results.migrations import migrate
-from risk_assets.settings import Settings
+from risk_assets.settings import Settings, check_production_databases
 from risk_assets.snapshot import SnapshotStore
 
 SOURCE_DATABASE = "risk_source"
@@ -76,12 +76,17 @@ class SmtpServer(ConfigurableResource):
 
 
 class SlackApi(ConfigurableResource):
-    """The Slack Web API base URL (SLACK_API_URL): empty means https://slack.com/api/; GovSlack and proxies differ."""
+    """The Slack Web API base URL (SLACK_API_URL): empty means https://slack.com/api/; GovSlack and proxies differ.
+    How long a request waits for Slack's answer (SLACK_TIMEOUT, seconds): empty means 30."""
 
     base_url: str = ""
+    timeout: str = ""
 
     def url(self) -> Optional[str]:
         return self.base_url.strip() or None
+
+    def timeout_seconds(self) -> int:
+        return timeout_from_env({"SLACK_TIMEOUT": self.timeout})
 
 
 class MetricThresholds(ConfigurableResource):
@@ -148,15 +153,14 @@ def _database_url(name: str, embedded_database: str, server: EmbeddedPostgres, e
 def resources_for(settings: Settings, env: Optional[Mapping[str, str]] = None) -> dict[str, ConfigurableResource]:
     """`local`: the embedded server's databases unless a URL is exported; `production`: both URLs required."""
     env = os.environ if env is None else env
-    missing = [name for name in ("SOURCE_DATABASE_URL", "RISK_DATABASE_URL") if not _exported(name, env)]
-    if settings.deployment == "production" and missing:
-        raise UserError(f"RISK_DEPLOYMENT=production needs {' and '.join(missing)}: export "
-                        "postgresql+psycopg2://user:password@host:5432/db URLs (docs/deploy.md)")
+    check_production_databases(settings.deployment, env)
     server = embedded_server(settings)
     return {
         "source": SourceDatabase(url=_database_url("SOURCE_DATABASE_URL", SOURCE_DATABASE, server, env)),
         "risk_db": RiskDatabase(url=_database_url("RISK_DATABASE_URL", RISK_DATABASE, server, env)),
         "smtp": _smtp(env),
-        "slack": SlackApi(base_url=EnvVar("SLACK_API_URL")) if _exported("SLACK_API_URL", env) else SlackApi(),
+        "slack": SlackApi(**{field: EnvVar(name) for field, name in (("base_url", "SLACK_API_URL"),
+                                                                     ("timeout", "SLACK_TIMEOUT"))
+                             if _exported(name, env)}),
         "storage": Storage.from_settings(settings),
     }

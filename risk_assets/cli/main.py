@@ -368,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
     demo.set_defaults(handler=cmd_demo)
 
-    seed = commands.add_parser("seed-demo", help="(re)load the demo data into the source database")
+    seed = commands.add_parser("seed-demo", help="(re)load the demo data into the embedded demo database (no other database is ever written)")
     seed.add_argument("--seed", type=int, default=DEMO_SEED, help=f"demo data seed (default {DEMO_SEED})")
     seed.add_argument("--week", help="last report week of the demo data (a Monday; default: latest complete week)")
     seed.set_defaults(handler=cmd_seed_demo)

@@ -96,7 +96,7 @@ class SmtpSettings(BaseModel):
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Optional["SmtpSettings"]:
         """The settings in SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_FROM, SMTP_TLS, SMTP_CA_FILE;
         None without SMTP_HOST (the caller then writes to the outbox)."""
-        host = _env_value(env, "SMTP_HOST")
+        host = _host_from_env(env)
         if host is None:
             return None
         tls = _tls_from_env(env)
@@ -108,6 +108,18 @@ class SmtpSettings(BaseModel):
 def _env_value(env: Mapping[str, str], name: str) -> Optional[str]:
     # An exported but empty variable means "not set", as in most shells' `VAR= command` idiom.
     return env.get(name, "").strip() or None
+
+
+def _host_from_env(env: Mapping[str, str]) -> Optional[str]:
+    value = _env_value(env, "SMTP_HOST")
+    if value is None:
+        return None
+    # A host name or an IPv4 address has no ':' and an IPv6 address has several; one ':' is "host:port".
+    if "://" in value or "/" in value or value.count(":") == 1 or any(c.isspace() for c in value):
+        raise DeliveryError(f"SMTP_HOST={value!r} is not a host name: write the name or address alone, e.g. "
+                            "SMTP_HOST=smtp.school.example, with the port in SMTP_PORT and the encryption in "
+                            "SMTP_TLS (starttls, ssl or none), not in a URL")
+    return value
 
 
 def _tls_from_env(env: Mapping[str, str]) -> TlsMode:
@@ -125,8 +137,9 @@ def _port_from_env(env: Mapping[str, str], tls: TlsMode) -> int:
     value = _env_value(env, "SMTP_PORT")
     if value is None:
         return _DEFAULT_PORTS[tls]
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
-        raise DeliveryError(f"SMTP_PORT={value!r} is not a port number: write a number from 1 to 65535, "
+    # str.isdigit() also accepts digits such as "²" that int() refuses, hence isascii().
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 65535:
+        raise DeliveryError(f"SMTP_PORT={value!r} is not a port number: write a port number 1-65535, ASCII digits, "
                             f"e.g. SMTP_PORT={_DEFAULT_PORTS[tls]} for SMTP_TLS={tls}")
     return int(value)
 
@@ -140,6 +153,13 @@ def _credentials_from_env(env: Mapping[str, str]) -> tuple[Optional[str], Option
     if user is not None and password is None:
         raise DeliveryError(f"SMTP_USER is set ({user!r}) but SMTP_PASSWORD is not: export SMTP_PASSWORD with "
                             "that user's password, or unset SMTP_USER if the server needs no login")
+    # smtplib sends a login only in ASCII: anything else would fail at the first send, after the reports are made.
+    if user is not None and not user.isascii():
+        raise DeliveryError(f"SMTP_USER={user!r} is not ASCII: smtplib can send only ASCII login names; use the "
+                            "account's ASCII login")
+    if password is not None and not password.isascii():
+        raise DeliveryError("SMTP_PASSWORD is not ASCII: smtplib can send only ASCII passwords; give the account "
+                            "an ASCII password (or an app password)")
     return user, SecretStr(password) if password is not None else None
 
 
@@ -445,11 +465,7 @@ def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
     # auth_plain / auth_login read the credentials from these attributes (documented for SMTP.auth).
     client.user = settings.user
     client.password = settings.password.get_secret_value() if settings.password else ""
-    try:
-        client.auth(mechanism, getattr(client, f"auth_{mechanism.lower()}"))
-    except UnicodeEncodeError:
-        raise _failure(settings, "SMTP_USER and SMTP_PASSWORD must be ASCII: smtplib cannot send other "
-                                 "characters in a login") from None
+    client.auth(mechanism, getattr(client, f"auth_{mechanism.lower()}"))  # ASCII: checked in from_env
 
 
 def _close(client: smtplib.SMTP) -> None:

@@ -19,6 +19,7 @@ from risk_assets.database.connection import query_frame
 
 CHANNELS = ("email", "slack")
 SENT, SENDING, FAILED, UNKNOWN, SKIPPED = "sent", "sending", "failed", "unknown", "skipped"
+MESSAGE, FILE = "message", "file"  # the parts of a Slack delivery: the webhook message, the uploaded report
 _SETTLED = (SENT, SKIPPED)  # nothing more to do for the row
 
 
@@ -158,13 +159,34 @@ class Ledger:
                 )
         self.conn.commit()
 
+    def parts(self, entry: LedgerEntry) -> dict[str, tuple[str, Optional[str]]]:
+        """Each part of the row tried so far: part -> (status, provider id)."""
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT part, status, provider_id FROM risk.delivery_parts WHERE delivery_id = %s",
+                        (entry.id,))
+            return {part: (status, provider_id) for part, status, provider_id in cur.fetchall()}
+
+    def record_part(self, entry: LedgerEntry, part: str, status: str, provider_id: Optional[str] = None) -> None:
+        """A part's outcome, committed at once: `sending` goes in before its request goes out."""
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO risk.delivery_parts (delivery_id, part, status, provider_id) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (delivery_id, part) DO UPDATE SET status = EXCLUDED.status,"
+                " provider_id = EXCLUDED.provider_id, updated_at = now()",
+                (entry.id, part, status, provider_id),
+            )
+        self.conn.commit()
+
     def listing(self, week: dt.date) -> pd.DataFrame:
-        """Every row of the week, newest generation last, with its e-mail recipients as "sent/all"."""
+        """Every row of the week, newest generation last, with its e-mail recipients as "sent/all" and its Slack
+        parts as e.g. "message sent, file failed"."""
         return query_frame(
             self.conn,
             "SELECT d.tenant, d.channel, d.generation, d.status, d.destination,"
             " CASE WHEN count(r.address) > 0 THEN count(r.address) FILTER (WHERE r.status = 'sent')"
             "  || '/' || count(r.address) END AS recipients,"
+            " (SELECT string_agg(p.part || ' ' || p.status, ', ' ORDER BY p.part DESC) FROM risk.delivery_parts p"
+            "  WHERE p.delivery_id = d.id) AS parts,"
             " d.attempts, d.runs, d.provider_message_id, left(d.checksum, 12) AS checksum, d.forced_by, d.error,"
             " d.updated_at, d.sent_at FROM risk.deliveries d"
             " LEFT JOIN risk.delivery_recipients r ON r.delivery_id = d.id"

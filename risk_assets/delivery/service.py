@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable, Mapping, Optional
 
@@ -19,11 +20,23 @@ from risk_assets.delivery.email import (
     delivery_message_id,
     send_email,
 )
-from risk_assets.delivery.ledger import CHANNELS, FAILED, SENT, SKIPPED, UNKNOWN, Ledger, LedgerEntry
+from risk_assets.delivery.ledger import (
+    CHANNELS,
+    FAILED,
+    FILE,
+    MESSAGE,
+    SENDING,
+    SENT,
+    SKIPPED,
+    UNKNOWN,
+    Ledger,
+    LedgerEntry,
+)
 from risk_assets.delivery.outbox import Outbox
-from risk_assets.delivery.preflight import no_recipient
+from risk_assets.delivery.preflight import no_outbox, no_recipient
 from risk_assets.delivery.slack import (
-    FoundPosts,
+    DEFAULT_TIMEOUT_SECONDS,
+    NoAnswer,
     build_payload,
     find_posts,
     post_webhook,
@@ -45,12 +58,14 @@ class ChannelOutcome:
 
 @dataclass(frozen=True)
 class Channels:
-    """What a delivery run may use: SMTP (None: outbox), the environment for Slack secrets, the outbox."""
+    """What a delivery run may use: SMTP (None: outbox), the environment for Slack secrets, the outbox (None in
+    production, where an unconfigured channel is an error or, for Slack, skipped)."""
 
     smtp: Optional[SmtpSettings]
-    outbox: Outbox
+    outbox: Optional[Outbox]
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     slack_base_url: Optional[str] = None  # Slack Web API base (tests point it at a local server)
+    slack_timeout: int = DEFAULT_TIMEOUT_SECONDS  # seconds a Slack request waits for the answer (SLACK_TIMEOUT)
     templates: Path = DEFAULT_TEMPLATES  # the e-mail's template folder (the report template's templates/)
 
 
@@ -66,6 +81,8 @@ def _send_email(delivery: ReportDelivery, tenant: Tenant, channels: Channels, st
                           students=students, templates=channels.templates,
                           message_id=delivery_message_id(delivery, entry.generation, sender), date=entry.created_at)
     if channels.smtp is None:
+        if channels.outbox is None:
+            raise DeliveryError(no_outbox(tenant))
         return "outbox", _to_outbox(entry, ledger, lambda: channels.outbox.put_email(delivery, message))
     if not recipients.recipients:
         raise DeliveryError(no_recipient(tenant))
@@ -90,6 +107,8 @@ def _to_outbox(entry: LedgerEntry, ledger: Ledger, write: Callable[[], Path]) ->
 
 def _send_slack(delivery: ReportDelivery, tenant: Tenant, channels: Channels, entry: LedgerEntry,
                 ledger: Ledger) -> tuple[str, str]:
+    """The webhook message, then (with a bot token) the report file; a part delivered by an earlier try is not
+    sent again (docs/delivery.md, "The guarantee")."""
     payload = build_payload(delivery)
     webhook = resolve_webhook(tenant.delivery.slack, channels.env)
     if webhook is None:
@@ -97,32 +116,75 @@ def _send_slack(delivery: ReportDelivery, tenant: Tenant, channels: Channels, en
     url, secret_name = webhook
     bot = resolve_bot(tenant.delivery.slack, channels.env)
     destination = "webhook" if bot is None else "webhook+upload"
-    found = _what_an_interrupted_run_posted(delivery, channels, entry, bot)
+    delivered = _delivered_parts(delivery, channels, entry, ledger, bot)
     ledger.begin(entry, destination)
-    if not found.message:
-        ledger.count_attempt(entry)
-        post_webhook(url, payload, secret_name=secret_name)
+    count = partial(ledger.count_attempt, entry)  # every try on the wire, the clients' retries included
+    if MESSAGE not in delivered:
+        _send_part(ledger, entry, MESSAGE, lambda: post_webhook(url, payload, secret_name=secret_name,
+                                                                timeout=channels.slack_timeout, on_attempt=count),
+                   lambda unanswered: _unanswered_message(unanswered, delivery, bot))
     if bot is None:
         return destination, ""
-    if found.file_id:
-        return destination, found.file_id
     token, channel, _ = bot
-    ledger.count_attempt(entry)
-    return destination, upload_report(token, channel, delivery, base_url=channels.slack_base_url)
+    file_id = delivered.get(FILE) or _send_part(
+        ledger, entry, FILE, lambda: upload_report(token, channel, delivery, base_url=channels.slack_base_url,
+                                                   timeout=channels.slack_timeout, on_attempt=count),
+        lambda unanswered: DeliveryError(f"{unanswered}; the next run looks in the channel's history before "
+                                         "uploading it again"))
+    return destination, file_id
 
 
-def _what_an_interrupted_run_posted(delivery: ReportDelivery, channels: Channels, entry: LedgerEntry,
-                                    bot: Optional[tuple[str, str, str]]) -> FoundPosts:
-    if not entry.interrupted:
-        return FoundPosts(message=False, file_id=None)
-    if bot is None:
-        raise OutcomeUnknown(
-            f"an earlier run was interrupted while posting to the Slack webhook (at {entry.started_at:%Y-%m-%d %H:%M:%S %Z}); "
-            "a webhook cannot tell whether the message arrived, so it is not posted again blindly: look in the "
-            f"channel, and if the message is not there run `risk-report resend --week {delivery.week} "
+def _send_part(ledger: Ledger, entry: LedgerEntry, part: str, send: Callable[[], Optional[str]],
+               when_unanswered: Callable[[NoAnswer], DeliveryError]) -> str:
+    """One part with its outcome in the ledger, `sending` before its request goes out; returns its provider id."""
+    ledger.record_part(entry, part, SENDING)
+    try:
+        provider_id = send() or ""
+    except NoAnswer as unanswered:
+        ledger.record_part(entry, part, UNKNOWN)
+        raise when_unanswered(unanswered) from None
+    except DeliveryError:
+        ledger.record_part(entry, part, FAILED)
+        raise
+    ledger.record_part(entry, part, SENT, provider_id or None)
+    return provider_id
+
+
+def _resend_hint(delivery: ReportDelivery) -> str:
+    return (f"look in the channel, and if the message is not there run `risk-report resend --week {delivery.week} "
             f"--tenant {delivery.tenant} --channel slack`")
+
+
+def _unanswered_message(unanswered: NoAnswer, delivery: ReportDelivery,
+                        bot: Optional[tuple[str, str, str]]) -> DeliveryError:
+    if bot is None:
+        return OutcomeUnknown(f"{unanswered}; a webhook cannot tell whether the message arrived, so it is not "
+                              f"posted again blindly: {_resend_hint(delivery)}")
+    return DeliveryError(f"{unanswered}; the next run looks in the channel's history before posting it again")
+
+
+def _delivered_parts(delivery: ReportDelivery, channels: Channels, entry: LedgerEntry, ledger: Ledger,
+                     bot: Optional[tuple[str, str, str]]) -> dict[str, str]:
+    """part -> provider id of each part an earlier try delivered: recorded as sent, or, for a part whose try
+    ended without an answer (its process died, or Slack did not answer), found in the channel's history."""
+    parts = ledger.parts(entry)
+    delivered = {part: provider_id or "" for part, (status, provider_id) in parts.items() if status == SENT}
+    if not any(status in (SENDING, UNKNOWN) for status, _ in parts.values()):
+        return delivered
+    if bot is None:
+        ledger.record_part(entry, MESSAGE, UNKNOWN)
+        started = f"{entry.started_at:%Y-%m-%d %H:%M:%S %Z}"
+        raise OutcomeUnknown(
+            f"an earlier run was interrupted while posting to the Slack webhook (at {started}); a webhook cannot tell "
+            f"whether the message arrived, so it is not posted again blindly: {_resend_hint(delivery)}")
     token, channel, _ = bot
-    return find_posts(token, channel, delivery, entry.started_at, base_url=channels.slack_base_url)
+    found = find_posts(token, channel, delivery, entry.started_at, base_url=channels.slack_base_url,
+                       timeout=channels.slack_timeout)
+    for part, provider_id in ((MESSAGE, "" if found.message else None), (FILE, found.file_id)):
+        if provider_id is not None and part not in delivered:
+            ledger.record_part(entry, part, SENT, provider_id or None)
+            delivered[part] = provider_id
+    return delivered
 
 
 def deliver(delivery: ReportDelivery, tenant: Tenant, ledger: Ledger, channels: Channels, run_id: str,
@@ -142,12 +204,22 @@ def deliver(delivery: ReportDelivery, tenant: Tenant, ledger: Ledger, channels: 
     return outcomes
 
 
+def _skip_reason(tenant: Tenant, channels: Channels, channel: str) -> Optional[str]:
+    """Why the channel is not sent for this tenant, or None."""
+    if channel == "email" and not tenant.delivery.email.enabled:
+        return "e-mail is off for this tenant (delivery.email.enabled: false in tenants.yaml)"
+    if channel == "slack" and tenant.delivery.slack.webhook_env is None and channels.outbox is None:
+        return ("the tenant has no Slack webhook (delivery.slack.webhook_env in tenants.yaml), and "
+                "RISK_DEPLOYMENT=production writes no outbox")
+    return None
+
+
 def _deliver_channel(delivery: ReportDelivery, tenant: Tenant, ledger: Ledger, channels: Channels,
                      students: Optional[pd.DataFrame], entry: LedgerEntry) -> ChannelOutcome:
     channel = entry.channel
-    if channel == "email" and not tenant.delivery.email.enabled:
-        ledger.record(entry, SKIPPED, destination="none", error="e-mail is off for this tenant "
-                                                                 "(delivery.email.enabled: false in tenants.yaml)")
+    skipped = _skip_reason(tenant, channels, channel)
+    if skipped:
+        ledger.record(entry, SKIPPED, destination="none", error=skipped)
         return ChannelOutcome(channel, SKIPPED)
     if entry.status == UNKNOWN:
         return ChannelOutcome(channel, UNKNOWN, detail=entry.error or "the outcome of an interrupted send is unknown")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
+from urllib.error import URLError
 from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
@@ -62,6 +64,10 @@ _SDK_LOGGER.setLevel(logging.CRITICAL)
 
 _MAX_QUOTED_BODY = 200
 MAX_RETRY_AFTER_SECONDS = 10  # a longer Retry-After fails the channel (the next run retries) instead of blocking
+DEFAULT_TIMEOUT_SECONDS = 30  # SLACK_TIMEOUT: how long a request waits for Slack's answer (slack-sdk's default)
+_MAX_TIMEOUT_SECONDS = 300
+# http:// is accepted only to this machine (a local stand-in or proxy): anything else would send the secret in clear.
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 # --- the message -------------------------------------------------------------------------------------------
@@ -164,12 +170,19 @@ def resolve_webhook(slack: SlackDelivery, env: Mapping[str, str] = os.environ) -
         return None
     url = _secret_from_env(slack.webhook_env, env, "Slack incoming-webhook URL",
                            "to write Slack messages to the outbox instead")
+    check_webhook_url(url, slack.webhook_env)
     return url, slack.webhook_env
 
 
 def resolve_bot(slack: SlackDelivery, env: Mapping[str, str] = os.environ) -> Optional[tuple[str, str, str]]:
     """(bot token, channel, name of the token's variable); None when the tenant uploads no report file."""
     if slack.bot_token_env is None:
+        if slack.channel:
+            raise DeliveryError(
+                f"delivery.slack.channel ({slack.channel}) is set in tenants.yaml but delivery.slack.bot_token_env is "
+                "not; the channel is where the bot uploads the report file, so it needs a bot token: add "
+                "`bot_token_env: <variable holding the xoxb-… token>`, or remove channel (the webhook posts into the "
+                "channel it was created for)")
         return None
     if not slack.channel:
         raise DeliveryError(
@@ -181,7 +194,57 @@ def resolve_bot(slack: SlackDelivery, env: Mapping[str, str] = os.environ) -> Op
     return token, slack.channel, slack.bot_token_env
 
 
+def is_secure_url(url: str) -> bool:
+    """An https:// URL with a host, or http:// to this machine (a local stand-in or proxy)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        return False
+    return bool(host) and (parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK_HOSTS))
+
+
+def check_webhook_url(url: str, secret_name: str) -> None:
+    """The value is the secret: the error names only its variable."""
+    if not is_secure_url(url):
+        raise DeliveryError(
+            f"the Slack webhook (env {secret_name}) does not hold an https:// URL: set {secret_name} to the "
+            "incoming-webhook URL Slack shows (https://hooks.slack.com/services/…); http:// is accepted only for "
+            "this machine (127.0.0.1, localhost)")
+
+
+def timeout_from_env(env: Mapping[str, str] = os.environ) -> int:
+    """SLACK_TIMEOUT: seconds a Slack request waits for the answer once it is sent."""
+    value = env.get("SLACK_TIMEOUT", "").strip()
+    if not value:
+        return DEFAULT_TIMEOUT_SECONDS
+    # str.isdigit() also accepts digits such as "²" that int() refuses, hence isascii().
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= _MAX_TIMEOUT_SECONDS:
+        raise DeliveryError(f"SLACK_TIMEOUT={value!r} is not a number of seconds: write a whole number "
+                            f"1-{_MAX_TIMEOUT_SECONDS}, ASCII digits, e.g. SLACK_TIMEOUT={DEFAULT_TIMEOUT_SECONDS}, "
+                            "or unset it")
+    return int(value)
+
+
+def check_api_url(env: Mapping[str, str] = os.environ) -> None:
+    value = env.get("SLACK_API_URL", "").strip()
+    if value and not is_secure_url(value):
+        raise DeliveryError(f"SLACK_API_URL={value!r} is not an https:// URL: write the Web API base, e.g. "
+                            "SLACK_API_URL=https://slack.com/api/, or unset it")
+
+
 # --- sending ---------------------------------------------------------------------------------------------------
+
+
+class NoAnswer(DeliveryError):
+    """The request went out and no answer came: Slack may have it, so it must not be sent again blindly."""
+
+
+def _unanswered(error: Exception) -> bool:
+    """A timeout, reset or closed connection while waiting for the answer. urllib raises URLError instead for
+    anything that happens while connecting and sending: then the request never arrived."""
+    return (isinstance(error, (TimeoutError, ConnectionError, http.client.HTTPException))
+            and not isinstance(error, URLError))
 
 
 def _scrub(text: str, *secrets: str) -> str:
@@ -194,28 +257,55 @@ def _scrub(text: str, *secrets: str) -> str:
 def _retry_after(headers: Mapping[str, Any]) -> Optional[int]:
     for name, value in headers.items():
         if name.lower() == "retry-after":
-            text = value[0] if isinstance(value, (list, tuple)) else value
-            return int(text) if str(text).strip().isdigit() else None
+            text = str(value[0] if isinstance(value, (list, tuple)) else value).strip()
+            return int(text) if text.isascii() and text.isdigit() else None
     return None
+
+
+OnAttempt = Callable[[], None]  # called before each try on the wire, so the ledger counts it
+
+
+def _no_attempt() -> None:
+    pass
+
+
+class _CountingConnectionRetryHandler(ConnectionErrorRetryHandler):
+    """slack-sdk's connection-error handler, retrying only a request that never went out (urllib raises URLError
+    while connecting and sending): a reset or a timeout while waiting for the answer may follow a delivered message.
+    Each retry is counted."""
+
+    def __init__(self, max_retry_count: int, on_retry: OnAttempt):
+        super().__init__(max_retry_count=max_retry_count, error_types=[URLError])
+        self.on_retry = on_retry
+
+    def prepare_for_next_attempt(self, *, state, request, response=None, error=None) -> None:
+        super().prepare_for_next_attempt(state=state, request=request, response=response, error=error)
+        self.on_retry()
 
 
 class _CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     """slack-sdk's rate-limit handler, waiting only when Retry-After is at most max_wait seconds: a school's
-    delivery run is not held for minutes by one channel."""
+    delivery run is not held for minutes by one channel. Each retry is counted."""
 
-    def __init__(self, max_retry_count: int, max_wait: int):
+    def __init__(self, max_retry_count: int, max_wait: int, on_retry: OnAttempt):
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait = max_wait
+        self.on_retry = on_retry
 
     def _can_retry(self, *, state, request, response=None, error=None) -> bool:
         wait = _retry_after(response.headers) if response is not None else None
         return (super()._can_retry(state=state, request=request, response=response, error=error)
                 and (wait or 0) <= self.max_wait)
 
+    def prepare_for_next_attempt(self, *, state, request, response=None, error=None) -> None:
+        super().prepare_for_next_attempt(state=state, request=request, response=response, error=error)
+        self.on_retry()
 
-def _retry_handlers(max_retries: int, max_wait: int = MAX_RETRY_AFTER_SECONDS) -> list[RetryHandler]:
-    return [ConnectionErrorRetryHandler(max_retry_count=max_retries),
-            _CappedRateLimitRetryHandler(max_retry_count=max_retries, max_wait=max_wait)]
+
+def _retry_handlers(max_retries: int, on_retry: OnAttempt,
+                    max_wait: int = MAX_RETRY_AFTER_SECONDS) -> list[RetryHandler]:
+    return [_CountingConnectionRetryHandler(max_retries, on_retry),
+            _CappedRateLimitRetryHandler(max_retries, max_wait, on_retry)]
 
 
 def _rate_limited(where: str, headers: Mapping[str, Any], max_retries: int) -> str:
@@ -236,21 +326,28 @@ def _webhook_failure(status: int, body: str, headers: Mapping[str, Any], where: 
     return f"{where} answered HTTP {status} ({quoted}); try again later"
 
 
-def post_webhook(url: str, payload: Mapping[str, Any], *, secret_name: str, max_retries: int = 3) -> None:
-    """Posts the message; waits out rate limits (Retry-After) up to max_retries times.
+def post_webhook(url: str, payload: Mapping[str, Any], *, secret_name: str, max_retries: int = 3,
+                 timeout: int = DEFAULT_TIMEOUT_SECONDS, on_attempt: OnAttempt = _no_attempt) -> None:
+    """Posts the message; waits out rate limits (Retry-After) up to max_retries times. Raises NoAnswer when the
+    post went out and no answer came within `timeout` seconds, DeliveryError when it was not delivered.
 
     The URL is the secret: no error names it, only the variable it came from (secret_name).
     """
     where = f"the Slack webhook (env {secret_name})"
-    if not url.startswith(("https://", "http://")):
-        raise DeliveryError(f"{where} does not hold an http(s) URL; set it to the incoming-webhook URL from Slack")
+    check_webhook_url(url, secret_name)
     # Wherever a failure text could quote the URL, its path (the secret part) appears as well.
     secrets = (url, urlsplit(url).path)
-    client = WebhookClient(url, retry_handlers=_retry_handlers(max_retries), logger=_SDK_LOGGER)
+    client = WebhookClient(url, timeout=timeout, retry_handlers=_retry_handlers(max_retries, on_attempt),
+                           logger=_SDK_LOGGER)
+    on_attempt()
     try:
         response = client.send_dict(dict(payload))
     except Exception as exc:  # any failure text may contain the URL, so none escapes unscrubbed
-        raise DeliveryError(f"could not post to {where}: {type(exc).__name__}: {_scrub(str(exc), *secrets)}") from None
+        reason = f"{type(exc).__name__}: {_scrub(str(exc), *secrets)}"
+        if _unanswered(exc):
+            raise NoAnswer(f"{where} received the message but gave no answer (waiting up to {timeout} s, "
+                           f"SLACK_TIMEOUT: {reason}); it may be in the channel") from None
+        raise DeliveryError(f"could not post to {where}: {reason}") from None
     if response.status_code != 200:
         body = _scrub(response.body or "", *secrets)
         raise DeliveryError(_webhook_failure(response.status_code, body, response.headers or {}, where, secret_name,
@@ -269,9 +366,10 @@ def _api_failure(exc: SlackApiError, delivery: ReportDelivery, channel: str, max
     return f"Slack refused the upload of {delivery.attachment_name} to channel {channel}: {code}"
 
 
-def _web_client(token: str, base_url: Optional[str], max_retries: int) -> WebClient:
-    return WebClient(token=token, base_url=base_url or WebClient.BASE_URL,
-                     retry_handlers=_retry_handlers(max_retries), logger=_SDK_LOGGER)
+def _web_client(token: str, base_url: Optional[str], max_retries: int, timeout: int = DEFAULT_TIMEOUT_SECONDS,
+                on_retry: OnAttempt = _no_attempt) -> WebClient:
+    return WebClient(token=token, base_url=base_url or WebClient.BASE_URL, timeout=timeout,
+                     retry_handlers=_retry_handlers(max_retries, on_retry), logger=_SDK_LOGGER)
 
 
 def _upload_comment(delivery: ReportDelivery) -> str:
@@ -288,12 +386,13 @@ class FoundPosts:
 
 
 def find_posts(token: str, channel: str, delivery: ReportDelivery, since: dt.datetime, *,
-               base_url: Optional[str] = None, max_retries: int = 3) -> FoundPosts:
+               base_url: Optional[str] = None, max_retries: int = 3,
+               timeout: int = DEFAULT_TIMEOUT_SECONDS) -> FoundPosts:
     """The report's messages in the channel since `since` (conversations.history), recognised by report_id.
     The webhook is assumed to post into the same channel as the bot."""
     marker = report_id(delivery)
     try:
-        response = _web_client(token, base_url, max_retries).conversations_history(
+        response = _web_client(token, base_url, max_retries, timeout).conversations_history(
             channel=channel, oldest=f"{since.timestamp():.6f}", limit=200)
     except SlackApiError as exc:
         code = exc.response.get("error") or f"HTTP {exc.response.status_code}"
@@ -314,13 +413,15 @@ def find_posts(token: str, channel: str, delivery: ReportDelivery, since: dt.dat
 
 
 def upload_report(token: str, channel: str, delivery: ReportDelivery, *, base_url: Optional[str] = None,
-                  max_retries: int = 3) -> str:
+                  max_retries: int = 3, timeout: int = DEFAULT_TIMEOUT_SECONDS,
+                  on_attempt: OnAttempt = _no_attempt) -> str:
     """Uploads the report file to the channel and returns Slack's file id.
 
     files_upload_v2 asks for an upload URL (files.getUploadURLExternal), POSTs the bytes there and then shares
     the file (files.completeUploadExternal). No error contains the token.
     """
-    client = _web_client(token, base_url, max_retries)
+    client = _web_client(token, base_url, max_retries, timeout, on_attempt)
+    on_attempt()
     try:
         response = client.files_upload_v2(
             channel=channel,
@@ -332,7 +433,8 @@ def upload_report(token: str, channel: str, delivery: ReportDelivery, *, base_ur
     except SlackApiError as exc:
         raise DeliveryError(_scrub(_api_failure(exc, delivery, channel, max_retries), token)) from None
     except Exception as exc:  # network and upload-step failures (urllib, SlackRequestError) are delivery failures too
-        raise DeliveryError(
+        failure = NoAnswer if _unanswered(exc) else DeliveryError
+        raise failure(
             f"could not upload {delivery.attachment_name} to Slack channel {channel}: "
             f"{type(exc).__name__}: {_scrub(str(exc), token)}"
         ) from None

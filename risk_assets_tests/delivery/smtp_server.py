@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,8 @@ class RecordingHandler:
 
     fail_first answers 421 to the first MAIL or DATA command only; refuse answers `refusal` to those recipients;
     stall_first_data stores the first message, then waits that many seconds before answering (the client sees
-    no reply: a crash there leaves it not knowing that the message was accepted)."""
+    no reply: a crash there leaves it not knowing that the message was accepted). A test that sets `gate` to a
+    threading.Event holds the next DATA, after storing its message, until the event is set."""
 
     def __init__(self, *, fail_first: Optional[Literal["MAIL", "DATA"]] = None, refuse: Collection[str] = (),
                  refusal: str = "550 5.1.1 No such user here", stall_first_data: float = 0.0) -> None:
@@ -44,6 +46,7 @@ class RecordingHandler:
         self._refuse = set(refuse)
         self._refusal = refusal
         self._stall = stall_first_data
+        self.gate: Optional[threading.Event] = None
 
     def _fails_now(self, command: str) -> bool:
         if self._fail_first != command:
@@ -79,6 +82,9 @@ class RecordingHandler:
         self.received.append(ReceivedMessage(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
         stall, self._stall = self._stall, 0.0
         await asyncio.sleep(stall)
+        gate, self.gate = self.gate, None
+        while gate is not None and not gate.is_set():
+            await asyncio.sleep(0.02)
         return "250 Message accepted for delivery"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import json
+import logging
 from email import policy
 from pathlib import Path
 
@@ -25,11 +26,13 @@ from risk_assets.partitions import partition_key
 from risk_assets.project import build_definitions
 from risk_assets.settings import Settings
 from risk_assets.window import ReportWindow
+from risk_assets_tests.delivery.smtp_server import PASSWORD, USER
 from risk_assets_tests.source_rows import SourceRows
 from risk_assets_tests.tenant_partitions import with_tenants
 
 WEEK = dt.date(2026, 11, 16)
 SECRET_WEBHOOK = "http://127.0.0.1:9/services/T000/B000/SUPERSECRETHOOK"
+WRONG_PASSWORD = "hunter2-not-the-password"
 
 
 def tenants(webhook_env: str | None = None) -> TenantsFile:
@@ -159,29 +162,49 @@ def test_sensor_delivers_new_reports_in_one_run_and_none_twice(env, risk_url, so
         assert len(rows) == 6 and [r[3] for r in rows if r[0] == "alpha"] == ["sent"] * 4
 
 
-def test_failed_channel_is_recorded_and_secrets_never_leak(env, risk_url, monkeypatch, caplog):
+def deliver_alpha(defs, instance):
+    return defs.resolve_job_def(DELIVERY_JOB).execute_in_process(
+        run_config=run_config([str(partition_key(WEEK, "alpha"))]), instance=instance, raise_on_error=False)
+
+
+def test_failed_channel_is_recorded_and_secrets_never_leak(env, risk_url, monkeypatch, caplog, capfd, smtp_server,
+                                                           smtp_ca_file):
+    """The SMTP password is used for real (a server with STARTTLS and AUTH: first a wrong one, then the right one)
+    and appears nowhere: not in events, metadata, logs, the ledger, the outbox, error texts or the e-mail."""
+    caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("SLACK_WEBHOOK_ALPHA", SECRET_WEBHOOK)  # nothing listens on port 9
-    monkeypatch.setenv("SMTP_PASSWORD", "hunter2-secret")  # set but SMTP_HOST unset: outbox for e-mail
+    for name, value in {"SMTP_HOST": smtp_server.host, "SMTP_PORT": str(smtp_server.port), "SMTP_USER": USER,
+                        "SMTP_PASSWORD": WRONG_PASSWORD, "SMTP_FROM": "Risk reports <reports@school.example>",
+                        "SMTP_CA_FILE": smtp_ca_file}.items():
+        monkeypatch.setenv(name, value)
     defs = definitions(tenants("SLACK_WEBHOOK_ALPHA"))
     with DagsterInstance.ephemeral() as instance:
         materialise(defs, instance, "alpha")
-        result = defs.resolve_job_def(DELIVERY_JOB).execute_in_process(
-            run_config=run_config([str(partition_key(WEEK, "alpha"))]), instance=instance, raise_on_error=False)
-        assert not result.success
-        rows = ledger(risk_url)
-        assert [(r[1], r[3]) for r in rows] == [("email", "sent"), ("slack", "failed")]
-        everything = [str(e) for e in result.all_events]
+        refused = deliver_alpha(defs, instance)
         with psycopg2.connect(risk_url) as conn, conn.cursor() as cur:
-            cur.execute("SELECT row_to_json(d)::text FROM risk.deliveries d")
+            cur.execute("SELECT error FROM risk.deliveries WHERE channel = 'email'")
+            [(login_error,)] = cur.fetchall()
+        monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
+        accepted = deliver_alpha(defs, instance)
+    assert not refused.success and not accepted.success  # Slack fails both times
+    assert login_error.startswith(f"SMTP login failed for user '{USER}' at 127.0.0.1:{smtp_server.port}")
+    assert smtp_server.authenticator.mechanisms == ["PLAIN", "PLAIN"]  # both passwords went to the server
+    [message] = smtp_server.handler.received
+    rows = ledger(risk_url)
+    assert [(r[1], r[3]) for r in rows] == [("email", "sent"), ("slack", "failed")]
+    everything = [str(e) for result in (refused, accepted) for e in result.all_events]
+    with psycopg2.connect(risk_url) as conn, conn.cursor() as cur:
+        for table in ("deliveries", "delivery_recipients", "delivery_parts"):
+            cur.execute(f"SELECT row_to_json(t)::text FROM risk.{table} t")
             everything += [r[0] for r in cur.fetchall()]
-        for path in (env / "outbox").rglob("*"):
-            if path.is_file():
-                everything.append(path.read_text(encoding="utf-8", errors="replace"))
-        everything.append(caplog.text)
-        for secret in ("SUPERSECRETHOOK", SECRET_WEBHOOK, "hunter2-secret"):
-            assert not [text for text in everything if secret in text], secret
-        [failure] = [e for e in result.all_events if e.is_step_failure]
-        assert "SLACK_WEBHOOK_ALPHA" in failure.step_failure_data.user_failure_data.description
+    for path in (env / "outbox").rglob("*"):
+        if path.is_file():
+            everything.append(path.read_text(encoding="utf-8", errors="replace"))
+    everything += [caplog.text, *capfd.readouterr(), login_error, message.content.decode("ascii", "replace")]
+    for secret in ("SUPERSECRETHOOK", SECRET_WEBHOOK, PASSWORD, WRONG_PASSWORD):
+        assert not [text for text in everything if secret in text], secret
+    [failure] = [e for e in accepted.all_events if e.is_step_failure]
+    assert "SLACK_WEBHOOK_ALPHA" in failure.step_failure_data.user_failure_data.description
 
 
 def test_first_tick_skips_history_and_a_hundred_new_reports_take_at_most_two_runs(env, risk_url):

@@ -60,11 +60,34 @@ def test_a_ca_file_is_kept(tmp_path: Path) -> None:
     assert settings is not None and settings.ca_file == str(ca)
 
 
-@pytest.mark.parametrize("port", ["abc", "0", "70000", "58 7", "-25"])
+@pytest.mark.parametrize("port", ["abc", "0", "70000", "58 7", "-25", "²", "５８７", "٥٨٧"])
 def test_bad_port(port: str) -> None:
+    """"²" passes str.isdigit() and fails int(); full-width and Arabic-Indic digits pass int(): both are refused."""
     message = settings_error(environment(SMTP_PORT=port))
-    assert message.startswith(f"SMTP_PORT={port!r} is not a port number")
-    assert "from 1 to 65535" in message and "SMTP_PORT=587" in message
+    assert message == (f"SMTP_PORT={port!r} is not a port number: write a port number 1-65535, ASCII digits, "
+                       "e.g. SMTP_PORT=587 for SMTP_TLS=starttls")
+
+
+@pytest.mark.parametrize("host", ["smtp.school.example:587", "smtp://smtp.school.example", "smtps://mail.example:465",
+                                  "smtp.school.example/", "smtp school.example"])
+def test_host_with_a_port_or_a_scheme(host: str) -> None:
+    assert settings_error(environment(SMTP_HOST=host)) == (
+        f"SMTP_HOST={host!r} is not a host name: write the name or address alone, e.g. SMTP_HOST=smtp.school.example, "
+        "with the port in SMTP_PORT and the encryption in SMTP_TLS (starttls, ssl or none), not in a URL")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "fe80::1", "smtp.school.example"])
+def test_host_names_and_addresses_are_accepted(host: str) -> None:
+    settings = SmtpSettings.from_env(environment(SMTP_HOST=host))
+    assert settings is not None and settings.host == host
+
+
+def test_a_login_that_is_not_ascii() -> None:
+    assert settings_error(environment(SMTP_USER="교사")) == (
+        "SMTP_USER='교사' is not ASCII: smtplib can send only ASCII login names; use the account's ASCII login")
+    assert settings_error(environment(SMTP_PASSWORD=SECRET + "é")) == (
+        "SMTP_PASSWORD is not ASCII: smtplib can send only ASCII passwords; give the account an ASCII password "
+        "(or an app password)")
 
 
 def test_bad_tls_mode() -> None:

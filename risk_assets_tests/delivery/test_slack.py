@@ -14,9 +14,11 @@ from risk_assets.config.tenants import SlackDelivery
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
 from risk_assets.delivery.slack import (
     build_payload,
+    check_api_url,
     post_webhook,
     resolve_bot,
     resolve_webhook,
+    timeout_from_env,
     upload_report,
 )
 from risk_assets_tests.delivery.email_samples import write_delivery
@@ -379,3 +381,52 @@ def test_bot_token_without_channel_is_an_error() -> None:
 
     with pytest.raises(DeliveryError, match="delivery.slack.channel"):
         resolve_bot(slack, {"SLACK_BOT_SEOUL": TOKEN})
+
+
+@pytest.mark.parametrize("value", ["hooks.slack.com/services/T/B/SECRET", "http://hooks.slack.com/services/T/B/SECRET",
+                                   "ftp://hooks.slack.com/SECRET", "https:///services/SECRET", "SECRET"])
+def test_webhook_variable_must_hold_an_https_url(value: str) -> None:
+    slack = SlackDelivery(webhook_env="SLACK_WEBHOOK_SEOUL")
+
+    with pytest.raises(DeliveryError) as raised:
+        resolve_webhook(slack, {"SLACK_WEBHOOK_SEOUL": value})
+
+    assert str(raised.value) == (
+        "the Slack webhook (env SLACK_WEBHOOK_SEOUL) does not hold an https:// URL: set SLACK_WEBHOOK_SEOUL to the "
+        "incoming-webhook URL Slack shows (https://hooks.slack.com/services/…); http:// is accepted only for this "
+        "machine (127.0.0.1, localhost)")
+    assert_secret_free(str(raised.value), "SECRET")
+
+
+def test_channel_without_a_bot_token_is_an_error() -> None:
+    slack = SlackDelivery(webhook_env="SLACK_WEBHOOK_SEOUL", channel="C0123")
+
+    with pytest.raises(DeliveryError) as raised:
+        resolve_bot(slack, {})
+
+    assert str(raised.value) == (
+        "delivery.slack.channel (C0123) is set in tenants.yaml but delivery.slack.bot_token_env is not; the channel is "
+        "where the bot uploads the report file, so it needs a bot token: add `bot_token_env: <variable holding the "
+        "xoxb-… token>`, or remove channel (the webhook posts into the channel it was created for)")
+
+
+@pytest.mark.parametrize("value", ["²", "0", "301", "1.5", "thirty", "３０"])
+def test_slack_timeout_must_be_whole_seconds(value: str) -> None:
+    with pytest.raises(DeliveryError) as raised:
+        timeout_from_env({"SLACK_TIMEOUT": value})
+
+    assert str(raised.value) == (f"SLACK_TIMEOUT={value!r} is not a number of seconds: write a whole number 1-300, "
+                                 "ASCII digits, e.g. SLACK_TIMEOUT=30, or unset it")
+
+
+def test_slack_timeout_default_and_value() -> None:
+    assert (timeout_from_env({}), timeout_from_env({"SLACK_TIMEOUT": " 5 "})) == (30, 5)
+
+
+@pytest.mark.parametrize("value", ["slack.com/api/", "http://slack.example/api/"])
+def test_slack_api_url_must_be_https(value: str) -> None:
+    with pytest.raises(DeliveryError) as raised:
+        check_api_url({"SLACK_API_URL": value})
+
+    assert str(raised.value) == (f"SLACK_API_URL={value!r} is not an https:// URL: write the Web API base, e.g. "
+                                 "SLACK_API_URL=https://slack.com/api/, or unset it")

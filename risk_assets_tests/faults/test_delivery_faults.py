@@ -1,14 +1,17 @@
-"""Delivery under faults (issue 12, items 2-7): a crash mid-send, a refused recipient, concurrent re-sends, a long
-Retry-After, a tenant without recipients, and a ledger that says what happened. Real SMTP (aiosmtpd with STARTTLS
-and AUTH), the local Slack stand-in, PostgreSQL, and a delivery process killed with SIGKILL."""
+"""Delivery under faults: a crash mid-send, a refused recipient, concurrent re-sends, a long Retry-After, a webhook
+that does not answer, a failed upload after a posted message, a tenant without recipients, and a ledger that says
+what happened. Real SMTP (aiosmtpd with STARTTLS and AUTH), the local Slack stand-in, PostgreSQL, and a delivery
+process killed with SIGKILL."""
 
 from __future__ import annotations
 
 import email
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from email import policy
 
@@ -104,6 +107,31 @@ def test_a_crash_after_the_server_accepted_the_message_resends_the_same_message(
     assert rows(risk_url) == [("email", 0, "sent", "smtp", 2, 2), ("slack", 0, "sent", "outbox", 1, 1)]
 
 
+def test_a_resend_killed_mid_send_and_the_next_run_are_both_counted(env, risk_url, smtp_ca, smtp_env):
+    handler = RecordingHandler()
+    with running_smtp_server(smtp_ca, handler) as server, DagsterInstance.ephemeral() as instance:
+        smtp_env(server.port)
+        tenants = alpha()
+        materialise(definitions(tenants), instance, "alpha")
+        assert deliver(tenants, instance).success
+        summary = ReportDelivery.load(env / "reports" / WEEK.isoformat() / "alpha_summary.json",
+                                      env / "reports" / WEEK.isoformat() / "alpha_report.html")
+        with psycopg2.connect(risk_url) as conn:
+            Ledger(conn).force(WEEK, "alpha", "email", summary.checksum, "operator@host")
+        held = handler.gate = threading.Event()  # the server keeps the re-send's message and does not answer
+        kill_when(start_child(tenants, "--only", "email"), lambda: len(handler.received) == 2)
+        with psycopg2.connect(risk_url) as conn:  # the operator asks again: it joins the interrupted re-send
+            assert Ledger(conn).force(WEEK, "alpha", "email", summary.checksum, "operator@host")[1] is False
+        assert deliver(tenants, instance, {ONLY_CHANNEL_TAG: "email"}).success
+        held.set()
+    # The re-send's copy went out twice (the killed run's and the next run's: the same bytes), over three
+    # connections in all with the first delivery's; the ledger counts both runs and every connection.
+    assert len(handler.received) == 3 and handler.received[1].content == handler.received[2].content
+    assert handler.connections == 3
+    assert rows(risk_url) == [("email", 0, "sent", "smtp", 1, 1), ("email", 1, "sent", "smtp", 2, 2),
+                              ("slack", 0, "sent", "outbox", 1, 1)]
+
+
 def test_a_crash_during_a_webhook_post_is_not_posted_again_blindly(env, risk_url, slack_server: SlackStandIn,
                                                                   monkeypatch):
     slack_server.script(HOOK_PATH, Reply(delay=60), Reply())
@@ -170,6 +198,114 @@ def test_with_a_bot_token_an_interrupted_post_is_looked_up(env, risk_url, slack_
     assert rows(risk_url)[1] == ("slack", 0, "sent", "webhook+upload", 2, 2)
 
 
+def parts(risk_url: str) -> list[tuple]:
+    """(generation, part, status, provider_id) of every Slack part in the ledger."""
+    with psycopg2.connect(risk_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT d.generation, p.part, p.status, p.provider_id FROM risk.delivery_parts p"
+                    " JOIN risk.deliveries d ON d.id = p.delivery_id ORDER BY d.generation, p.part DESC")
+        return cur.fetchall()
+
+
+def test_a_failed_upload_is_retried_without_posting_the_message_again(env, risk_url, slack_server: SlackStandIn,
+                                                                       monkeypatch):
+    slack_server.script(HOOK_PATH, Reply())
+    monkeypatch.setenv("HOOK", slack_server.url + HOOK_PATH)
+    monkeypatch.setenv("BOT", "xoxb-test-token")
+    monkeypatch.setenv("SLACK_API_URL", slack_server.url + "/api/")
+    tenants = alpha(slack={"webhook_env": "HOOK", "bot_token_env": "BOT", "channel": "C0123"})
+    script_bot(slack_server, [])
+    slack_server.script("/api/files.getUploadURLExternal", Reply(body={"ok": False, "error": "internal_error"}),
+                        Reply(body={"ok": True, "upload_url": slack_server.url + UPLOAD_URL, "file_id": "F1"}))
+    with DagsterInstance.ephemeral() as instance:
+        materialise(definitions(tenants), instance, "alpha")
+        assert not deliver(tenants, instance).success
+        assert rows(risk_url)[1] == ("slack", 0, "failed", "", 2, 1)
+        assert parts(risk_url) == [(0, "message", "sent", None), (0, "file", "failed", None)]
+        with psycopg2.connect(risk_url) as conn:
+            listing = Ledger(conn).listing(WEEK)
+        assert listing.loc[listing["channel"] == "slack", "parts"].tolist() == ["message sent, file failed"]
+
+        assert deliver(tenants, instance).success
+    assert len(slack_server.requests_to(HOOK_PATH)) == 1  # the message once; only the upload was tried again
+    assert len(slack_server.requests_to("/api/files.getUploadURLExternal")) == 2
+    assert len(slack_server.requests_to("/api/files.completeUploadExternal")) == 1
+    assert slack_server.requests_to("/api/conversations.history") == []  # nothing unknown: nothing to look up
+    assert rows(risk_url)[1] == ("slack", 0, "sent", "webhook+upload", 3, 2)
+    assert parts(risk_url) == [(0, "message", "sent", None), (0, "file", "sent", "F1")]
+
+
+def test_an_upload_without_an_answer_is_looked_up_and_not_uploaded_again(env, risk_url, slack_server: SlackStandIn,
+                                                                         monkeypatch):
+    slack_server.script(HOOK_PATH, Reply())
+    monkeypatch.setenv("HOOK", slack_server.url + HOOK_PATH)
+    monkeypatch.setenv("BOT", "xoxb-test-token")
+    monkeypatch.setenv("SLACK_API_URL", slack_server.url + "/api/")
+    monkeypatch.setenv("SLACK_TIMEOUT", "1")
+    tenants = alpha(slack={"webhook_env": "HOOK", "bot_token_env": "BOT", "channel": "C0123"})
+    script_bot(slack_server, [])
+    slack_server.script("/api/files.completeUploadExternal", Reply(body={"ok": True, "files": [{"id": "F1"}]}, delay=3))
+    with DagsterInstance.ephemeral() as instance:
+        materialise(definitions(tenants), instance, "alpha")
+        assert not deliver(tenants, instance).success
+        assert parts(risk_url) == [(0, "message", "sent", None), (0, "file", "unknown", None)]
+        # Slack shared the file after all: the channel's history shows it with the report id.
+        [shared] = slack_server.requests_to("/api/files.completeUploadExternal")
+        script_bot(slack_server, [{"type": "message", "ts": "2.0", "text": shared.form()["initial_comment"],
+                                   "files": [{"id": "F1"}]}])
+        assert deliver(tenants, instance).success
+    assert len(slack_server.requests_to(HOOK_PATH)) == 1
+    assert len(slack_server.requests_to("/api/files.completeUploadExternal")) == 1  # found, not uploaded again
+    assert len(slack_server.requests_to("/api/conversations.history")) == 1
+    assert rows(risk_url)[1] == ("slack", 0, "sent", "webhook+upload", 2, 2)
+    assert parts(risk_url) == [(0, "message", "sent", None), (0, "file", "sent", "F1")]
+
+
+def test_a_webhook_that_does_not_answer_after_the_post_is_unknown_and_not_posted_again(
+        env, risk_url, slack_server: SlackStandIn, monkeypatch):
+    slack_server.script(HOOK_PATH, Reply(delay=4), Reply())
+    monkeypatch.setenv("HOOK", slack_server.url + HOOK_PATH)
+    monkeypatch.setenv("SLACK_TIMEOUT", "1")
+    tenants = alpha(slack={"webhook_env": "HOOK"})
+    with DagsterInstance.ephemeral() as instance:
+        materialise(definitions(tenants), instance, "alpha")
+        first = deliver(tenants, instance)
+        again = deliver(tenants, instance)
+    assert not first.success and not again.success
+    assert len(slack_server.requests_to(HOOK_PATH)) == 1  # not posted again, and not retried inside the client
+    assert rows(risk_url)[1] == ("slack", 0, "unknown", "webhook", 1, 2)
+    assert parts(risk_url) == [(0, "message", "unknown", None)]
+    with psycopg2.connect(risk_url) as conn:
+        listing = Ledger(conn).listing(WEEK)
+    [error] = listing.loc[listing["channel"] == "slack", "error"]
+    assert error == ("the Slack webhook (env HOOK) received the message but gave no answer (waiting up to 1 s, "
+                     "SLACK_TIMEOUT: TimeoutError: timed out); it may be in the channel; a webhook cannot tell whether "
+                     "the message arrived, so it is not posted again blindly: look in the channel, and if the message "
+                     "is not there run `risk-report resend --week 2026-11-16 --tenant alpha --channel slack`")
+
+
+def test_a_webhook_that_refuses_the_connection_fails_and_is_retried(env, risk_url, monkeypatch):
+    with socket.socket() as probe:  # a port nothing listens on: the post never leaves this machine
+        probe.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("HOOK", f"http://127.0.0.1:{probe.getsockname()[1]}{HOOK_PATH}")
+    tenants = alpha(slack={"webhook_env": "HOOK"})
+    with DagsterInstance.ephemeral() as instance:
+        materialise(definitions(tenants), instance, "alpha")
+        assert not deliver(tenants, instance).success
+        assert parts(risk_url) == [(0, "message", "failed", None)]
+        assert rows(risk_url)[1][:3] == ("slack", 0, "failed")
+
+
+def test_attempts_count_the_clients_own_retries(env, risk_url, slack_server: SlackStandIn, monkeypatch):
+    slack_server.script(HOOK_PATH, Reply(status=429, body="rate_limited", headers={"Retry-After": "1"}), Reply())
+    monkeypatch.setenv("HOOK", slack_server.url + HOOK_PATH)
+    tenants = alpha(slack={"webhook_env": "HOOK"})
+    with DagsterInstance.ephemeral() as instance:
+        materialise(definitions(tenants), instance, "alpha")
+        assert deliver(tenants, instance).success
+    assert len(slack_server.requests_to(HOOK_PATH)) == 2
+    assert rows(risk_url)[1] == ("slack", 0, "sent", "webhook", 2, 1)  # two tries on the wire in one run
+
+
 def test_one_refused_recipient_is_retried_alone(env, risk_url, smtp_ca, smtp_env):
     config = {"to": ["head@alpha.example.kr"], "cc": ["vice@alpha.example.kr"], "bcc": ["audit@alpha.example.kr"]}
     tenants = alpha(config)
@@ -194,11 +330,29 @@ def test_one_refused_recipient_is_retried_alone(env, risk_url, smtp_ca, smtp_env
     assert {status for _, status in recipients(risk_url)} == {"sent"}
 
 
-def test_resend_of_one_channel_and_two_resends_at_once(env, risk_url, slack_server: SlackStandIn, monkeypatch):
+def lock_waiters(risk_url: str) -> int:
+    """Sessions of the pipeline database waiting for an advisory lock (a delivery waiting for another's turn)."""
+    with psycopg2.connect(risk_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+        return cur.fetchone()[0]
+
+
+def wait_for(condition, what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_resend_of_one_channel_and_two_resends_at_once(env, risk_url, smtp_ca, smtp_env, slack_server: SlackStandIn,
+                                                       monkeypatch):
     slack_server.script(HOOK_PATH, Reply())
     monkeypatch.setenv("HOOK", slack_server.url + HOOK_PATH)
     tenants = alpha(slack={"webhook_env": "HOOK"})
-    with DagsterInstance.ephemeral() as instance:
+    handler = RecordingHandler()
+    with running_smtp_server(smtp_ca, handler) as server, DagsterInstance.ephemeral() as instance:
+        smtp_env(server.port)
         materialise(definitions(tenants), instance, "alpha")
         assert deliver(tenants, instance).success
         summary = ReportDelivery.load(env / "reports" / WEEK.isoformat() / "alpha_summary.json",
@@ -206,12 +360,18 @@ def test_resend_of_one_channel_and_two_resends_at_once(env, risk_url, slack_serv
         with psycopg2.connect(risk_url) as conn:
             assert Ledger(conn).force(WEEK, "alpha", "email", summary.checksum, "a@host")[1] is True
             assert Ledger(conn).force(WEEK, "alpha", "email", summary.checksum, "b@host")[1] is False  # joins it
-        runs = [start_child(tenants, "--only", "email") for _ in range(2)]  # two delivery runs at once
-        assert [run.wait(timeout=300) for run in runs] == [0, 0]
+        # Two delivery runs at once, made to overlap: the server holds the first re-send's DATA (its message is
+        # stored) until the other run waits for the tenant-week's lock, or has sent a copy of its own.
+        gate = handler.gate = threading.Event()
+        runs = [start_child(tenants, "--only", "email") for _ in range(2)]
+        wait_for(lambda: (len(handler.received) == 2 and lock_waiters(risk_url) == 1) or len(handler.received) > 2,
+                 "one re-send on the wire and the other waiting for its turn")
+        gate.set()
+        assert [run.wait(timeout=120) for run in runs] == [0, 0]
     assert len(slack_server.requests_to(HOOK_PATH)) == 1  # Slack was not touched by the e-mail re-send
-    emails = sorted((env / "outbox").rglob("email.eml"))
-    assert len(emails) == 1
-    assert rows(risk_url) == [("email", 0, "sent", "outbox", 1, 1), ("email", 1, "sent", "outbox", 1, 1),
+    # On the wire: the first delivery and one re-send, nothing more.
+    assert [message.rcpt_tos for message in handler.received] == [["head@alpha.example.kr"]] * 2
+    assert rows(risk_url) == [("email", 0, "sent", "smtp", 1, 1), ("email", 1, "sent", "smtp", 1, 1),
                               ("slack", 0, "sent", "webhook", 1, 1)]
 
 

@@ -61,15 +61,17 @@ def _describe(outcomes: list[ChannelOutcome]) -> str:
     return ", ".join(f"{o.channel} {o.status}" + (f" via {o.destination}" if o.destination else "") for o in outcomes)
 
 
-def build_delivery_job(tenants: TenantsFile, templates: Path) -> dg.JobDefinition:
-    """`templates`: the folder of the e-mail's template (the report template's templates/)."""
-    @dg.op(name="deliver_reports", description="E-mail and Slack for each report; the outbox for what is not configured.")
+def build_delivery_job(tenants: TenantsFile, templates: Path, outbox: bool) -> dg.JobDefinition:
+    """`templates`: the folder of the e-mail's template (the report template's templates/); `outbox`: whether an
+    unconfigured channel writes to the outbox (RISK_DEPLOYMENT=local) — in production it is an error or skipped."""
+    @dg.op(name="deliver_reports", description="E-mail and Slack for each report; what is not configured goes to the "
+                                                "outbox (RISK_DEPLOYMENT=local) or is an error / skipped (production).")
     def deliver_reports(context: dg.OpExecutionContext, config: DeliveryRequest, storage: Storage,
                         risk_db: RiskDatabase, smtp: SmtpServer, slack: SlackApi) -> dg.Output[None]:
         results, failures = {}, []
         try:
-            channels = Channels(smtp=smtp.settings(), outbox=Outbox(storage.outbox_dir), templates=templates,
-                                slack_base_url=slack.url())
+            channels = Channels(smtp=smtp.settings(), outbox=Outbox(storage.outbox_dir) if outbox else None,
+                                templates=templates, slack_base_url=slack.url(), slack_timeout=slack.timeout_seconds())
             with risk_db.connect(storage.sql_path) as conn:
                 for key in config.reports:
                     try:
@@ -102,4 +104,5 @@ def defs() -> dg.Definitions:
     project = current_project()
     check_delivery_settings(project.config.tenants.enabled)  # `dagster definitions validate` shows a typo too
     templates = project.report_template.parent / TEMPLATES_FOLDER
-    return dg.Definitions(jobs=[build_delivery_job(project.config.tenants, templates)])
+    return dg.Definitions(jobs=[build_delivery_job(project.config.tenants, templates,
+                                                   outbox=project.settings.deployment == "local")])
