@@ -28,6 +28,7 @@ from risk_assets.settings import Settings
 from risk_assets.window import ReportWindow
 from risk_assets_tests.delivery.smtp_server import PASSWORD, USER
 from risk_assets_tests.source_rows import SourceRows
+from risk_assets_tests.product_env import point_product_at
 from risk_assets_tests.tenant_partitions import with_tenants
 
 WEEK = dt.date(2026, 11, 16)
@@ -50,12 +51,7 @@ def tenants(webhook_env: str | None = None) -> TenantsFile:
 
 @pytest.fixture
 def env(source_conn, source_url, risk_url, tmp_path, monkeypatch):
-    for name in ("SMTP_HOST", "SMTP_PASSWORD", "SMTP_USER"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SOURCE_DATABASE_URL", source_url)
-    monkeypatch.setenv("RISK_DATABASE_URL", risk_url)
-    for name in ("data", "reports", "outbox"):
-        monkeypatch.setenv(f"RISK_{name.upper()}_DIR", str(tmp_path / name))
+    point_product_at(monkeypatch, source_url, risk_url, tmp_path)
     rows = SourceRows(source_conn)
     cutoff = ReportWindow(WEEK, "Asia/Seoul").cutoff
     for org in (601, 602):

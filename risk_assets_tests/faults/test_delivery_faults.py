@@ -166,6 +166,14 @@ def test_a_crash_during_a_webhook_post_is_not_posted_again_blindly(env, risk_url
 UPLOAD_URL = "/upload/F1"
 
 
+def with_bot(stand_in: SlackStandIn, monkeypatch) -> TenantsFile:
+    """Tenant alpha posting to the stand-in's webhook, with a bot token for the upload and the look-ups."""
+    monkeypatch.setenv("HOOK", stand_in.url + HOOK_PATH)
+    monkeypatch.setenv("BOT", "xoxb-test-token")
+    monkeypatch.setenv("SLACK_API_URL", stand_in.url + "/api/")
+    return alpha(slack={"webhook_env": "HOOK", "bot_token_env": "BOT", "channel": "C0123"})
+
+
 def script_bot(stand_in: SlackStandIn, history: list[dict]) -> None:
     stand_in.script("/api/conversations.history", Reply(body={"ok": True, "messages": history}))
     stand_in.script("/api/files.getUploadURLExternal",
@@ -176,10 +184,7 @@ def script_bot(stand_in: SlackStandIn, history: list[dict]) -> None:
 
 def test_with_a_bot_token_an_interrupted_post_is_looked_up(env, risk_url, slack_server: SlackStandIn, monkeypatch):
     slack_server.script(HOOK_PATH, Reply(delay=60))
-    monkeypatch.setenv("HOOK", slack_server.url + HOOK_PATH)
-    monkeypatch.setenv("BOT", "xoxb-test-token")
-    monkeypatch.setenv("SLACK_API_URL", slack_server.url + "/api/")
-    tenants = alpha(slack={"webhook_env": "HOOK", "bot_token_env": "BOT", "channel": "C0123"})
+    tenants = with_bot(slack_server, monkeypatch)
     with DagsterInstance.ephemeral() as instance:
         materialise(definitions(tenants), instance, "alpha")
         kill_when(start_child(tenants), lambda: len(slack_server.requests_to(HOOK_PATH)) == 1)
@@ -209,10 +214,7 @@ def parts(risk_url: str) -> list[tuple]:
 def test_a_failed_upload_is_retried_without_posting_the_message_again(env, risk_url, slack_server: SlackStandIn,
                                                                        monkeypatch):
     slack_server.script(HOOK_PATH, Reply())
-    monkeypatch.setenv("HOOK", slack_server.url + HOOK_PATH)
-    monkeypatch.setenv("BOT", "xoxb-test-token")
-    monkeypatch.setenv("SLACK_API_URL", slack_server.url + "/api/")
-    tenants = alpha(slack={"webhook_env": "HOOK", "bot_token_env": "BOT", "channel": "C0123"})
+    tenants = with_bot(slack_server, monkeypatch)
     script_bot(slack_server, [])
     slack_server.script("/api/files.getUploadURLExternal", Reply(body={"ok": False, "error": "internal_error"}),
                         Reply(body={"ok": True, "upload_url": slack_server.url + UPLOAD_URL, "file_id": "F1"}))
@@ -237,11 +239,8 @@ def test_a_failed_upload_is_retried_without_posting_the_message_again(env, risk_
 def test_an_upload_without_an_answer_is_looked_up_and_not_uploaded_again(env, risk_url, slack_server: SlackStandIn,
                                                                          monkeypatch):
     slack_server.script(HOOK_PATH, Reply())
-    monkeypatch.setenv("HOOK", slack_server.url + HOOK_PATH)
-    monkeypatch.setenv("BOT", "xoxb-test-token")
-    monkeypatch.setenv("SLACK_API_URL", slack_server.url + "/api/")
     monkeypatch.setenv("SLACK_TIMEOUT", "1")
-    tenants = alpha(slack={"webhook_env": "HOOK", "bot_token_env": "BOT", "channel": "C0123"})
+    tenants = with_bot(slack_server, monkeypatch)
     script_bot(slack_server, [])
     slack_server.script("/api/files.completeUploadExternal", Reply(body={"ok": True, "files": [{"id": "F1"}]}, delay=3))
     with DagsterInstance.ephemeral() as instance:

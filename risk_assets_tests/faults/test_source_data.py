@@ -44,6 +44,12 @@ def _insert(conn, sql: str, values: tuple) -> None:
     conn.commit()
 
 
+def busan_week(source_url: str):
+    """Busan's snapshot of the week and its metrics with the default thresholds."""
+    snapshot = take_snapshot(source_url, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone))
+    return snapshot, compute_metrics(snapshot, Thresholds())
+
+
 def test_a_student_id_of_two_organisations_mixes_neither_school(keyless_source, source_conn, source_url):
     rows = keyless_source
     nyc_student = rows.student(201, "Jamie Doe")
@@ -81,8 +87,7 @@ def test_repeated_presentation_and_theta_rows_count_once(keyless_source, source_
         _insert(source_conn, "INSERT INTO theta_estimates SELECT * FROM theta_estimates WHERE estimate_id = %s "
                              "LIMIT 1", (estimate,))
 
-    snapshot = take_snapshot(source_url, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone))
-    metrics = compute_metrics(snapshot, Thresholds())
+    snapshot, metrics = busan_week(source_url)
 
     assert len(snapshot.presentations) == 1 and len(snapshot.theta) == 1
     assert snapshot.quality["presentations_duplicate_id"] == 2
@@ -161,8 +166,7 @@ def test_conflicting_theta_at_one_instant_is_counted_and_the_tie_rule_kept(keyle
     rows.presentation(student, rows.item(), C - dt.timedelta(days=2))
     _conflicting_estimates(rows, student)
 
-    snapshot = take_snapshot(source_url, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone))
-    metrics = compute_metrics(snapshot, Thresholds())
+    snapshot, metrics = busan_week(source_url)
 
     assert snapshot.quality["theta_conflicting_same_instant"] == 1
     assert snapshot.quality["theta_not_finite"] == 1
@@ -177,8 +181,7 @@ def test_attendance_on_a_day_that_is_not_a_school_day_is_counted_and_ignored(key
     rows.presentation(student, rows.item(), C - dt.timedelta(days=2))
     _attendance_off_school_days(rows, student)
 
-    snapshot = take_snapshot(source_url, SQL_DIR, BUSAN, ReportWindow(WEEK, BUSAN.timezone))
-    metrics = compute_metrics(snapshot, Thresholds())
+    snapshot, metrics = busan_week(source_url)
 
     assert snapshot.quality["attendance_not_school_day"] == 2
     assert len(snapshot.attendance) == 7  # kept: spec §11 ignores records on days that are not scheduled

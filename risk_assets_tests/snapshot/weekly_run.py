@@ -13,6 +13,7 @@ from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.partitions import partition_key
 from risk_assets.project import build_definitions
 from risk_assets.settings import Settings
+from risk_assets_tests.product_env import point_product_at
 from risk_assets_tests.tenant_partitions import with_tenants
 
 WEEK = dt.date(2026, 11, 16)
@@ -20,12 +21,7 @@ WEEK = dt.date(2026, 11, 16)
 
 def weekly_definitions(tenants: list[dict], monkeypatch, source_url: str, risk_url: str, folder: Path) -> Definitions:
     """The product's definitions for these tenants, writing under `folder` (data, reports, outbox)."""
-    for name in ("SMTP_HOST", "SMTP_PASSWORD", "SMTP_USER"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SOURCE_DATABASE_URL", source_url)
-    monkeypatch.setenv("RISK_DATABASE_URL", risk_url)
-    for name in ("data", "reports", "outbox"):
-        monkeypatch.setenv(f"RISK_{name.upper()}_DIR", str(folder / name))
+    point_product_at(monkeypatch, source_url, risk_url, folder)
     config = AppConfig(tenants=TenantsFile.model_validate({"first_week": dt.date(2026, 10, 5), "tenants": tenants}),
                        thresholds=Thresholds(), tenants_path=Path("t"), thresholds_path=Path("t"))
     return build_definitions(config, Settings.from_env())
