@@ -35,6 +35,7 @@ from .dirty import (
     dirty_presentations,
 )
 from .groups import GROUP_SPECS, ORDINARY, assign_groups, latent_traits
+from .irt import STORED_DECIMALS
 from .items import UsableItems, build_item_bank, usable_items
 from .local_time import local_midnight_utc, wall_to_utc
 from .rng import Stream, stream
@@ -45,7 +46,7 @@ from .simulate import OMITTED, OUTCOME_NAMES, Learners, PracticeLog, simulate_pr
 from .tenants import DemoTenant
 from .truth import ground_truth_frame, legacy_attendance_levels
 
-GENERATOR_VERSION = "demo-3"
+GENERATOR_VERSION = "demo-4"
 DEFAULT_SEED = 20261116
 SESSION_ID_BLOCK = 10**8
 PRESENTATION_ID_BLOCK = 10**9
@@ -56,7 +57,8 @@ NOTES: tuple[str, ...] = (
     "With the default tenants the third (org 201) has its holiday in the week the absence "
     "streak ends, so its streak is Thu, Fri, Mon, Tue, Thu: across a weekend and a holiday.",
     "True θ is constant within a report week; θ groups step down into each of the final two weeks.",
-    "θ estimates are EAP over the trailing 7 days (N(0,1) prior), which shrinks Δθ by about 10 %.",
+    "θ estimates are EAP over the trailing 7 days (N(0,1) prior), which shrinks Δθ by about 10 %;",
+    "θ and se are stored with 6 decimals.",
     "Guessing (c = 0.5) starts with the evaluation window [C-14 d, C), so θ_ref is uncontaminated.",
     "expected_theta/omit/guess: the scripted truth; expected_attendance: spec §6 legacy rules "
     "applied to the generated rows (dirty ones included), INSUFFICIENT where they imply it.",
@@ -236,8 +238,8 @@ def _estimates_frame(log: PracticeLog, roster: Roster, tenant: DemoTenant) -> pd
             "estimate_id": tenant.org_id * SESSION_ID_BLOCK + 1 + np.arange(n, dtype=np.int64),
             "student_id": roster.student_ids[log.session_student],
             "estimated_at": wall_to_utc(log.estimated_local, tenant.zone),
-            "theta": log.theta,
-            "se": log.se,
+            "theta": np.round(log.theta, STORED_DECIMALS),
+            "se": np.round(log.se, STORED_DECIMALS),
         }
     )
 

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
 import math
+import os
+import platform
+import subprocess
+import sys
 
 import numpy as np
+import pytest
 
 from risk_assets.demo.irt import GRID, eap, p_correct, response_loglik
 
@@ -64,3 +69,35 @@ def test_response_loglik_is_the_log_of_the_3pl_probability():
     p = p_correct(GRID[None, :], a[:, None], b[:, None], c[:, None])
     np.testing.assert_allclose(np.exp(right), p, rtol=1e-13, atol=0)
     np.testing.assert_allclose(np.exp(wrong), 1 - p, rtol=1e-12, atol=1e-16)
+
+
+# EAP of 400 random response patterns in a fresh interpreter, printed as the bytes of θ and SE.
+_EAP_BYTES = """
+import numpy as np
+from risk_assets.demo.irt import eap, response_loglik
+rng = np.random.default_rng(5)
+a, b, c = rng.uniform(0.5, 2.0, 30), rng.normal(0.0, 1.0, 30), rng.uniform(0.0, 0.3, 30)
+loglik = np.stack([response_loglik(a, b, c, rng.random(30) < 0.6).sum(axis=0) for _ in range(400)])
+theta, se = eap(loglik)
+print(theta.tobytes().hex(), se.tobytes().hex())
+"""
+# OpenBLAS's most basic kernel per architecture: every CPU of that architecture runs it.
+_GENERIC_OPENBLAS_CORE = {"x86_64": "Prescott", "aarch64": "ARMV8"}
+
+
+def _eap_bytes(**environment: str) -> str:
+    env = {**os.environ, **environment}
+    return subprocess.run([sys.executable, "-c", _EAP_BYTES], env=env, check=True, capture_output=True,
+                          text=True, timeout=60).stdout
+
+
+def test_eap_does_not_depend_on_the_blas_kernel_or_its_threads():
+    """The demo's θ is stored source data: the same bits on every machine. A BLAS product (matmul, dot) sums in
+    the order of whichever kernel the CPU selects; the grid sums must not go through one."""
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+    core = _GENERIC_OPENBLAS_CORE.get(platform.machine())
+    if "openblas" not in blas or core is None:
+        pytest.skip(f"numpy uses {blas} on {platform.machine()}: OpenBLAS's kernel cannot be chosen here")
+    default = _eap_bytes()
+    assert _eap_bytes(OPENBLAS_CORETYPE=core) == default
+    assert _eap_bytes(OPENBLAS_NUM_THREADS="1") == default

@@ -27,7 +27,8 @@ SQL_DIR = PROJECT_DIR / "sql"
 WEEK = dt.date(2026, 11, 16)
 # The snapshot step's output for the demo schools as the row-by-row step (psycopg2 tuples, commit b181365) wrote
 # it, before extraction went columnar: per tenant the Parquet files' dtypes, row counts and a digest per column,
-# and the manifest's data-quality counts.
+# and the manifest's data-quality counts. The θ and se digests were recorded again, by b181365's step on this
+# module's demo data, when the generator began storing θ and se with 6 decimals (demo-4); nothing else changed.
 RECORDED = Path(__file__).with_name("recorded_demo_snapshots.json")
 
 
