@@ -113,7 +113,8 @@ def test_three_weeks_oldest_first_then_rematerialise(job, source_conn, tmp_path)
     counts = _rows(risk_url, "SELECT week, tenant, count(*) FROM risk.student_results GROUP BY 1, 2 ORDER BY 1, 2")
     assert counts == [(w, t, 3) for w in WEEKS for t in ("alpha", "beta")]
     assert _rows(risk_url, "SELECT count(*) FROM risk.tenant_weeks") == [(6,)]
-    assert _rows(risk_url, "SELECT version FROM risk.schema_migrations ORDER BY version") == [(1,), (2,), (3,), (4,)]
+    migrations = _rows(risk_url, "SELECT version FROM risk.schema_migrations ORDER BY version")
+    assert migrations == [(1,), (2,), (3,), (4,), (5,)]
 
     week_dir = tmp_path / "reports" / "2026-11-16"
     summary = json.loads((week_dir / "alpha_summary.json").read_text(encoding="utf-8"))

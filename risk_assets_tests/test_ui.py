@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import psycopg2
 import pytest
@@ -22,6 +23,7 @@ import yaml
 
 from risk_assets.demo import DEFAULT_DEMO_TENANTS, generate_demo, load_dataset
 from risk_assets.settings import PROJECT_DIR
+from risk_assets_tests.delivery.channels import HOOK_ENV, HOOK_PATH, Channels, running_channels
 from risk_assets_tests.source_rows import SourceRows
 from risk_assets_tests.test_deploy import sqlalchemy_url
 
@@ -117,6 +119,9 @@ def tenants_yaml(path: Path) -> None:
                {"key": "nyc-bridge", "org_id": 201, "name": "Bridge Academy NYC", "timezone": "America/New_York",
                 "locale": "en"},
                {"key": "stalled", "org_id": STALLED_ORG, "name": "Stalled School"}]
+    for tenant in tenants:
+        tenant["delivery"] = {"email": {"to": [f"office@{tenant['key']}.example.org"]},
+                              "slack": {"webhook_env": HOOK_ENV}}
     path.mkdir()
     (path / "tenants.yaml").write_text(yaml.safe_dump({"first_week": dt.date(2026, 10, 12), "tenants": tenants},
                                                       allow_unicode=True), encoding="utf-8")
@@ -124,7 +129,12 @@ def tenants_yaml(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def dagster_dev(pg_admin_url, source_template, tmp_path_factory):
+def channels(tmp_path_factory) -> Iterator[Channels]:
+    yield from running_channels(tmp_path_factory.mktemp("channels"))
+
+
+@pytest.fixture(scope="module")
+def dagster_dev(pg_admin_url, source_template, tmp_path_factory, channels):
     """One webserver + daemon for the module: each test backfills schools of its own."""
     tmp_path = tmp_path_factory.mktemp("ui")
     from risk_assets_tests.conftest import (
@@ -147,10 +157,11 @@ def dagster_dev(pg_admin_url, source_template, tmp_path_factory):
     home.mkdir()
     shutil.copyfile(PROJECT_DIR / "deploy" / "dagster.prod.yaml", home / "dagster.yaml")
     port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_PG_URL": sqlalchemy_url(urls["dagster"]),
+    env = channels.environment({
+           **os.environ, "DAGSTER_HOME": str(home), "DAGSTER_PG_URL": sqlalchemy_url(urls["dagster"]),
            "SOURCE_DATABASE_URL": urls["source"], "RISK_DATABASE_URL": urls["risk"], "RISK_DEPLOYMENT": "production",
            "RISK_CONFIG_DIR": str(tmp_path / "config"), "RISK_DATA_DIR": str(tmp_path / "data"),
-           "RISK_REPORTS_DIR": str(tmp_path / "reports"), "RISK_OUTBOX_DIR": str(tmp_path / "outbox")}
+           "RISK_REPORTS_DIR": str(tmp_path / "reports"), "RISK_OUTBOX_DIR": str(tmp_path / "outbox")})
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(PROJECT_DIR / "workspace.yaml"),
          "-h", "127.0.0.1", "-p", str(port)],
@@ -269,8 +280,16 @@ def _busan_deliveries(risk_url: str) -> list[tuple]:
         return cur.fetchall()
 
 
+def _busan_on_the_wire(channels: Channels) -> tuple[int, int]:
+    """(e-mails, Slack posts) the channels received for busan-ocean's report of WEEK."""
+    mails = [m for m in channels.smtp.handler.received if f"risk.{WEEK}.busan-ocean.".encode() in m.content]
+    posts = [r for r in channels.slack.requests_to(HOOK_PATH)
+             if "부산해양고등학교" in json.loads(r.body)["text"] and str(WEEK).encode() in r.body]
+    return len(mails), len(posts)
+
+
 @pytest.mark.timeout(900)
-def test_a_rerun_of_an_unchanged_week_through_the_running_sensor_sends_nothing(dagster_dev):
+def test_a_rerun_of_an_unchanged_week_through_the_running_sensor_sends_nothing(dagster_dev, channels):
     """Issue 12, item 1 and its "Done when": the daemon's report_delivery sensor sees the re-run's new report and its
     delivery run sends nothing, because the report's content did not change."""
     from risk_assets.cli import graphql as ui
@@ -278,12 +297,11 @@ def test_a_rerun_of_an_unchanged_week_through_the_running_sensor_sends_nothing(d
 
     port, folder, risk_url = dagster_dev
     server, key = ui.Webserver(f"http://127.0.0.1:{port}"), f"busan-ocean|{WEEK}"
-    outbox = folder / "outbox" / str(WEEK) / "busan-ocean"
     if not (folder / "reports" / str(WEEK) / "busan-ocean_report.html").exists():  # run alone, not after the backfills
         assert wait_for_run(server, ui.launch_run(server, "weekly_risk_job", {}, {"dagster/partition": key}),
                             300) == "SUCCESS"
     wait_for(lambda: [r for r in _busan_deliveries(risk_url) if r[3] == "sent"][1:], 180, "the sensor's delivery")
-    before = _busan_deliveries(risk_url), {p.name: p.read_bytes() for p in outbox.iterdir()}
+    before = _busan_deliveries(risk_url), _busan_on_the_wire(channels)
 
     since = time.time()
     assert wait_for_run(server, ui.launch_run(server, "weekly_risk_job", {}, {"dagster/partition": key}), 300) == "SUCCESS"
@@ -291,7 +309,8 @@ def test_a_rerun_of_an_unchanged_week_through_the_running_sensor_sends_nothing(d
                                   if key in r["runConfigYaml"] and r["status"] in ("SUCCESS", "FAILURE")], 180,
                          "the sensor's delivery run for the re-run")
     assert [r["status"] for r in delivered] == ["SUCCESS"]
-    assert (_busan_deliveries(risk_url), {p.name: p.read_bytes() for p in outbox.iterdir()}) == before
+    assert (_busan_deliveries(risk_url), _busan_on_the_wire(channels)) == before
+    assert before[1] == (1, 1)
     assert [(channel, status, attempts) for _, channel, _, status, attempts, _, _ in before[0]] == [
         ("email", "sent", 1), ("slack", "sent", 1)]
 

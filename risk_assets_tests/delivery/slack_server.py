@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def _handler_for(stand_in: SlackStandIn) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def slack_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackStandIn]:
     # slack-sdk sends every request through a proxy named in the environment, which cannot reach 127.0.0.1.
-    for name in _PROXY_VARIABLES:
+    for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     stand_in = SlackStandIn()
     stand_in.start()

@@ -2,7 +2,8 @@
 `dagster dev` (webserver + daemon) on a PostgreSQL instance with the production dagster.yaml and
 RISK_EXECUTOR=celery. One week of 20 schools is backfilled through the UI's own GraphQL mutation; the event log
 says which worker ran each step. One worker is killed in the middle of that backfill: its step comes back to the
-other worker, every partition is materialised once, and the sensor's delivery sends each report once."""
+other worker, every partition is materialised once, and the sensor's delivery sends each report once: counted on the
+wire of a real SMTP server and of the Slack stand-in (production writes no outbox)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Iterator
 
 import psycopg2
 import pytest
@@ -28,6 +30,7 @@ from risk_assets.demo import generate_demo, load_dataset
 from risk_assets.demo.tenants import DemoTenant
 from risk_assets.settings import PROJECT_DIR
 from risk_assets_tests.conftest import _create_database, _drop_database, _with_database
+from risk_assets_tests.delivery.channels import HOOK_ENV, HOOK_PATH, Channels, running_channels
 from risk_assets_tests.test_deploy import sqlalchemy_url
 from risk_assets_tests.test_ui import free_port, group_members, wait_for, wait_for_tenant_partitions
 
@@ -63,7 +66,8 @@ def test_celery_without_its_redis_urls_is_one_clear_error():
 
 def _tenants_yaml(folder: Path) -> None:
     tenants = [{"key": key, "org_id": 300 + n, "name": f"School {n:02d}", "timezone": "Asia/Seoul", "locale": "en",
-                "delivery": {"email": {"to": [f"office@{key}.example.org"]}}} for n, key in enumerate(TENANTS)]
+                "delivery": {"email": {"to": [f"office@{key}.example.org"]}, "slack": {"webhook_env": HOOK_ENV}}}
+               for n, key in enumerate(TENANTS)]
     folder.mkdir()
     (folder / "tenants.yaml").write_text(yaml.safe_dump({"first_week": WEEK - dt.timedelta(days=14), "report": {"renderer": "builtin"},
                                                          "tenants": tenants}))
@@ -144,7 +148,12 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(pg_admin_url, source_template, tmp_path_factory):
+def channels(tmp_path_factory) -> Iterator[Channels]:
+    yield from running_channels(tmp_path_factory.mktemp("channels"))
+
+
+@pytest.fixture(scope="module")
+def cluster(pg_admin_url, source_template, tmp_path_factory, channels):
     folder = tmp_path_factory.mktemp("celery")
     names = {"dagster": _create_database(pg_admin_url), "source": _create_database(pg_admin_url, source_template),
              "risk": _create_database(pg_admin_url)}
@@ -159,13 +168,14 @@ def cluster(pg_admin_url, source_template, tmp_path_factory):
     shutil.copyfile(PROJECT_DIR / "deploy" / "dagster.prod.yaml", home / "dagster.yaml")
     _worker_config(folder / "celery.yaml")
     redis_port, web_port = free_port(), free_port()
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    env = channels.environment({**os.environ, "PATH": path,
            "DAGSTER_HOME": str(home), "DAGSTER_PG_URL": sqlalchemy_url(urls["dagster"]),
            "SOURCE_DATABASE_URL": urls["source"], "RISK_DATABASE_URL": urls["risk"], "RISK_DEPLOYMENT": "production",
            "RISK_CONFIG_DIR": str(folder / "config"), "RISK_DATA_DIR": str(folder / "data"),
            "RISK_REPORTS_DIR": str(folder / "reports"), "RISK_OUTBOX_DIR": str(folder / "outbox"),
            "RISK_EXECUTOR": "celery", "RISK_CELERY_BROKER": f"redis://127.0.0.1:{redis_port}/0",
-           "RISK_CELERY_BACKEND": f"redis://127.0.0.1:{redis_port}/1"}
+           "RISK_CELERY_BACKEND": f"redis://127.0.0.1:{redis_port}/1"})
     processes = Cluster(folder, env)
     try:
         # Workers and `dagster dev` each create the instance's tables if missing; at the same moment on an empty
@@ -297,13 +307,15 @@ def test_one_week_of_twenty_schools_runs_its_steps_on_both_workers(cluster, week
 
 
 @pytest.mark.timeout(900)
-def test_a_worker_killed_mid_run_loses_nothing_and_delivers_nothing_twice(cluster, week_with_a_lost_worker):
+def test_a_worker_killed_mid_run_loses_nothing_and_delivers_nothing_twice(cluster, channels, week_with_a_lost_worker):
     server, processes, folder, risk_url = cluster
+
     _, lost = week_with_a_lost_worker
     assert len(lost) == 1
     assert lost <= set(_received(processes.log("worker-2")))  # the same task, given to the other worker
     assert lost <= set(_succeeded(processes.log("worker-2")))
 
     assert wait_for_deliveries(risk_url, WEEK, 2 * len(TENANTS)) == sent_once(TENANTS)
-    mails = sorted(p.parent.name for p in (folder / "outbox" / str(WEEK)).glob("*/email.eml"))
-    assert mails == TENANTS
+    assert channels.recipients() == sorted(f"office@{tenant}.example.org" for tenant in TENANTS)  # once each
+    assert len(channels.slack.requests_to(HOOK_PATH)) == len(TENANTS)
+    assert not (folder / "outbox").exists()
