@@ -130,7 +130,8 @@ def source_conn(source_url) -> Iterator[psycopg2.extensions.connection]:
 
 # The longest files (the CLI's daemons, a Celery cluster, the UI) start first, so that with the workers of `make test` (
 # pytest-xdist --dist loadfile) the short files fill in around them instead of waiting behind them at the end.
-FIRST = ("test_cli.py", "scale/test_celery.py", "test_ui.py", "faults/test_pipeline_faults.py")
+FIRST = ("test_cli.py", "scale/test_celery.py", "test_ui.py", "test_cli_lifecycle.py",
+         "faults/test_pipeline_faults.py")
 
 
 def pytest_collection_modifyitems(config, items):
