@@ -344,14 +344,42 @@ def cmd_db(args: argparse.Namespace, settings: Settings, progress: Progress) -> 
     return 0
 
 
+DEFAULT_UI_PORT = 3000
+
+
+def _checked_port(text: str) -> int:
+    """A TCP port in ASCII digits (str.isdigit() also takes '²', which int() refuses), else ValueError."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise ValueError(f"{text!r} is not a port number: write a port number 1-65535 in ASCII digits")
+    return int(text)
+
+
+def _port_argument(text: str) -> int:
+    try:
+        return _checked_port(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _ui_port(args: argparse.Namespace) -> int:
+    if args.port is not None:
+        return args.port
+    text = os.environ.get("DAGSTER_PORT", "").strip()
+    try:
+        return _checked_port(text) if text else DEFAULT_UI_PORT
+    except ValueError as exc:
+        raise UserError(f"DAGSTER_PORT={exc}, e.g. DAGSTER_PORT={DEFAULT_UI_PORT}, or unset it") from None
+
+
 def cmd_ui(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
     from risk_assets.cli.dagster_service import dagster_dev
     from risk_assets.cli.runtime import dagster_home, databases
 
+    port = _ui_port(args)
     _config(settings, progress)
     home = dagster_home(settings)
-    with databases(settings, progress), dagster_dev(home, args.port, None, progress) as process:
-        progress(f"Dagster UI on http://127.0.0.1:{args.port} (instance {home}); Ctrl-C stops it and the database")
+    with databases(settings, progress), dagster_dev(home, port, None, progress) as process:
+        progress(f"Dagster UI on http://127.0.0.1:{port} (instance {home}); Ctrl-C stops it and the database")
         try:
             return process.wait()
         except KeyboardInterrupt:
@@ -414,7 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
     db.set_defaults(handler=cmd_db)
 
     ui = commands.add_parser("ui", help="the Dagster UI (with the embedded database unless URLs are set)")
-    ui.add_argument("--port", type=int, default=int(os.environ.get("DAGSTER_PORT", "3000")))
+    ui.add_argument("--port", type=_port_argument, default=None,
+                    help=f"the UI's port (default: DAGSTER_PORT, else {DEFAULT_UI_PORT})")
     ui.set_defaults(handler=cmd_ui)
     return parser
 

@@ -161,3 +161,19 @@ def test_run_refuses_a_configuration_dagster_would_fail_on_before_it_starts(tmp_
     assert done.returncode == 2, done.stderr
     assert f"risk-report: error: invalid configuration in {tmp_path / 'tenants.yaml'}:\n  - {message}" in done.stderr
     assert "Traceback" not in done.stderr and "embedded PostgreSQL" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("port", ["²", "abc", "70000"])
+def test_a_ui_port_that_is_not_a_port_is_named_not_a_traceback(tmp_path, port):
+    """DAGSTER_PORT was read with int() while the command line was built, so any command crashed on it."""
+    env = {**os.environ, "DAGSTER_PORT": port, "DAGSTER_HOME": str(tmp_path)}
+    for command in (["deliveries", "--help"], ["ui"]):
+        done = subprocess.run([sys.executable, "-m", "risk_assets.cli.main", *command], capture_output=True,
+                              text=True, env=env, cwd=PROJECT_DIR, timeout=120)
+        assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"risk-report: error: DAGSTER_PORT={port!r} is not a port number: write a port "
+                                   "number 1-65535 in ASCII digits, e.g. DAGSTER_PORT=3000, or unset it")
+    flag = subprocess.run([sys.executable, "-m", "risk_assets.cli.main", "ui", "--port", port], capture_output=True,
+                          text=True, env={**os.environ, "DAGSTER_HOME": str(tmp_path)}, cwd=PROJECT_DIR, timeout=120)
+    assert flag.returncode == 2 and f"argument --port: {port!r} is not a port number" in flag.stderr
