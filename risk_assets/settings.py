@@ -45,6 +45,8 @@ class Settings(BaseModel):
     # RISK_REPORT_RENDERER: overrides tenants.yaml's report.renderer (auto | quarto | builtin).
     report_renderer: Optional[ReportRenderer] = None
     executor: Executor = "in_process"
+    # RISK_BATCH_SIZE: overrides tenants.yaml's batch.size (partitions per run of a backfill).
+    batch_size: Optional[int] = None
 
     @property
     def embedded_dir(self) -> Path:
@@ -72,6 +74,7 @@ class Settings(BaseModel):
             deployment=_deployment(env),
             report_renderer=_report_renderer(env),
             executor=_executor(env),
+            batch_size=_batch_size(env),
         )
 
 
@@ -97,6 +100,19 @@ def _report_renderer(env: Mapping[str, str]) -> Optional[str]:
         raise UserError(f"RISK_REPORT_RENDERER={value!r} is not auto, quarto or builtin: unset it to use "
                         "tenants.yaml's report.renderer (default auto)")
     return value or None
+
+
+MAX_BATCH_SIZE = 1000  # as tenants.yaml's batch.size
+
+
+def _batch_size(env: Mapping[str, str]) -> Optional[int]:
+    text = (env.get("RISK_BATCH_SIZE") or "").strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_BATCH_SIZE:
+        raise UserError(f"RISK_BATCH_SIZE={text!r} is not a whole number from 1 to {MAX_BATCH_SIZE}: unset it to use "
+                        "tenants.yaml's batch.size (default 50), or write e.g. RISK_BATCH_SIZE=20")
+    return int(text)
 
 
 def _executor(env: Mapping[str, str]) -> str:

@@ -43,8 +43,8 @@ def test_sigterm_during_the_backfill_cancels_it(cli_env):
     data = Path(cli_env["RISK_DATA_DIR"])
     process = subprocess.Popen([sys.executable, "-m", "risk_assets.cli.main", "demo"], env=cli_env, cwd=PROJECT_DIR,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    launched = read_until(process, "partition(s), one run each")
-    backfill_id = re.search(r"backfill (\S+): 9 partition\(s\)", launched).group(1)
+    launched = read_until(process, "partition(s), many per run")
+    backfill_id = re.search(r"backfill (\S+): 3 partition\(s\)", launched).group(1)
     process.send_signal(signal.SIGTERM)
     stdout, stderr = process.communicate(timeout=180)
     assert process.returncode == 128 + signal.SIGTERM, launched + stdout + stderr

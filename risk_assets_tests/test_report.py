@@ -319,7 +319,8 @@ def test_the_customised_template_example_renders_through_the_report_asset(pipeli
                                     asset_selection=[AssetKey("tenant_report")])
 
     assert result.success
-    [materialization] = result.asset_materializations_for_node("tenant_report")
+    [materialization] = [e.materialization for e in result.get_asset_materialization_events()
+                         if e.asset_key.path == ["tenant_report"]]
     assert materialization.metadata["renderer"].value.startswith("quarto ")
     html = (week_folder / f"{tenant}_report.html").read_text(encoding="utf-8")
     levels = json.loads((week_folder / f"{tenant}_summary.json").read_text(encoding="utf-8"))["levels"]

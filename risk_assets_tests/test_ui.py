@@ -1,6 +1,7 @@
 """The Dagster UI as an operator uses it: `dagster dev` (webserver + daemon) on a PostgreSQL-backed instance with
-demo data; backfills launched with the UI's own GraphQL mutation (launchPartitionBackfill) from the asset graph and
-from the job page; a school whose data fails the blocking check; the pages looked at in headless Chromium."""
+demo data; backfills launched with the UI's own GraphQL mutations (launchPartitionBackfill, reexecutePartitionBackfill)
+from the asset graph (batched runs) and from the job page (one run per partition); a stalled school and a school whose
+source rows fail its step, each failing only its own partitions; the pages looked at in headless Chromium."""
 
 from __future__ import annotations
 
@@ -33,7 +34,10 @@ WEEK = dt.date(2026, 11, 16)
 WEEKS = [str(WEEK - dt.timedelta(days=14)), str(WEEK - dt.timedelta(days=7)), str(WEEK)]
 ASSETS = ["snapshot", "metrics", "tenant_summary", "tenant_report"]
 CHECKS = {"has_students", "has_activity", "theta_in_range", "unique_attendance", "insufficient_data_share"}
+SNAPSHOT_CHECKS = {"has_students", "has_activity", "theta_in_range", "unique_attendance"}
 STALLED_ORG = 999  # enrolled students, no item presentations: fails the blocking has_activity check
+BROKEN_ORG = 998  # not in the source's organizations: its snapshot fails until the row is added
+BATCH_WEEKS = WEEKS[1:]  # the asset graph's backfills: schools × these two weeks, one run per week
 
 
 def free_port() -> int:
@@ -104,6 +108,11 @@ BACKFILL = """query Backfill($id: String!) { partitionBackfillOrError(backfillId
   status runs(limit: 1000) { runId status tags { key value } }
   assetBackfillData { assetBackfillStatuses { ... on AssetPartitionsStatusCounts { assetKey { path }
     numPartitionsTargeted numPartitionsMaterialized numPartitionsFailed numPartitionsInProgress } } } } } }"""
+REEXECUTE = """mutation Reexecute($params: ReexecutionParams!) { reexecutePartitionBackfill(reexecutionParams: $params) {
+  __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
+PARTITION_STATUSES = """query Statuses($asset: AssetKeyInput!) { assetNodeOrError(assetKey: $asset) { ... on AssetNode {
+  assetPartitionStatuses { ... on MultiPartitionStatuses { ranges { primaryDimStartKey primaryDimEndKey secondaryDim {
+    ... on DefaultPartitionStatuses { materializedPartitions failedPartitions materializingPartitions } } } } } } } }"""
 EVENTS = """query Events($id: ID!) { logsForRun(runId: $id, limit: 5000) { ... on EventConnection { events {
   __typename ... on MaterializationEvent { assetKey { path } partition }
   ... on AssetCheckEvaluationEvent { evaluation { checkName partition success } } } } } }"""
@@ -118,7 +127,8 @@ def tenants_yaml(path: Path) -> None:
                {"key": "busan-ocean", "org_id": 102, "name": "부산해양고등학교"},
                {"key": "nyc-bridge", "org_id": 201, "name": "Bridge Academy NYC", "timezone": "America/New_York",
                 "locale": "en"},
-               {"key": "stalled", "org_id": STALLED_ORG, "name": "Stalled School"}]
+               {"key": "stalled", "org_id": STALLED_ORG, "name": "Stalled School"},
+               {"key": "broken", "org_id": BROKEN_ORG, "name": "Broken School"}]
     for tenant in tenants:
         tenant["delivery"] = {"email": {"to": [f"office@{tenant['key']}.example.org"]},
                               "slack": {"webhook_env": HOOK_ENV}}
@@ -169,8 +179,8 @@ def dagster_dev(pg_admin_url, source_template, tmp_path_factory, channels):
     try:
         wait_for(lambda: [e for e in graphql(port, LOCATIONS)["workspaceOrError"]["locationEntries"]
                           if e["name"] == "risk_assets" and e["loadStatus"] == "LOADED"], 240, "the code location")
-        wait_for_tenant_partitions(port, ["seoul-central", "busan-ocean", "nyc-bridge", "stalled"])
-        yield port, tmp_path, urls["risk"]
+        wait_for_tenant_partitions(port, ["seoul-central", "busan-ocean", "nyc-bridge", "stalled", "broken"])
+        yield port, tmp_path, urls["risk"], urls["source"]
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -202,75 +212,158 @@ def finished(port: int, backfill_id: str) -> dict:
     return wait_for(done, 600, f"backfill {backfill_id}")
 
 
-def outcomes(port: int, state: dict) -> tuple[set, set, dict]:
-    """(asset, partition) materialised, (check, partition) evaluated, and run status per partition."""
-    materialised, evaluated, statuses = set(), set(), {}
-    for run in state["runs"]:
-        tags = {t["key"]: t["value"] for t in run["tags"]}
-        assert (tags["risk/tenant"], tags["risk/week"]) == tuple(tags["dagster/partition"].split("|"))
-        statuses[tags["dagster/partition"]] = run["status"]
+def run_tags(run: dict) -> dict[str, str]:
+    return {t["key"]: t["value"] for t in run["tags"]}
+
+
+def events_of(port: int, runs: list[dict]) -> tuple[set, set]:
+    """(asset, partition) materialised and (check, partition) evaluated by these runs."""
+    materialised, evaluated = set(), set()
+    for run in runs:
         for event in graphql(port, EVENTS, {"id": run["runId"]})["logsForRun"]["events"]:
             if event["__typename"] == "MaterializationEvent":
                 materialised.add((event["assetKey"]["path"][-1], event["partition"]))
             elif event["__typename"] == "AssetCheckEvaluationEvent":
                 evaluated.add((event["evaluation"]["checkName"], event["evaluation"]["partition"]))
-    return materialised, evaluated, statuses
+    return materialised, evaluated
 
 
-def partitions_of(tenant: str) -> list[str]:
-    return [f"{tenant}|{week}" for week in WEEKS]
+def partition_statuses(port: int, asset: str, keys: list[str]) -> dict[str, str]:
+    """What the asset's partitions page shows for each of `keys` (tenant|week): MATERIALIZED, FAILED, MATERIALIZING
+    or MISSING."""
+    node = graphql(port, PARTITION_STATUSES, {"asset": {"path": [asset]}})["assetNodeOrError"]
+    statuses = {}
+    for key in keys:
+        tenant, week = key.split("|")
+        status = "MISSING"
+        for r in node["assetPartitionStatuses"]["ranges"]:
+            if r["primaryDimStartKey"] <= week <= r["primaryDimEndKey"]:
+                dim = r["secondaryDim"]
+                for name, value in (("materializedPartitions", "MATERIALIZED"), ("failedPartitions", "FAILED"),
+                                    ("materializingPartitions", "MATERIALIZING")):
+                    if tenant in dim[name]:
+                        status = value
+        statuses[key] = status
+    return statuses
 
 
-def assert_complete(port: int, backfill_id: str, tenant: str) -> None:
-    state = finished(port, backfill_id)
-    materialised, evaluated, statuses = outcomes(port, state)
-    keys = partitions_of(tenant)
-    assert statuses == {key: "SUCCESS" for key in keys}  # one run per partition, each a success
-    assert materialised == {(asset, key) for asset in ASSETS for key in keys}
-    assert evaluated == {(check, key) for check in CHECKS for key in keys}
-    assert state["status"] == "COMPLETED_SUCCESS"
+def partitions_of(tenants: list[str], weeks: list[str]) -> list[str]:
+    return [f"{tenant}|{week}" for tenant in tenants for week in weeks]
+
+
+def asset_backfill(port: int, keys: list[str]) -> str:
+    """As the asset graph's "Materialize all" → partitions does."""
+    return launch(port, {"assetSelection": [{"path": [a]} for a in ASSETS], "partitionNames": keys})
 
 
 @pytest.mark.timeout(1500)
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (`.ci/run` installs it)")
-def test_backfills_from_the_asset_graph_and_the_job_page_materialise_every_partition(dagster_dev):
-    port, folder, _risk_url = dagster_dev
-    # (a) The asset graph: "Materialize all" → one school × 3 weeks.
-    asset_backfill = launch(port, {"assetSelection": [{"path": [a]} for a in ASSETS],
-                                   "partitionNames": partitions_of("seoul-central")})
-    # (b) The job page of every partitioned job that targets tenant_report: another school × 3 weeks.
+def test_the_asset_graph_backfills_in_batched_runs_and_the_job_page_one_run_per_partition(dagster_dev):
+    port, folder, _risk_url, _source_url = dagster_dev
+    schools = ["seoul-central", "busan-ocean"]
+    batched_keys, job_keys = partitions_of(schools, BATCH_WEEKS), partitions_of(schools, WEEKS[:1])
+    # (a) The asset graph: "Materialize all" → 2 schools × 2 weeks.
+    batched = asset_backfill(port, batched_keys)
+    # (b) The job page of every partitioned job that targets tenant_report: the same schools, the week before.
     jobs = [j for j in graphql(port, JOBS_WITH_REPORT)["assetNodeOrError"]["jobNames"] if not j.startswith("__")]
     assert jobs == ["weekly_risk_job"]
     [partition_set] = graphql(port, PARTITION_SETS)["partitionSetsOrError"]["results"]
     job_backfill = launch(port, {"selector": {"partitionSetName": partition_set["name"], "repositorySelector": {
-        "repositoryLocationName": "risk_assets", "repositoryName": "__repository__"}},
-        "partitionNames": partitions_of("busan-ocean")})
-    assert_complete(port, asset_backfill, "seoul-central")
-    assert_complete(port, job_backfill, "busan-ocean")
-    for week in WEEKS:
-        assert (folder / "reports" / week / "seoul-central_report.html").exists()
-        assert (folder / "reports" / week / "busan-ocean_report.html").exists()
-    screenshots(port, asset_backfill)
+        "repositoryLocationName": "risk_assets", "repositoryName": "__repository__"}}, "partitionNames": job_keys})
+
+    state = finished(port, batched)
+    assert state["status"] == "COMPLETED_SUCCESS"
+    # Batched: one run per week, each covering both schools (Dagster holds the week fixed, docs/orchestration.md).
+    assert len(state["runs"]) == 2 and {r["status"] for r in state["runs"]} == {"SUCCESS"}
+    assert all("dagster/partition" not in run_tags(r) for r in state["runs"])
+    assert sorted(run_tags(r)["risk/week"] for r in state["runs"]) == BATCH_WEEKS
+    materialised, evaluated = events_of(port, state["runs"])
+    assert materialised == {(asset, key) for asset in ASSETS for key in batched_keys}
+    assert evaluated == {(check, key) for check in CHECKS for key in batched_keys}
+
+    state = finished(port, job_backfill)
+    assert state["status"] == "COMPLETED_SUCCESS"
+    assert sorted(run_tags(r)["dagster/partition"] for r in state["runs"]) == sorted(job_keys)  # one run each
+    for run in state["runs"]:
+        tags = run_tags(run)
+        assert run["status"] == "SUCCESS"
+        assert (tags["risk/tenant"], tags["risk/week"]) == tuple(tags["dagster/partition"].split("|"))
+    materialised, evaluated = events_of(port, state["runs"])
+    assert materialised == {(asset, key) for asset in [*ASSETS, "weekly_risk_job_run"] for key in job_keys}
+    assert evaluated == {(check, key) for check in CHECKS for key in job_keys}
+    for asset in ASSETS:
+        assert set(partition_statuses(port, asset, batched_keys + job_keys).values()) == {"MATERIALIZED"}
+    for key in batched_keys + job_keys:
+        tenant, week = key.split("|")
+        assert (folder / "reports" / week / f"{tenant}_report.html").exists()
+    screenshots(port, batched)
+
+
+def _deliveries(risk_url: str, tenants: list[str]) -> set[tuple]:
+    with psycopg2.connect(risk_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT tenant, week, channel, status FROM risk.deliveries WHERE tenant = ANY(%s)", (tenants,))
+        return {(tenant, str(week), channel, status) for tenant, week, channel, status in cur.fetchall()}
+
+
+def _fix_broken_school(source_url: str) -> None:
+    """The missing organisation row arrives, with three students practising in both weeks."""
+    from risk_assets.window import ReportWindow
+
+    with psycopg2.connect(source_url) as conn:
+        rows = SourceRows(conn)
+        rows.organization(BROKEN_ORG, "Broken School")
+        item = rows.item()
+        for n in range(3):
+            student = rows.student(BROKEN_ORG, f"student {n}")
+            for week in BATCH_WEEKS:
+                cutoff = ReportWindow(dt.date.fromisoformat(week), "Asia/Seoul").cutoff
+                rows.presentation(student, item, cutoff - dt.timedelta(days=2))
+                rows.theta(student, cutoff - dt.timedelta(days=9), 0.4, 0.2)
+                rows.theta(student, cutoff - dt.timedelta(days=2), 0.3, 0.2)
 
 
 @pytest.mark.timeout(1500)
-def test_a_school_failing_the_blocking_check_holds_only_its_own_partitions(dagster_dev):
-    port, folder, _risk_url = dagster_dev
-    backfill_id = launch(port, {"assetSelection": [{"path": [a]} for a in ASSETS],
-                                "partitionNames": partitions_of("nyc-bridge") + partitions_of("stalled")})
+def test_a_stalled_and_a_broken_school_fail_only_their_partitions_and_are_re_executed_alone(dagster_dev):
+    port, folder, risk_url, source_url = dagster_dev
+    ok, stalled, broken = (partitions_of([t], BATCH_WEEKS) for t in ("nyc-bridge", "stalled", "broken"))
+    backfill_id = asset_backfill(port, ok + stalled + broken)
     state = finished(port, backfill_id)
-    materialised, evaluated, statuses = outcomes(port, state)
-    assert statuses == {**{key: "SUCCESS" for key in partitions_of("nyc-bridge")},
-                        **{key: "FAILURE" for key in partitions_of("stalled")}}
-    assert materialised == ({(asset, key) for asset in ASSETS for key in partitions_of("nyc-bridge")}
-                            | {("snapshot", key) for key in partitions_of("stalled")})
-    assert {("has_activity", key) for key in partitions_of("stalled")} <= evaluated
+
     assert state["status"] == "COMPLETED_FAILED"
-    counts = {s["assetKey"]["path"][-1]: s for s in state["assetBackfillData"]["assetBackfillStatuses"]}
-    assert (counts["snapshot"]["numPartitionsMaterialized"], counts["snapshot"]["numPartitionsFailed"]) == (6, 0)
+    assert len(state["runs"]) == 2 and {r["status"] for r in state["runs"]} == {"FAILURE"}  # a week each, 3 schools
+    materialised, evaluated = events_of(port, state["runs"])
+    assert materialised == ({(asset, key) for asset in ASSETS for key in ok} | {("snapshot", key) for key in stalled})
+    assert evaluated == ({(check, key) for check in CHECKS for key in ok}
+                         | {(check, key) for check in SNAPSHOT_CHECKS for key in stalled})
+    assert partition_statuses(port, "snapshot", ok + stalled + broken) == {
+        **{key: "MATERIALIZED" for key in ok + stalled}, **{key: "FAILED" for key in broken}}
     for asset in ("metrics", "tenant_summary", "tenant_report"):
-        assert (counts[asset]["numPartitionsMaterialized"], counts[asset]["numPartitionsFailed"]) == (3, 3), asset
-    assert not list((folder / "reports").glob("*/stalled_*"))
+        assert partition_statuses(port, asset, ok + stalled + broken) == {
+            **{key: "MATERIALIZED" for key in ok}, **{key: "FAILED" for key in stalled + broken}}, asset
+    counts = {s["assetKey"]["path"][-1]: s for s in state["assetBackfillData"]["assetBackfillStatuses"]}
+    assert (counts["snapshot"]["numPartitionsMaterialized"], counts["snapshot"]["numPartitionsFailed"]) == (4, 2)
+    for asset in ("metrics", "tenant_summary", "tenant_report"):
+        assert (counts[asset]["numPartitionsMaterialized"], counts[asset]["numPartitionsFailed"]) == (2, 4), asset
+    assert not list((folder / "reports").glob("*/stalled_*")) and not list((folder / "reports").glob("*/broken_*"))
+    delivered = {(week, channel, status) for week in BATCH_WEEKS for channel in ("email", "slack")
+                 for status in ("sent",)}
+    wait_for(lambda: {(w, c, s) for t, w, c, s in _deliveries(risk_url, ["nyc-bridge"]) if w in BATCH_WEEKS}
+             >= delivered, 180, "the sensor's deliveries of nyc-bridge")
+    assert not _deliveries(risk_url, ["stalled", "broken"])
+
+    # The broken school's data is fixed; the backfill page's "Re-execute from failure".
+    _fix_broken_school(source_url)
+    result = graphql(port, REEXECUTE, {"params": {"parentRunId": backfill_id, "strategy": "FROM_FAILURE"}})
+    retry = result["reexecutePartitionBackfill"]["backfillId"]
+    state = finished(port, retry)
+    materialised, evaluated = events_of(port, state["runs"])
+    # Exactly the failed partitions ran: the broken school's are materialised; the stalled school is held again
+    # (its stored snapshot still has no activity), and nothing of nyc-bridge ran.
+    assert materialised == {(asset, key) for asset in ASSETS for key in broken}
+    for asset in ("metrics", "tenant_summary", "tenant_report"):
+        assert partition_statuses(port, asset, ok + stalled + broken) == {
+            **{key: "MATERIALIZED" for key in ok + broken}, **{key: "FAILED" for key in stalled}}, asset
+    assert state["status"] == "COMPLETED_FAILED"
 
 
 def _busan_deliveries(risk_url: str) -> list[tuple]:
@@ -295,7 +388,7 @@ def test_a_rerun_of_an_unchanged_week_through_the_running_sensor_sends_nothing(d
     from risk_assets.cli import graphql as ui
     from risk_assets.cli.materialize import wait_for_run
 
-    port, folder, risk_url = dagster_dev
+    port, folder, risk_url, _source_url = dagster_dev
     server, key = ui.Webserver(f"http://127.0.0.1:{port}"), f"busan-ocean|{WEEK}"
     if not (folder / "reports" / str(WEEK) / "busan-ocean_report.html").exists():  # run alone, not after the backfills
         assert wait_for_run(server, ui.launch_run(server, "weekly_risk_job", {}, {"dagster/partition": key}),
@@ -325,7 +418,9 @@ def screenshots(port: int, backfill_id: str) -> None:
             "--disable-component-update", "--disable-sync"])
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(f"http://127.0.0.1:{port}/asset-groups", wait_until="networkidle")
+            # The weekly group's graph (the global graph collapses groups once there are two).
+            page.goto(f"http://127.0.0.1:{port}/locations/risk_assets/asset-groups/weekly_risk",
+                      wait_until="networkidle")
             dismiss_welcome(page)
             for name in ASSETS:
                 page.get_by_text(name, exact=True).first.wait_for(timeout=60_000)

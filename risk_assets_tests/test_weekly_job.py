@@ -134,7 +134,7 @@ def _active_tenant(source_conn) -> None:
 
 def _report_logs(instance: DagsterInstance, result) -> list[str]:
     """What the report step wrote to the run's log (context.log lines are log records, not events)."""
-    return [entry.user_message for entry in instance.all_logs(result.run_id) if entry.step_key == "tenant_report"]
+    return [entry.user_message for entry in instance.all_logs(result.run_id) if entry.step_key == "weekly_risk"]
 
 
 def test_a_broken_quarto_falls_back_on_auto_and_fails_clearly_when_forced(source_conn, source_url, risk_url,
@@ -165,7 +165,7 @@ def test_a_broken_quarto_falls_back_on_auto_and_fails_clearly_when_forced(source
 
     assert not forced.success
     [failure] = [e for e in forced.all_events if e.is_step_failure]
-    assert failure.step_key == "tenant_report"
+    assert failure.step_key == "weekly_risk"
     assert failure.step_failure_data.user_failure_data.description == (
         f"report.renderer is quarto, but {quarto} --version failed (exit status 1: ERROR: cannot load the Deno "
         "runtime): reinstall Quarto or point RISK_QUARTO_BIN at a working one; or set report.renderer: auto "

@@ -31,6 +31,12 @@ RUN = """query Run($id: ID!) { runOrError(runId: $id) { __typename ... on Run { 
 FAILURES = """query Failures($id: ID!) { logsForRun(runId: $id, limit: 2000) { __typename ... on EventConnection { events {
   __typename ... on ExecutionStepFailureEvent { stepKey error { message } failureMetadata { description } }
   ... on AssetCheckEvaluationEvent { evaluation { checkName success severity description } } } } } }"""
+RUN_EVENTS = """query RunEvents($id: ID!, $after: String) { logsForRun(runId: $id, afterCursor: $after, limit: 5000) {
+  __typename ... on EventConnection { cursor hasMore events { __typename
+    ... on MaterializationEvent { timestamp partition assetKey { path } }
+    ... on AssetCheckEvaluationEvent { evaluation { checkName success severity description partition } }
+    ... on ExecutionStepFailureEvent { stepKey error { message } failureMetadata { description
+      metadataEntries { label ... on JsonMetadataEntry { jsonString } } } } } } } }"""
 CANCEL_BACKFILL = """mutation CancelBackfill($id: String!) { cancelPartitionBackfill(backfillId: $id) { __typename
   ... on PythonError { message } ... on UnauthorizedError { message } } }"""
 SENSOR = """query Sensor($selector: SensorSelector!) { sensorOrError(sensorSelector: $selector) { __typename
@@ -129,15 +135,21 @@ def run(server: Webserver, run_id: str) -> dict:
     return server.query(RUN, {"id": run_id})["runOrError"]
 
 
+def run_events(server: Webserver, run_id: str) -> list[dict]:
+    """The run's materialisations, check evaluations and step failures, every page of them."""
+    events, after = [], None
+    while True:
+        page = server.query(RUN_EVENTS, {"id": run_id, "after": after})["logsForRun"]
+        events += page.get("events", [])
+        if not page.get("hasMore"):
+            return events
+        after = page["cursor"]
+
+
 def _failed_error_checks(events: list[dict]) -> list[str]:
     return [f"{e['evaluation']['checkName']}: {e['evaluation']['description']}" for e in events
             if e["__typename"] == "AssetCheckEvaluationEvent" and not e["evaluation"]["success"]
             and e["evaluation"]["severity"] == "ERROR"]
-
-
-def failed_checks(server: Webserver, run_id: str) -> list[str]:
-    """"<check>: <its description>" for each ERROR-severity check that failed in the run."""
-    return _failed_error_checks(server.query(FAILURES, {"id": run_id})["logsForRun"].get("events", []))
 
 
 def run_failure(server: Webserver, run_id: str) -> str:

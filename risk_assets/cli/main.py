@@ -109,11 +109,11 @@ def _prefixed(outcome, text: str) -> str:
 
 def _materialize(settings: Settings, server, weeks, tenants: list[str], title: str, trigger: str,
                  progress: Progress) -> tuple[int, list]:
-    """Weeks × tenants in one backfill through Dagster (one run per partition), outputs printed after."""
+    """Weeks × tenants through Dagster as asset backfills (batched runs), outputs printed after."""
     from risk_assets.cli.materialize import materialize
 
     progress(f"materialising {len(weeks)} week(s) × {len(tenants)} tenant(s) through Dagster: {title}")
-    _backfill_id, outcomes = materialize(server, weeks, tenants, title, trigger, progress)
+    _backfill_ids, outcomes = materialize(server, weeks, tenants, title, trigger, progress)
     _print_outputs(settings, outcomes)
     return (0 if all(o.clean for o in outcomes) else EXIT_RUN_FAILED), outcomes
 

@@ -1,9 +1,10 @@
-"""Materialising partitions the way the UI does: a backfill through the webserver, one run per partition,
-followed in the terminal partition by partition."""
+"""Materialising partitions the way the UI does: an asset backfill through the webserver, which Dagster runs in
+batches of partitions, followed in the terminal partition by partition (from each run's events)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
@@ -12,9 +13,10 @@ import yaml
 
 from risk_assets.cli import graphql
 from risk_assets.cli.graphql import FINISHED, Webserver
+from risk_assets.defs.weekly.asset_conventions import ASSETS, FAILED_PARTITIONS
 from risk_assets.partitions import TENANT, TENANT_PARTITIONS, partition_key, split_partition_key
+from risk_assets.run_queue import PARTITION_TAG
 
-ASSETS = ("snapshot", "metrics", "tenant_summary", "tenant_report")
 BACKFILL_DONE = ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED")
 POLL_SECONDS = 1.0
 
@@ -38,38 +40,76 @@ def _tags(run: dict) -> dict[str, str]:
     return {tag["key"]: tag["value"] for tag in run["tags"]}
 
 
-def _outcome(server: Webserver, run: dict) -> PartitionOutcome:
-    week, tenant = split_partition_key(_tags(run)["dagster/partition"])
-    success = run["status"] == "SUCCESS"
-    seconds = (run.get("endTime") or 0) - (run.get("startTime") or 0)
-    return PartitionOutcome(week, tenant, success, run["runId"], max(seconds, 0.0),
-                            None if success else graphql.run_failure(server, run["runId"]),
-                            tuple(graphql.failed_checks(server, run["runId"])) if success else ())
+def _json_entry(event: dict, label: str) -> dict:
+    for entry in (event.get("failureMetadata") or {}).get("metadataEntries") or []:
+        if entry.get("label") == label and entry.get("jsonString"):
+            return json.loads(entry["jsonString"])
+    return {}
+
+
+def _step_failure(events: list[dict]) -> Optional[str]:
+    for event in events:
+        if event["__typename"] == "ExecutionStepFailureEvent":
+            described = (event.get("failureMetadata") or {}).get("description")
+            message = ((event.get("error") or {}).get("message") or "").strip()
+            return described or (message.splitlines()[0] if message else f"{event['stepKey']} failed")
+    return None
+
+
+def run_outcomes(server: Webserver, run: dict) -> list[PartitionOutcome]:
+    """Each partition a finished run decided, from its events: materialised through tenant_report (with any ERROR
+    check that failed), or held or failed with the step's own words. A run may cover one partition or a batch."""
+    events = graphql.run_events(server, run["runId"])
+    reported = {e["partition"]: e["timestamp"] for e in events
+                if e["__typename"] == "MaterializationEvent" and e["assetKey"]["path"] == [ASSETS[-1]]}
+    checks: dict[str, list[str]] = {}
+    for event in events:
+        evaluation = event.get("evaluation") or {}
+        if event["__typename"] == "AssetCheckEvaluationEvent" and not evaluation["success"] \
+                and evaluation["severity"] == "ERROR":
+            checks.setdefault(evaluation["partition"], []).append(f"{evaluation['checkName']}: {evaluation['description']}")
+    failures = next((_json_entry(e, FAILED_PARTITIONS) for e in events if _json_entry(e, FAILED_PARTITIONS)), {})
+    own = _tags(run).get(PARTITION_TAG)
+    if own and own not in reported and own not in failures:  # a one-partition run that failed before its school
+        failures[own] = _step_failure(events) or "run failed"
+    seconds = max((run.get("endTime") or 0) - (run.get("startTime") or 0), 0.0) / max(len(reported) + len(failures), 1)
+    outcomes = [PartitionOutcome(*split_partition_key(key), True, run["runId"], seconds,
+                                 failed_checks=tuple(checks.get(key, ()))) for key in reported]
+    outcomes += [PartitionOutcome(*split_partition_key(key), False, run["runId"], seconds, reason)
+                 for key, reason in failures.items() if key not in reported]
+    return outcomes
 
 
 def _state(outcome: PartitionOutcome) -> str:
     if not outcome.success:
-        return "FAILED"
+        return f"FAILED: {outcome.error}"
     return f"ok, CHECK FAILED {'; '.join(outcome.failed_checks)}" if outcome.failed_checks else "ok"
 
 
 def follow_backfill(server: Webserver, backfill_id: str, expected: int, progress: Callable[[str], None],
-                    timeout: float = 6 * 3600) -> list[PartitionOutcome]:
-    """Print each partition's outcome as its run ends; return the newest run's outcome per partition."""
+                    timeout: float = 6 * 3600, counted: int = 0) -> tuple[list[PartitionOutcome], list[dict]]:
+    """Print each partition's outcome as the run that holds it ends, numbered after `counted` partitions already
+    printed, of `expected`; return the newest outcome per partition and the failed runs that named no partition
+    (a crash before the first school)."""
     reported: dict[str, PartitionOutcome] = {}
+    seen, silent_failures = set(), []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = graphql.backfill(server, backfill_id)
         runs = sorted(state["runs"], key=lambda r: r.get("startTime") or 0)
         for run in runs:
-            if run["status"] in FINISHED and run["runId"] not in {o.run_id for o in reported.values()}:
-                outcome = _outcome(server, run)
-                key = str(partition_key(outcome.week, outcome.tenant))
-                reported[key] = outcome
-                progress(f"  [{len(reported)}/{expected}] {outcome.tenant} {outcome.week}: "
-                         f"{_state(outcome)} ({outcome.seconds:.1f} s, run {outcome.run_id[:8]})")
+            if run["status"] not in FINISHED or run["runId"] in seen:
+                continue
+            seen.add(run["runId"])
+            outcomes = run_outcomes(server, run)
+            if not outcomes and run["status"] != "SUCCESS":
+                silent_failures.append(run)
+            for outcome in outcomes:
+                reported[str(partition_key(outcome.week, outcome.tenant))] = outcome
+                progress(f"  [{counted + len(reported)}/{expected}] {outcome.tenant} {outcome.week}: "
+                         f"{_state(outcome).splitlines()[0]} (run {outcome.run_id[:8]})")
         if state["status"] in BACKFILL_DONE and all(r["status"] in FINISHED for r in runs):
-            return sorted(reported.values(), key=lambda o: (o.week, o.tenant))
+            return sorted(reported.values(), key=lambda o: (o.week, o.tenant)), silent_failures
         time.sleep(POLL_SECONDS)
     raise TimeoutError(f"backfill {backfill_id} did not finish in {timeout:.0f} s")
 
@@ -84,23 +124,41 @@ def add_missing_tenant_partitions(server: Webserver, tenants: Sequence[str], pro
 
 
 def materialize(server: Webserver, weeks: Sequence[dt.date], tenants: Sequence[str], title: str, trigger: str,
-                progress: Callable[[str], None]) -> tuple[str, list[PartitionOutcome]]:
-    """One asset backfill of the whole pipeline over weeks × tenants, as the asset graph's Materialize does."""
+                progress: Callable[[str], None]) -> tuple[list[str], list[PartitionOutcome]]:
+    """Asset backfills of the whole pipeline over weeks × tenants, as the asset graph's Materialize does: Dagster
+    launches runs of many partitions each (the assets' backfill policy, tenants.yaml batch.size). Several weeks of
+    several schools are launched as one backfill per school, so that each school's weeks run in one run, oldest
+    first, instead of weeks in runs that wait for each other (docs/orchestration.md)."""
     add_missing_tenant_partitions(server, tenants, progress)
-    partitions = [str(partition_key(week, tenant)) for week in sorted(weeks) for tenant in tenants]
-    backfill_id = graphql.launch_asset_backfill(server, ASSETS, partitions, {"risk/trigger": trigger}, title)
+    groups = [list(tenants)] if len(weeks) == 1 or len(tenants) == 1 else [[tenant] for tenant in tenants]
+    launched: list[tuple[str, list[str]]] = []
     try:
-        progress(f"backfill {backfill_id}: {len(partitions)} partition(s), one run each "
-                 f"({server.url}/runs/b/{backfill_id})")
-        outcomes = follow_backfill(server, backfill_id, len(partitions), progress)
+        for group in groups:
+            partitions = [str(partition_key(week, tenant)) for week in sorted(weeks) for tenant in group]
+            backfill_id = graphql.launch_asset_backfill(server, ASSETS, partitions, {"risk/trigger": trigger}, title)
+            launched.append((backfill_id, partitions))
+            progress(f"backfill {backfill_id}: {len(partitions)} partition(s), many per run "
+                     f"({server.url}/runs/b/{backfill_id})")
+        outcomes: list[PartitionOutcome] = []
+        total = sum(len(partitions) for _backfill_id, partitions in launched)
+        for backfill_id, partitions in launched:
+            outcomes += _followed(server, backfill_id, partitions, progress, len(outcomes), total)
     except (KeyboardInterrupt, SystemExit):  # Ctrl-C or SIGTERM: the daemon would otherwise run the rest later
-        graphql.cancel_backfill(server, backfill_id)
-        progress(f"cancelled backfill {backfill_id}: no further partition runs")
+        for backfill_id, _partitions in launched:
+            graphql.cancel_backfill(server, backfill_id)
+            progress(f"cancelled backfill {backfill_id}: no further partition runs")
         raise
+    return [backfill_id for backfill_id, _partitions in launched], sorted(outcomes, key=lambda o: (o.week, o.tenant))
+
+
+def _followed(server: Webserver, backfill_id: str, partitions: list[str], progress: Callable[[str], None],
+              counted: int, total: int) -> list[PartitionOutcome]:
+    """The backfill's outcome per partition, a partition no run reported included as failed with the reason."""
+    outcomes, silent_failures = follow_backfill(server, backfill_id, total, progress, counted=counted)
     missing = set(partitions) - {str(partition_key(o.week, o.tenant)) for o in outcomes}
-    outcomes += [PartitionOutcome(*split_partition_key(key), False, "", 0.0,
-                                  "not launched: the backfill ended before this partition ran") for key in sorted(missing)]
-    return backfill_id, outcomes
+    reason = "; ".join(f"run {run['runId'][:8]} failed: {graphql.run_failure(server, run['runId'])}"
+                       for run in silent_failures) or "not launched: the backfill ended before this partition ran"
+    return outcomes + [PartitionOutcome(*split_partition_key(key), False, "", 0.0, reason) for key in sorted(missing)]
 
 
 def deliver(server: Webserver, reports: Sequence[str], tags: dict[str, str], progress: Callable[[str], None],

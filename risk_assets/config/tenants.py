@@ -182,6 +182,14 @@ def template_path(template: str) -> Path:
     return PROJECT_DIR / template
 
 
+class BatchSettings(StrictModel):
+    """How many partitions one run of a backfill materialises (Dagster's BackfillPolicy.multi_run): one week × up to
+    `size` schools, or one school × up to `size` weeks. Larger batches pay a run's fixed cost over more schools;
+    a batch's materialisations are recorded when it ends (docs/orchestration.md)."""
+
+    size: int = Field(default=50, ge=1, le=1000)
+
+
 class DataQuality(StrictModel):
     """Source values outside these bounds are quarantined (counted and left out), never turned into flags."""
 
@@ -206,6 +214,7 @@ class TenantsFile(StrictModel):
     first_week: IsoDate  # YAML gives a date; a quoted "2025-09-01" is fine too
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    batch: BatchSettings = Field(default_factory=BatchSettings)
     metrics_engine: Literal["python", "r"] = "python"
     data_quality: DataQuality = Field(default_factory=DataQuality)
     # Weeks shown as partitions: the newest complete week and the N-1 before it (not before first_week); older

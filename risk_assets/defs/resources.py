@@ -14,11 +14,13 @@ CELERY_EXECUTOR_CONFIG = {
     "backend": {"env": "RISK_CELERY_BACKEND"},
     "config_source": {
         # A step's task is acknowledged when it ends, so a worker lost mid-step leaves it to another worker.
+        # The weekly step is a whole batch of schools (docs/orchestration.md).
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        # Redis hands an unacknowledged task to another worker after this many seconds: above the longest step.
-        "broker_transport_options": {"visibility_timeout": 600},
+        # Redis hands an unacknowledged task to another worker after this many seconds: above the longest step
+        # (a batch), or a slow batch would run twice at once; equal to production's run monitoring limit.
+        "broker_transport_options": {"visibility_timeout": 7200},
     },
 }
 

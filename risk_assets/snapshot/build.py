@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Optional
 
+import adbc_driver_manager
 import adbc_driver_postgresql.dbapi as adbc
+import pandas as pd
 
 from risk_assets.config import Tenant
 from risk_assets.config.tenants import DataQuality
@@ -31,16 +35,52 @@ class UnknownOrganization(UserError):
 
 def take_snapshot(source_url: str, sql_dir: Path, tenant: Tenant, window: ReportWindow,
                   data_quality: DataQuality = DataQuality()) -> Snapshot:
-    with arrow_connection(source_url, purpose="source database") as conn, conn.cursor() as cur:
-        # One read-only transaction, so that every table sees the same state of the source.
-        begin_snapshot(cur, window.query_parameters(tenant.org_id))
-        try:
-            org_name = _organization_name(cur, sql_dir, tenant)
-            raw = {table.name: fetch_table(cur, sql_dir, table) for table in SNAPSHOT_TABLES}
-            shared = read_frame(cur, sql_dir, "shared_students")
-        finally:
-            conn.rollback()
+    with SnapshotReader(source_url, sql_dir) as reader:
+        return reader.snapshot(tenant, window, data_quality)
 
+
+class SnapshotReader:
+    """One source connection for a batch of snapshots, opened at the first one: a batch pays the connection and
+    its set-up once, and each tenant-week still reads in its own read-only transaction (docs/performance.md).
+    A connection that failed is closed, so the next snapshot connects afresh."""
+
+    def __init__(self, source_url: str, sql_dir: Path):
+        self.source_url, self.sql_dir = source_url, sql_dir
+        self._stack = ExitStack()
+        self._conn: Optional[adbc.Connection] = None
+
+    def __enter__(self) -> "SnapshotReader":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stack.close()
+
+    def snapshot(self, tenant: Tenant, window: ReportWindow, data_quality: DataQuality = DataQuality()) -> Snapshot:
+        if self._conn is None:
+            self._conn = self._stack.enter_context(arrow_connection(self.source_url, purpose="source database"))
+        try:
+            org_name, raw, shared = self._read(self._conn, tenant, window)
+        except adbc_driver_manager.OperationalError:
+            self._stack.close()
+            self._conn = None
+            raise
+        return _cleaned(tenant, window, data_quality, org_name, raw, shared)
+
+    def _read(self, conn: adbc.Connection, tenant: Tenant, window: ReportWindow):
+        with conn.cursor() as cur:
+            # One read-only transaction, so that every table sees the same state of the source.
+            begin_snapshot(cur, window.query_parameters(tenant.org_id))
+            try:
+                org_name = _organization_name(cur, self.sql_dir, tenant)
+                raw = {table.name: fetch_table(cur, self.sql_dir, table) for table in SNAPSHOT_TABLES}
+                shared = read_frame(cur, self.sql_dir, "shared_students")
+            finally:
+                conn.rollback()
+        return org_name, raw, shared
+
+
+def _cleaned(tenant: Tenant, window: ReportWindow, data_quality: DataQuality, org_name: str,
+             raw: dict[str, pd.DataFrame], shared: pd.DataFrame) -> Snapshot:
     found = hygiene.Hygiene()
     found.reject("students", "id_used_by_another_org", shared["student_id"], shared["other_org_id"])
     snapshot = Snapshot(

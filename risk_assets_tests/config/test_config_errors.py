@@ -426,3 +426,33 @@ def test_a_template_that_does_not_exist_is_named_at_load(tmp_path):
 ])
 def test_every_threshold_has_a_range_and_the_message_gives_it(tmp_path, text, expected):
     assert expected in thresholds_error(tmp_path, text)
+
+
+@pytest.mark.parametrize("size", ["0", "1001", "ten", "2.5", "-3"])
+def test_a_batch_size_dagster_cannot_use_is_named(tmp_path, size):
+    message = tenants_error(tmp_path, f"batch:\n  size: {size}\n" + GOOD_TENANTS)
+    assert "batch.size:" in message
+
+
+@pytest.mark.parametrize("size", ["0", "1001", "ten", "２", " "])
+def test_a_bad_batch_size_override_is_refused_or_ignored_when_blank(size):
+    from risk_assets.errors import UserError
+    from risk_assets.settings import Settings
+
+    if not size.strip():
+        assert Settings.from_env({"RISK_BATCH_SIZE": size}).batch_size is None
+        return
+    with pytest.raises(UserError, match=r"RISK_BATCH_SIZE=.* is not a whole number from 1 to 1000"):
+        Settings.from_env({"RISK_BATCH_SIZE": size})
+
+
+def test_the_batch_size_comes_from_tenants_yaml_unless_overridden(tmp_path):
+    from risk_assets.project import Project
+    from risk_assets.settings import Settings
+
+    write(tmp_path, "tenants.yaml", "batch:\n  size: 7\n" + GOOD_TENANTS)
+    write(tmp_path, "thresholds.yaml", "profile: legacy\n")
+    config = load_config(tmp_path)
+    assert Project(config, Settings.from_env({})).batch_size == 7
+    assert Project(config, Settings.from_env({"RISK_BATCH_SIZE": "20"})).batch_size == 20
+    assert Project(load_config(PROJECT_DIR / "config"), Settings.from_env({})).batch_size == 50

@@ -62,7 +62,7 @@ def test_the_default_instance_monitors_runs(tmp_path):
     shutil.copyfile(PROJECT_DIR / "dagster.yaml", tmp_path / "dagster.yaml")  # its storage goes to tmp_path
     with DagsterInstance.from_config(str(tmp_path)) as instance:
         assert instance.run_monitoring_enabled
-        assert instance.run_monitoring_max_runtime_seconds == 1800
+        assert instance.run_monitoring_max_runtime_seconds == 3600
         assert instance.run_monitoring_start_timeout_seconds == 180
 
 

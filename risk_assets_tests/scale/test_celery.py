@@ -1,9 +1,10 @@
-"""Steps on Celery workers (issue 13): Redis from Debian on 127.0.0.1, two `dagster-celery` workers, and
-`dagster dev` (webserver + daemon) on a PostgreSQL instance with the production dagster.yaml and
-RISK_EXECUTOR=celery. One week of 20 schools is backfilled through the UI's own GraphQL mutation; the event log
-says which worker ran each step. One worker is killed in the middle of that backfill: its step comes back to the
-other worker, every partition is materialised once, and the sensor's delivery sends each report once: counted on the
-wire of a real SMTP server and of the Slack stand-in (production writes no outbox)."""
+"""Batches on Celery workers: Redis from Debian on 127.0.0.1, two `dagster-celery` workers, and `dagster dev`
+(webserver + daemon) on a PostgreSQL instance with the production dagster.yaml and RISK_EXECUTOR=celery. One week of
+20 schools is backfilled through the UI's own GraphQL mutation in runs of 5 schools (RISK_BATCH_SIZE), each run's
+step one Celery task; the event log says which worker ran each. One worker is killed in the middle of a batch: the
+batch comes back whole to the other worker, every partition is materialised once, and the sensor's delivery sends
+each report once: counted on the wire of a real SMTP server and of the Slack stand-in (production writes no
+outbox)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ CELERY_YAML = PROJECT_DIR / "deploy" / "celery" / "celery.yaml"
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 TENANTS = [f"school-{n:02d}" for n in range(20)]
 WEEK = dt.date(2026, 11, 16)
-STEPS_BEFORE_THE_KILL = 10  # worker-1 finishes this many steps of the backfill, then dies in the next
+BATCH_SIZE = 5  # schools per run: 4 runs, each one Celery task
+STEPS_BEFORE_THE_KILL = 1  # worker-1 finishes this many batches of the backfill, then dies in the next
 ASSETS = ("snapshot", "metrics", "tenant_summary", "tenant_report")
 # Seconds before Redis gives a lost worker's step to the other one: deploy/celery's 600 s, shortened for the test.
 VISIBILITY_TIMEOUT = 15
@@ -174,7 +176,7 @@ def cluster(pg_admin_url, source_template, tmp_path_factory, channels):
            "SOURCE_DATABASE_URL": urls["source"], "RISK_DATABASE_URL": urls["risk"], "RISK_DEPLOYMENT": "production",
            "RISK_CONFIG_DIR": str(folder / "config"), "RISK_DATA_DIR": str(folder / "data"),
            "RISK_REPORTS_DIR": str(folder / "reports"), "RISK_OUTBOX_DIR": str(folder / "outbox"),
-           "RISK_EXECUTOR": "celery", "RISK_CELERY_BROKER": f"redis://127.0.0.1:{redis_port}/0",
+           "RISK_EXECUTOR": "celery", "RISK_BATCH_SIZE": str(BATCH_SIZE), "RISK_CELERY_BROKER": f"redis://127.0.0.1:{redis_port}/0",
            "RISK_CELERY_BACKEND": f"redis://127.0.0.1:{redis_port}/1"})
     processes = Cluster(folder, env)
     try:
@@ -270,7 +272,7 @@ DELIVERY_SENSOR = {"repositoryLocationName": ui.LOCATION, "repositoryName": ui.R
 @pytest.fixture(scope="module")
 def week_with_a_lost_worker(cluster):
     """One week of 20 schools, backfilled through the UI's mutation, with worker-1 killed (SIGKILL) in the middle of
-    a step after it has finished STEPS_BEFORE_THE_KILL of them. The delivery sensor is stopped meanwhile, as an
+    a batch after it has finished STEPS_BEFORE_THE_KILL of them. The delivery sensor is stopped meanwhile, as an
     operator can in the UI, so that the killed step is a pipeline step; started again, it delivers the week."""
     server, processes, folder, risk_url = cluster
     sensor_id = server.query(SENSOR_ID, {"selector": DELIVERY_SENSOR})["sensorOrError"]["id"]
@@ -286,21 +288,22 @@ def week_with_a_lost_worker(cluster):
     log_1 = processes.log("worker-1")
     lost = set(_received(log_1)) - set(_succeeded(log_1))
 
-    runs = finished_runs(server, backfill_id, len(TENANTS))
-    print(f"{len(TENANTS)} partitions on 2 Celery workers, one lost mid-run: {time.monotonic() - started:.0f} s")
+    runs = finished_runs(server, backfill_id, len(TENANTS) // BATCH_SIZE)
+    print(f"{len(TENANTS)} partitions in batches of {BATCH_SIZE} on 2 Celery workers, one lost mid-batch: {time.monotonic() - started:.0f} s")
     assert server.query(START_SENSOR, {"selector": DELIVERY_SENSOR})["startSensor"]["__typename"] == "Sensor"
     return runs, lost
 
 
 @pytest.mark.timeout(900)
-def test_one_week_of_twenty_schools_runs_its_steps_on_both_workers(cluster, week_with_a_lost_worker):
+def test_one_week_of_twenty_schools_runs_its_batches_on_both_workers(cluster, week_with_a_lost_worker):
     server, processes, _, _ = cluster
     runs, _ = week_with_a_lost_worker
     assert {run["status"] for run in runs} == {"SUCCESS"}
     materialised, workers = run_events(server, runs)
     assert materialised == expected_materialisations(WEEK, TENANTS)  # every partition once, the lost step included
     steps_per_run = collections.Counter(run for run, _ in workers)
-    assert set(steps_per_run.values()) == {9}, steps_per_run  # 4 assets + 5 checks, every one on a worker
+    assert set(steps_per_run.values()) == {1}, steps_per_run  # one step (4 assets + 5 checks) per run, on a worker
+    assert len(steps_per_run) == len(TENANTS) // BATCH_SIZE
     spread = collections.Counter(workers.values())
     assert set(spread) == {"worker-1", "worker-2"}, spread
     assert spread["worker-1"] >= STEPS_BEFORE_THE_KILL

@@ -1,8 +1,7 @@
-"""What every weekly asset shares: its group, owners and a code version from its sources.
+"""What every weekly asset shares: its group, owners, its one upstream asset and a code version from its sources.
 
-No asset sets a backfill policy: Dagster's default is one run per partition, tagged `dagster/partition`, so a
-partition's checks, hold and failure are its own (docs/orchestration.md). A BackfillPolicy — even multi_run(1) —
-would launch ranged runs, in which Dagster records check results without a partition.
+The four assets are specs of one step, `weekly_risk` (`pipeline.py`), which materialises many partitions per run
+and records each partition's materialisation and check evaluations on their own (docs/orchestration.md).
 """
 
 from __future__ import annotations
@@ -15,12 +14,16 @@ import dagster as dg
 
 GROUP = "weekly_risk"
 OWNERS = ["team:risk-reports"]
+SNAPSHOT, METRICS, SUMMARY, REPORT = "snapshot", "metrics", "tenant_summary", "tenant_report"
+ASSETS = (SNAPSHOT, METRICS, SUMMARY, REPORT)  # in the order a partition goes through them
+FAILED_PARTITIONS = "failed_partitions"  # the failure metadata of a weekly run: partition → why it was held or failed
 
 
-def weekly_asset(partitions: dg.PartitionsDefinition, name: str, upstream: str | None = None, **options: Any):
-    """`@dg.asset` of the weekly group: week × tenant partitions, its owners, and its one upstream asset."""
-    return dg.asset(name=name, partitions_def=partitions, deps=[dg.AssetDep(upstream)] if upstream else None,
-                    group_name=GROUP, owners=OWNERS, **options)
+def weekly_spec(name: str, upstream: str | None = None, **options: Any) -> dg.AssetSpec:
+    """An asset of the weekly group: its owners and its one upstream asset. Skippable: a partition held by a
+    blocking check or failed is left out of a run's materialisations while the others are recorded."""
+    return dg.AssetSpec(name, deps=[upstream] if upstream else [], group_name=GROUP, owners=OWNERS, skippable=True,
+                        **options)
 
 
 def code_version(*sources: Path | str, files: Iterable[Path] = ()) -> str:

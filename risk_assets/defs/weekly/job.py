@@ -1,20 +1,42 @@
-"""Job `weekly_risk_job`: the whole weekly pipeline, with every asset check, for one (week, tenant) partition.
+"""Job `weekly_risk_job`: the whole weekly pipeline with every asset check, one (week, tenant) partition per run.
 
-The job page's backfill, the schedules and `risk-report run/backfill` launch it (or its assets) one run per
-partition; the asset graph's Materialize launches the same assets and checks."""
+The job page's backfill and the schedules launch it; the asset graph's backfill and `risk-report run/backfill`
+launch the same step over many partitions per run (docs/orchestration.md)."""
 
 import dagster as dg
 
-from risk_assets.defs.weekly.asset_conventions import GROUP
+from risk_assets.defs.weekly.asset_conventions import GROUP, OWNERS
 from risk_assets.project import current_project
 
 WEEKLY_JOB = "weekly_risk_job"
+JOB_RUN_ASSET = "weekly_risk_job_run"
+
+
+def build_job_run_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=JOB_RUN_ASSET,
+        deps=["tenant_report"],
+        partitions_def=partitions,
+        # The job's backfill policy is the smallest of its assets': this one keeps the job page's backfill at one
+        # run per partition. Dagster 1.13 runs a multi-partitioned job's ranged run for its first partition only
+        # and reports every partition done (dagster-io/dagster#28861); the asset graph batches correctly.
+        backfill_policy=dg.BackfillPolicy.multi_run(1),
+        group_name="weekly_risk_job",
+        owners=OWNERS,
+        description="The partition's run of weekly_risk_job finished: snapshot, checks, metrics, summary and report "
+                    "all materialised. It keeps the job page's backfills at one run per partition "
+                    "(docs/orchestration.md); backfill from the asset graph to run many schools per run.",
+    )
+    def weekly_risk_job_run() -> dg.MaterializeResult:
+        return dg.MaterializeResult()
+
+    return weekly_risk_job_run
 
 
 def build_weekly_job(partitions: dg.PartitionsDefinition):
     return dg.define_asset_job(
         WEEKLY_JOB,
-        selection=dg.AssetSelection.groups(GROUP),  # the group's assets and their checks
+        selection=dg.AssetSelection.groups(GROUP) | dg.AssetSelection.assets(JOB_RUN_ASSET),
         partitions_def=partitions,
         description="snapshot → checks → metrics → tenant_summary → tenant_report for one week × tenant partition.",
         tags={"risk/pipeline": "weekly"},
@@ -23,4 +45,5 @@ def build_weekly_job(partitions: dg.PartitionsDefinition):
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(jobs=[build_weekly_job(current_project().partitions)])
+    project = current_project()
+    return dg.Definitions(assets=[build_job_run_asset(project.partitions)], jobs=[build_weekly_job(project.partitions)])

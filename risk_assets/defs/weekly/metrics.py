@@ -1,5 +1,6 @@
-"""Asset `metrics`: per-student risk levels for one tenant-week, from its snapshot."""
+"""Asset `metrics`: per-student risk levels for one tenant-week, from its snapshot (a stage of `weekly_risk`)."""
 
+import datetime as dt
 import io
 import tempfile
 import time
@@ -11,17 +12,17 @@ import pandas as pd
 from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
 
 from risk_assets.config import Thresholds
-from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
-from risk_assets.failures import reported_to_dagster
+from risk_assets.defs.weekly.asset_conventions import code_version, weekly_spec
+from risk_assets.errors import UserError
 from risk_assets.files import write_atomically
 from risk_assets.metrics import compute_metrics, r_engine
 from risk_assets.metrics.engagement import require_response_times
 from risk_assets.metrics.exchange import export_snapshot
 from risk_assets.metrics.student_table import to_csv_bytes
-from risk_assets.partitions import week_and_tenant
-from risk_assets.project import Project, current_project
+from risk_assets.project import Project
 from risk_assets.report_files import STUDENTS
-from risk_assets.resources import MetricThresholds, Storage
+from risk_assets.resources import Storage
+from risk_assets.snapshot import Snapshot
 from risk_assets.summary.figures import level_counts
 from risk_assets.vocabulary import (
     FLAGGED_LEVELS,
@@ -118,18 +119,15 @@ def compute_with_r(context: dg.AssetExecutionContext, pipes: dg.PipesSubprocessC
         try:
             pipes.run(command=command, context=context)
         except Exception as exc:  # noqa: BLE001 — Pipes raises DagsterPipesExecutionError, not exported publicly
-            raise dg.Failure(description=f"the R engine failed for tenant '{snapshot.tenant}' week {snapshot.week}: "
-                                         f"{exc} (R's own message, 'compute_metrics.R: …', is in the run log)",
-                             allow_retries=False) from None
+            raise UserError(f"the R engine failed for tenant '{snapshot.tenant}' week {snapshot.week}: {exc} (R's own "
+                            "message, 'compute_metrics.R: …', is in the run log)") from None
         return r_engine.read_result(folder / "students.csv")
 
 
-def build_metrics_asset(project: Project) -> dg.AssetsDefinition:
+def metrics_spec(project: Project) -> dg.AssetSpec:
     engine = project.config.tenants.metrics_engine
     engine_sources = [r_engine.R_SCRIPT] if engine == "r" else []
-
-    @weekly_asset(
-        project.partitions,
+    return weekly_spec(
         "metrics",
         upstream="snapshot",
         kinds={"pandas", "csv"} | ({"r"} if engine == "r" else set()),
@@ -140,34 +138,28 @@ def build_metrics_asset(project: Project) -> dg.AssetsDefinition:
             "`reports/<week>/<tenant>_students.csv`."
         ),
     )
-    def metrics(context: dg.AssetExecutionContext, storage: Storage, thresholds: MetricThresholds,
-                pipes_subprocess_client: dg.PipesSubprocessClient) -> dg.MaterializeResult:
-        week, tenant = week_and_tenant(context)
-        rules = thresholds.thresholds()
-        try:
-            snapshot = storage.snapshots().read(week, tenant)
-        except FileNotFoundError:
-            raise dg.Failure(description=f"no snapshot of tenant '{tenant}' for week {week}: materialise "
-                                         "`snapshot` for this partition first", allow_retries=False) from None
-        started = time.perf_counter()
-        with reported_to_dagster():
-            if engine == "r":
-                frame = compute_with_r(context, pipes_subprocess_client, snapshot, rules)
-            else:
-                frame = compute_metrics(snapshot, rules)
-        seconds = time.perf_counter() - started
-        checked = dg.check_dagster_type(StudentMetrics, frame)
-        if not checked.success:
-            raise dg.Failure(description=f"metrics output failed its type check: {checked.description}")
-        with reported_to_dagster():  # a full or read-only disk: the message names the path
-            csv_path = write_atomically(storage.partition_files(week, tenant).staged(STUDENTS), to_csv_bytes(frame))
-            write_atomically(storage.metrics_file(week, tenant), frame.to_parquet(index=False))
-        context.log.info("metrics %s week %s: %s", tenant, week, level_counts(frame))
-        return dg.MaterializeResult(metadata=metrics_metadata(frame, rules, seconds, csv_path, snapshot.quality, engine))
-
-    return metrics
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[build_metrics_asset(current_project())])
+def stored_snapshot(storage: Storage, week: dt.date, tenant: str) -> Snapshot:
+    try:
+        return storage.snapshots().read(week, tenant)
+    except FileNotFoundError:
+        raise UserError(f"no snapshot of tenant '{tenant}' for week {week}: materialise `snapshot` for this "
+                        "partition first") from None
+
+
+def compute(project: Project, context: dg.AssetExecutionContext, pipes: dg.PipesSubprocessClient, storage: Storage,
+            rules: Thresholds, snapshot: Snapshot) -> tuple[pd.DataFrame, dict[str, object]]:
+    """The partition's metrics, type-checked and stored (students CSV staged, Parquet); with their metadata."""
+    engine = project.config.tenants.metrics_engine
+    week, tenant = snapshot.week, snapshot.tenant
+    started = time.perf_counter()
+    frame = compute_with_r(context, pipes, snapshot, rules) if engine == "r" else compute_metrics(snapshot, rules)
+    seconds = time.perf_counter() - started
+    checked = dg.check_dagster_type(StudentMetrics, frame)
+    if not checked.success:
+        raise UserError(f"metrics of tenant '{tenant}' week {week} failed their type check: {checked.description}")
+    csv_path = write_atomically(storage.partition_files(week, tenant).staged(STUDENTS), to_csv_bytes(frame))
+    write_atomically(storage.metrics_file(week, tenant), frame.to_parquet(index=False))
+    context.log.info("metrics %s week %s: %s", tenant, week, level_counts(frame))
+    return frame, metrics_metadata(frame, rules, seconds, csv_path, snapshot.quality, engine)

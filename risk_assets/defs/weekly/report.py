@@ -1,24 +1,25 @@
-"""Asset `tenant_report`: one self-contained HTML report per tenant-week, rendered from quarto/."""
+"""Asset `tenant_report`: one self-contained HTML report per tenant-week, rendered from quarto/ (a stage of
+`weekly_risk`)."""
 
+import datetime as dt
 import json
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import dagster as dg
+import psycopg2.extensions
 
 from risk_assets.csv_cells import neutralise_text
-from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
+from risk_assets.defs.weekly.asset_conventions import code_version, weekly_spec
 from risk_assets.errors import UserError
-from risk_assets.failures import reported_to_dagster
 from risk_assets.files import write_atomically
-from risk_assets.partitions import week_and_tenant
-from risk_assets.project import Project, current_project
-from risk_assets.rendering import Renderer, choose_renderer, render_report
+from risk_assets.project import Project
+from risk_assets.rendering import Renderer, render_report
 from risk_assets.report.brand import load_brand
 from risk_assets.report.strings import STRINGS
 from risk_assets.report_files import REPORT
-from risk_assets.resources import RiskDatabase, Storage
+from risk_assets.resources import Storage
 from risk_assets.results.store import ResultsStore
 from risk_assets.summary.week_table import week_table
 from risk_assets.vocabulary import REPORT_LEVELS
@@ -63,31 +64,35 @@ def _discarded_on_failure(path: Path) -> Iterator[None]:
         raise
 
 
-def publish(storage: Storage, risk_db: RiskDatabase, week, tenant: str, rendered: Path) -> tuple[Path, int]:
-    """The partition's three files published together, then summary.csv rebuilt from the week's published
-    summaries, so it lists exactly the schools whose reports landed, with their figures (one publisher of a week
-    at a time). Returns summary.csv and its number of schools."""
-    files = storage.partition_files(week, tenant)
-    with risk_db.connect(storage.sql_path) as conn, _discarded_on_failure(rendered):
-        ResultsStore(conn).lock_week(week)
-        files.publish(rendered)
-        summaries = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(files.folder.glob("*_summary.json"))]
+def week_summary_csv(storage: Storage, conn: psycopg2.extensions.connection, week: dt.date) -> tuple[Path, int]:
+    """`reports/<week>/summary.csv` rebuilt from the week's published summaries, so it lists exactly the schools
+    whose reports landed, with their figures: once per week of a batch, one publisher of a week at a time.
+    Returns the file and its number of schools."""
+    folder = storage.reports_path / week.isoformat()
+    with _week_locked(conn, week):
+        summaries = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*_summary.json"))]
         table = week_table(summaries)
-        csv_path = write_atomically(files.folder / SUMMARY_CSV, neutralise_text(table, ["org_name"]).to_csv(
+        csv_path = write_atomically(folder / SUMMARY_CSV, neutralise_text(table, ["org_name"]).to_csv(
             index=False, lineterminator="\n").encode("utf-8"))
-        conn.commit()
     return csv_path, len(table)
 
 
-def build_report_asset(project: Project) -> dg.AssetsDefinition:
-    tenants = project.config.tenants
+@contextmanager
+def _week_locked(conn: psycopg2.extensions.connection, week: dt.date) -> Iterator[None]:
+    """One publisher of a week's files at a time (two runs may hold the same week, or the same partition)."""
+    try:
+        ResultsStore(conn).lock_week(week)
+        yield
+    finally:
+        conn.rollback()  # the lock is the transaction's: ending it releases the lock
+
+
+def report_spec(project: Project) -> dg.AssetSpec:
     template = project.report_template
     if not template.is_file():
         raise UserError(f"the report template {template} does not exist: fix report.template in tenants.yaml")
     load_brand(template.parent)  # a broken brand file is a configuration error, before any tenant is rendered
-
-    @weekly_asset(
-        project.partitions,
+    return weekly_spec(
         "tenant_report",
         upstream="tenant_summary",
         kinds={"html", "quarto"},
@@ -99,40 +104,31 @@ def build_report_asset(project: Project) -> dg.AssetsDefinition:
             "steps staged, then rebuilds `reports/<week>/summary.csv`; the report_delivery sensor sends each new one."
         ),
     )
-    def tenant_report(context: dg.AssetExecutionContext, storage: Storage, risk_db: RiskDatabase) -> dg.MaterializeResult:
-        week, tenant = week_and_tenant(context)
-        with reported_to_dagster():
-            renderer = choose_renderer(project.report_renderer)
-        context.log.info(renderer.reason)
-        files = storage.partition_files(week, tenant)
-        inputs = files.report_inputs()
-        if inputs is None:
-            raise dg.Failure(description=f"no summary or students file of tenant '{tenant}' for week {week}: "
-                                         "materialise `tenant_summary` for this partition first", allow_retries=False)
-        summary_path, students_path = inputs
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        rendered = files.rendered_report(context.run.run_id)
-        with reported_to_dagster():  # a RenderError or a full disk is the tenant's own: no retry
-            render_report(
-                template,
-                {"summary_path": str(summary_path), "students_path": str(students_path),
-                 "brand_dir": str(template.parent)},
-                rendered,
-                label=f"tenant '{tenant}', week {week}",
-                engine=renderer,
-                lang=tenants.get(tenant).locale,
-            )
-            csv_path, schools = publish(storage, risk_db, week, tenant, rendered)
-        output = files.published(REPORT)
-        context.log.info("report %s week %s: %s (%d bytes, %s)", tenant, week, output, output.stat().st_size,
-                         renderer.name)
-        return dg.MaterializeResult(metadata={**report_metadata(output, summary, renderer),
-                                              "summary_csv": dg.MetadataValue.path(str(csv_path)),
-                                              "tenants_in_summary_csv": schools})
-
-    return tenant_report
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[build_report_asset(current_project())])
+def render(project: Project, renderer: Renderer, storage: Storage, conn: psycopg2.extensions.connection,
+           week: dt.date, tenant: str, run_id: str) -> dict[str, object]:
+    """The partition's report rendered and published with its staged students CSV and summary JSON; with its
+    metadata (summary.csv is rebuilt once per week of the batch: `week_summary_csv`)."""
+    template = project.report_template
+    files = storage.partition_files(week, tenant)
+    inputs = files.report_inputs()
+    if inputs is None:
+        raise UserError(f"no summary or students file of tenant '{tenant}' for week {week}: materialise "
+                        "`tenant_summary` for this partition first")
+    summary_path, students_path = inputs
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    rendered = files.rendered_report(run_id)
+    with _discarded_on_failure(rendered):
+        render_report(
+            template,
+            {"summary_path": str(summary_path), "students_path": str(students_path), "brand_dir": str(template.parent)},
+            rendered,
+            label=f"tenant '{tenant}', week {week}",
+            engine=renderer,
+            lang=project.config.tenants.get(tenant).locale,
+        )
+        with _week_locked(conn, week):
+            files.publish(rendered)
+    output = files.published(REPORT)
+    return report_metadata(output, summary, renderer)

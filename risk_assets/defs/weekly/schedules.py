@@ -20,8 +20,9 @@ import dagster as dg
 
 from risk_assets.config import Tenant, TenantsFile, current_tenants
 from risk_assets.defs.weekly.job import WEEKLY_JOB
-from risk_assets.partitions import TENANT_PARTITIONS, listed, partition_key
+from risk_assets.partitions import TENANT_PARTITIONS, WEEK, listed, partition_key
 from risk_assets.project import current_project
+from risk_assets.run_queue import PARTITION_DIMENSION_TAG, PARTITION_TAG
 
 TRIGGER_TAG = "risk/trigger"
 # Tenants one schedule requests at most: Dagster checks each request's partition with a query (5–12 ms), and a tick
@@ -69,8 +70,8 @@ def _launched(instance: dg.DagsterInstance | None, week: dt.date) -> set[str]:
     if instance is None:
         return set()
     records = instance.get_run_records(dg.RunsFilter(tags={TRIGGER_TAG: "schedule",
-                                                          "dagster/partition/week": week.isoformat()}))
-    return {record.dagster_run.tags.get("dagster/partition") for record in records}
+                                                          PARTITION_DIMENSION_TAG.format(WEEK): week.isoformat()}))
+    return {record.dagster_run.tags.get(PARTITION_TAG) for record in records}
 
 
 def weekly_requests(tenants: TenantsFile, shard: Shard, now: dt.datetime,

@@ -1,20 +1,18 @@
-"""Asset `snapshot`: the tenant's source rows for one report week, stored as Parquet."""
+"""Asset `snapshot`: the tenant's source rows for one report week, stored as Parquet (a stage of `weekly_risk`)."""
 
+import datetime as dt
 from pathlib import Path
 
 import dagster as dg
 
-from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
-from risk_assets.failures import reported_to_dagster
-from risk_assets.partitions import week_and_tenant
-from risk_assets.project import Project, current_project
-from risk_assets.resources import SourceDatabase, Storage
-from risk_assets.snapshot import Snapshot, take_snapshot
+from risk_assets.defs.weekly.asset_conventions import code_version, weekly_spec
+from risk_assets.project import Project
+from risk_assets.resources import Storage
+from risk_assets.snapshot import Snapshot
+from risk_assets.snapshot.build import SnapshotReader
 from risk_assets.snapshot.schema import SNAPSHOT_TABLES
 from risk_assets.window import ReportWindow
 
-SOURCE_RETRY = dg.RetryPolicy(max_retries=3, delay=1.0, backoff=dg.Backoff.EXPONENTIAL)
-SOURCE_POOL = "source_db"  # concurrency pool: limits simultaneous queries against the platform's database
 
 
 def snapshot_metadata(snapshot: Snapshot, folder: Path) -> dict[str, object]:
@@ -35,14 +33,9 @@ def snapshot_metadata(snapshot: Snapshot, folder: Path) -> dict[str, object]:
     return metadata
 
 
-def build_snapshot_asset(project: Project) -> dg.AssetsDefinition:
-    tenants = project.config.tenants
-
-    @weekly_asset(
-        project.partitions,
+def snapshot_spec(project: Project) -> dg.AssetSpec:
+    return weekly_spec(
         "snapshot",
-        retry_policy=SOURCE_RETRY,
-        pool=SOURCE_POOL,
         kinds={"postgres", "parquet"},
         code_version=code_version(files=project.settings.sql_dir.glob("snapshot_*.sql")),
         metadata={f"schema/{t.name}": dg.MetadataValue.md(t.dagster_type.description or "") for t in SNAPSHOT_TABLES},
@@ -53,20 +46,13 @@ def build_snapshot_asset(project: Project) -> dg.AssetsDefinition:
             "and counted. Stored as Parquet in `.data/snapshots/week=…/tenant=…/`."
         ),
     )
-    def snapshot(context: dg.AssetExecutionContext, source: SourceDatabase, storage: Storage) -> dg.MaterializeResult:
-        week, tenant_key = week_and_tenant(context)
-        tenant = tenants.get(tenant_key)
-        with reported_to_dagster():
-            taken = take_snapshot(source.url, storage.sql_path, tenant, ReportWindow(week, tenant.timezone),
-                                  tenants.data_quality)
-            folder = storage.snapshots().write(taken)
-        context.log.info("snapshot %s week %s: %s", tenant_key, week,
-                         ", ".join(f"{n} {t}" for t, n in taken.row_counts().items()))
-        return dg.MaterializeResult(metadata=snapshot_metadata(taken, folder))
-
-    return snapshot
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[build_snapshot_asset(current_project())])
+def take(project: Project, source: SnapshotReader, storage: Storage, week: dt.date,
+         tenant_key: str) -> tuple[Snapshot, dict[str, object]]:
+    """The partition's snapshot, read from the source and stored; with its materialisation metadata."""
+    tenants = project.config.tenants
+    tenant = tenants.get(tenant_key)
+    taken = source.snapshot(tenant, ReportWindow(week, tenant.timezone), tenants.data_quality)
+    folder = storage.snapshots().write(taken)
+    return taken, snapshot_metadata(taken, folder)

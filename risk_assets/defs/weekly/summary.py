@@ -1,21 +1,21 @@
 """Asset `tenant_summary`: the school's weekly figures, stored in PostgreSQL and staged as JSON (tenant_report
-publishes it with the report)."""
+publishes it with the report). A stage of `weekly_risk`."""
 
 import datetime as dt
 import json
 
 import dagster as dg
 import pandas as pd
-from dagster import Failure, MetadataValue
+import psycopg2.extensions
+from dagster import MetadataValue
 
 from risk_assets.config import Thresholds
-from risk_assets.defs.weekly.asset_conventions import code_version, weekly_asset
-from risk_assets.failures import reported_to_dagster
+from risk_assets.defs.weekly.asset_conventions import code_version, weekly_spec
+from risk_assets.errors import UserError
 from risk_assets.files import write_atomically
-from risk_assets.partitions import week_and_tenant
-from risk_assets.project import Project, current_project
+from risk_assets.project import Project
 from risk_assets.report_files import STUDENTS, SUMMARY
-from risk_assets.resources import MetricThresholds, RiskDatabase, Storage
+from risk_assets.resources import Storage
 from risk_assets.results.store import ResultsStore
 from risk_assets.summary.figures import History, content_id, tenant_figures
 from risk_assets.summary.trajectories import flagged_ids, trajectories, trajectory_weeks
@@ -44,53 +44,50 @@ def _metadata(figures: dict, json_path) -> dict:
     }
 
 
-def summarise(tenants, thresholds: Thresholds, storage: Storage, risk_db: RiskDatabase, week: dt.date,
-              tenant_key: str) -> dict:
+def summarise(tenants, thresholds: Thresholds, storage: Storage, conn: psycopg2.extensions.connection,
+              week: dt.date, tenant_key: str) -> dict:
+    """The partition's figures stored in schema `risk` (one transaction) and staged as JSON; their metadata."""
     tenant = tenants.get(tenant_key)
     try:
         frame = pd.read_parquet(storage.metrics_file(week, tenant_key))
     except FileNotFoundError:
-        raise Failure(description=f"no metrics of tenant '{tenant_key}' for week {week}: materialise "
-                                  "`metrics` for this partition first", allow_retries=False) from None
+        raise UserError(f"no metrics of tenant '{tenant_key}' for week {week}: materialise `metrics` for this "
+                        "partition first") from None
     manifest = storage.snapshots().manifest(week, tenant_key)
     # The data's time, not the clock's: the same snapshot always gives the same summary and report.
     generated_at = dt.datetime.fromisoformat(manifest["taken_at"])
-    with risk_db.connect(storage.sql_path) as conn:
-        store = ResultsStore(conn)
-        history = History(store.levels(week - WEEK, tenant_key), store.levels(week - 2 * WEEK, tenant_key))
-        figures = tenant_figures(frame, history, manifest["quality"])
-        stored_weeks, earlier = store.trajectory_rows(tenant_key, trajectory_weeks(week)[:-1], flagged_ids(frame))
-        payload = {
-            "tenant": tenant_key,
-            "org_name": tenant.name,  # the display name from tenants.yaml
-            "source_org_name": manifest["org_name"],  # organizations.name in the source, for tracing
-            "week": week.isoformat(),
-            "week_end": (week + dt.timedelta(days=6)).isoformat(),
-            "timezone": tenant.timezone,
-            "cutoff": ReportWindow(week, tenant.timezone).cutoff.isoformat(),
-            "locale": tenant.locale,
-            "profile": thresholds.profile,
-            "spec_version": SPEC_VERSION,
-            "generated_at": generated_at.isoformat(),
-            **figures,
-            "thresholds": thresholds.model_dump(),
-            "threshold_overrides": thresholds.overrides(),
-            "trajectories": trajectories(frame, week, stored_weeks, earlier),
-        }
-        files = storage.partition_files(week, tenant_key)
-        payload["content_id"] = content_id(payload, files.staged(STUDENTS).read_bytes())
-        store.replace_partition(week, tenant_key, frame, _tenant_row(
-            figures, payload, tenant.name, thresholds.profile, generated_at))
-        json_path = write_atomically(files.staged(SUMMARY),
-                                     json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"))
+    store = ResultsStore(conn)
+    history = History(store.levels(week - WEEK, tenant_key), store.levels(week - 2 * WEEK, tenant_key))
+    figures = tenant_figures(frame, history, manifest["quality"])
+    stored_weeks, earlier = store.trajectory_rows(tenant_key, trajectory_weeks(week)[:-1], flagged_ids(frame))
+    payload = {
+        "tenant": tenant_key,
+        "org_name": tenant.name,  # the display name from tenants.yaml
+        "source_org_name": manifest["org_name"],  # organizations.name in the source, for tracing
+        "week": week.isoformat(),
+        "week_end": (week + dt.timedelta(days=6)).isoformat(),
+        "timezone": tenant.timezone,
+        "cutoff": ReportWindow(week, tenant.timezone).cutoff.isoformat(),
+        "locale": tenant.locale,
+        "profile": thresholds.profile,
+        "spec_version": SPEC_VERSION,
+        "generated_at": generated_at.isoformat(),
+        **figures,
+        "thresholds": thresholds.model_dump(),
+        "threshold_overrides": thresholds.overrides(),
+        "trajectories": trajectories(frame, week, stored_weeks, earlier),
+    }
+    files = storage.partition_files(week, tenant_key)
+    payload["content_id"] = content_id(payload, files.staged(STUDENTS).read_bytes())
+    store.replace_partition(week, tenant_key, frame, _tenant_row(
+        figures, payload, tenant.name, thresholds.profile, generated_at))
+    json_path = write_atomically(files.staged(SUMMARY),
+                                 json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"))
     return _metadata(figures, json_path)
 
 
-def build_summary_asset(project: Project) -> dg.AssetsDefinition:
-    tenants = project.config.tenants
-
-    @weekly_asset(
-        project.partitions,
+def summary_spec(project: Project) -> dg.AssetSpec:
+    return weekly_spec(
         "tenant_summary",
         upstream="metrics",
         kinds={"postgres", "json"},
@@ -101,16 +98,3 @@ def build_summary_asset(project: Project) -> dg.AssetsDefinition:
             "stages `<tenant>_summary.json`, which tenant_report publishes in `reports/<week>/` with the report."
         ),
     )
-    def tenant_summary(context: dg.AssetExecutionContext, storage: Storage, risk_db: RiskDatabase,
-                       thresholds: MetricThresholds) -> dg.MaterializeResult:
-        week, tenant = week_and_tenant(context)
-        with reported_to_dagster():
-            metadata = summarise(tenants, thresholds.thresholds(), storage, risk_db, week, tenant)
-        return dg.MaterializeResult(metadata=metadata)
-
-    return tenant_summary
-
-
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[build_summary_asset(current_project())])
