@@ -52,7 +52,8 @@ def definitions_load_seconds(n: int) -> float:
 
 
 class RunProcessMemory:
-    """The peak resident memory (VmHWM) of every `dagster api execute_run` process while it lives (Linux /proc)."""
+    """The peak resident memory (VmHWM) of every run process while it lives (Linux /proc): the code server starts
+    each run as a multiprocessing child (`spawn_main`), older launchers as `dagster api execute_run`."""
 
     def __init__(self) -> None:
         self.peak_kb: dict[int, int] = {}
@@ -71,7 +72,8 @@ class RunProcessMemory:
         while not self._stop.wait(0.5):
             for proc in Path("/proc").glob("[0-9]*"):
                 try:
-                    if b"execute_run" not in (proc / "cmdline").read_bytes():
+                    cmdline = (proc / "cmdline").read_bytes()
+                    if b"execute_run" not in cmdline and b"spawn_main" not in cmdline:
                         continue
                     status = (proc / "status").read_text()
                 except OSError:

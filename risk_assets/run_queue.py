@@ -1,8 +1,9 @@
 """The run queue: Dagster's QueuedRunCoordinator, which also tags every partition run with `risk/tenant` and
 `risk/week` — whoever launched it (UI, backfill, schedule, sensor, CLI) — so the queue's one-run-per-tenant
-limit and the Runs page's filters apply to all of them, and gives runs of older weeks a higher priority: a week's
-summary compares with the week before, so when runs wait in the queue the older week goes first
-(docs/orchestration.md). Configured in dagster.yaml as the run coordinator."""
+limit and the Runs page's filters apply to all of them, and gives one-partition runs of older weeks a higher
+priority: a week's summary compares with the week before, so when a school's runs wait in the queue (a job-page
+backfill, the schedules) the older week goes first (docs/orchestration.md). Configured in dagster.yaml as the run
+coordinator."""
 
 from __future__ import annotations
 
@@ -15,9 +16,6 @@ from risk_assets.partitions import split_partition_key
 
 PARTITION_DIMENSION_TAG = "dagster/partition/{}"  # Dagster's own tags of a multi-partitioned run
 PARTITION_TAG = "dagster/partition"
-# A run over a range of partitions (a batch of a backfill) names the first and last partition key of its range.
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 PRIORITY_TAG = "dagster/priority"  # the queue starts runs of higher priority first; 0 by default
 RUN_TAGS = {"risk/tenant": "tenant", "risk/week": "week"}
 
@@ -33,16 +31,16 @@ def partition_tags(run: DagsterRun) -> dict[str, str]:
 
 
 def week_priority(run: DagsterRun) -> dict[str, str]:
-    """A weekly run's priority: the older its (first) week, the higher; runs without a week (delivery) keep 0,
-    above every weekly run, and a priority set by the launcher is kept."""
-    week = _first_week(run)
+    """A one-partition run's priority: the older its week, the higher; other runs (delivery; batches, whose range
+    Dagster records only in internal tags) keep 0, and a priority set by the launcher is kept."""
+    week = _week(run)
     if week is None or PRIORITY_TAG in run.tags:
         return {}
     return {PRIORITY_TAG: str(-(week.toordinal() // 7))}
 
 
-def _first_week(run: DagsterRun) -> Optional[dt.date]:
-    key = run.tags.get(PARTITION_TAG) or run.tags.get(RANGE_START_TAG)
+def _week(run: DagsterRun) -> Optional[dt.date]:
+    key = run.tags.get(PARTITION_TAG)
     if not key or "|" not in key:
         return None
     try:

@@ -28,7 +28,7 @@ from risk_assets.partitions import TENANT, WEEK, partition_key, split_partition_
 from risk_assets.project import Project, current_project
 from risk_assets.rendering import Renderer, choose_renderer
 from risk_assets.resources import MetricThresholds, RiskDatabase, SourceDatabase, Storage
-from risk_assets.run_queue import PARTITION_DIMENSION_TAG, PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG, RUN_TAGS
+from risk_assets.run_queue import PARTITION_DIMENSION_TAG, PARTITION_TAG, RUN_TAGS
 from risk_assets.snapshot import Snapshot
 from risk_assets.snapshot.build import SnapshotReader
 
@@ -36,12 +36,8 @@ STEP = "weekly_risk"
 SOURCE_POOL = "source_db"  # concurrency pool: limits simultaneous batches reading the platform's database
 SOURCE_RETRY_DELAYS = (1.0, 2.0, 4.0)  # seconds before each new try when the source cannot be reached
 EARLIER_WEEK_WAIT_SECONDS = 1800  # how long a partition waits for its previous week, materialised by another run
-EARLIER_WEEK_QUEUED_SECONDS = 120  # … of which at most this long while that run is still queued
 EARLIER_WEEK_POLL_SECONDS = 2.0
 LISTED_PROBLEMS = 20  # a failed run's description names this many partitions; its metadata holds them all
-
-QUEUED_STATUSES = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED)
-UNFINISHED_STATUSES = [*QUEUED_STATUSES, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 
 T = TypeVar("T")
 
@@ -190,10 +186,11 @@ class WeeklyBatch:
     def _check(self, asset: str, partition: str, tenant: str, value, stored: Callable[[], object]):
         """Evaluates the selected checks of `asset` for the partition (on the value just made, else the stored one)
         and records them. A blocking rule holds the partition's later stages whether or not its check is selected
-        (a re-execution of the metrics alone is held by a stalled snapshot too); only selected checks are recorded."""
+        when the stage that reads the asset runs (a re-execution of the metrics alone is held by a stalled snapshot
+        too; a report rendered again from its stored summary is not); only selected checks are recorded."""
         selected = [check for check in self.checks if check.asset == asset]
         gates = [check for check in self.blocking if check.asset == asset and check not in selected
-                 and self._has_later_stage(asset)]
+                 and self._next_stage_selected(asset)]
         if (selected or gates) and value is None:
             value = stored()
         enabled = self.project.config.tenants.get(tenant).enabled
@@ -208,8 +205,9 @@ class WeeklyBatch:
             raise PartitionFailed("; ".join(held))
         return value
 
-    def _has_later_stage(self, asset: str) -> bool:
-        return bool(self.selected & set(ASSETS[ASSETS.index(asset) + 1:]))
+    def _next_stage_selected(self, asset: str) -> bool:
+        following = ASSETS[ASSETS.index(asset) + 1:]
+        return bool(following) and following[0] in self.selected
 
     def _metrics(self, week: dt.date, tenant: str, partition: str, snapshot: Optional[Snapshot]):
         if METRICS not in self.selected:
@@ -238,45 +236,18 @@ class WeeklyBatch:
         return {key for key, status in statuses.items() if status == dg.AssetPartitionStatus.IN_PROGRESS}
 
     def _wait_for_earlier_week(self, key: dg.MultiPartitionKey) -> None:
-        """Wait while another run materialises (T, W−1): as long as that run is running, and briefly while it is
-        still queued — a queued run may need this run's slot, so waiting on it for long could stall the queue."""
         earlier = str(_previous(key))
         if earlier not in self.earlier_in_progress:
             return
-        started, queued_since = time.monotonic(), None
+        deadline = time.monotonic() + EARLIER_WEEK_WAIT_SECONDS
         self.context.log.info("waiting for %s, which another run is materialising", earlier)
-        while (holder := self._run_holding(earlier)) is not None:
-            now = time.monotonic()
-            if holder.status in QUEUED_STATUSES:
-                queued_since = queued_since or now
-                if now - queued_since > EARLIER_WEEK_QUEUED_SECONDS:
-                    raise PartitionFailed(
-                        f"the week before ({earlier}) is still queued in run {holder.run_id[:8]} after "
-                        f"{EARLIER_WEEK_QUEUED_SECONDS} s, while this run holds a slot of the queue: re-execute this "
-                        "partition once that run is done (docs/orchestration.md: backfills over several weeks)")
-            else:
-                queued_since = None
-            if now - started > EARLIER_WEEK_WAIT_SECONDS:
-                raise PartitionFailed(f"the week before ({earlier}) was still being materialised by run "
-                                      f"{holder.run_id[:8]} after {EARLIER_WEEK_WAIT_SECONDS} s: re-execute this "
-                                      "partition once it is done")
+        while self._in_progress([earlier]):
+            if time.monotonic() > deadline:
+                raise PartitionFailed(f"the week before ({earlier}) was still being materialised by another run after "
+                                      f"{EARLIER_WEEK_WAIT_SECONDS} s: re-execute this partition once it is done "
+                                      "(docs/orchestration.md: backfills over several weeks)")
             time.sleep(EARLIER_WEEK_POLL_SECONDS)
         self.earlier_in_progress.discard(earlier)
-
-    def _run_holding(self, partition: str) -> Optional[dg.DagsterRun]:
-        """The unfinished run (other than this one) whose partition or range of partitions includes `partition`."""
-        runs = self.context.instance.get_runs(filters=dg.RunsFilter(statuses=UNFINISHED_STATUSES))
-        return next((run for run in runs if run.run_id != self.context.run.run_id
-                     and partition in self._partitions_of(run)), None)
-
-    def _partitions_of(self, run: dg.DagsterRun) -> set[str]:
-        if PARTITION_TAG in run.tags:
-            return {run.tags[PARTITION_TAG]}
-        start, end = run.tags.get(RANGE_START_TAG), run.tags.get(RANGE_END_TAG)
-        if not (start and end):
-            return set()
-        return set(self.project.partitions.get_partition_keys_in_range(
-            dg.PartitionKeyRange(start, end), dynamic_partitions_store=self.context.instance))
 
     # -- what the run records --------------------------------------------------------------------------------------
 
