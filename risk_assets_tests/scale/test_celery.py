@@ -42,8 +42,9 @@ WEEK = dt.date(2026, 11, 16)
 BATCH_SIZE = 5  # schools per run: 4 runs, each one Celery task
 STEPS_BEFORE_THE_KILL = 1  # worker-1 finishes this many batches of the backfill, then dies in the next
 ASSETS = ("snapshot", "metrics", "tenant_summary", "tenant_report")
-# Seconds before Redis gives a lost worker's step to the other one: deploy/celery's 600 s, shortened for the test.
-VISIBILITY_TIMEOUT = 15
+# Seconds before Redis gives a lost worker's task to the other one: deploy/celery's 7,200 s, shortened for the test
+# but above the longest batch (5 schools), or Redis would hand a running batch to the second worker too.
+VISIBILITY_TIMEOUT = 120
 EVENTS = """query Events($id: ID!) { logsForRun(runId: $id, limit: 5000) { ... on EventConnection { events {
   __typename ... on MaterializationEvent { assetKey { path } partition }
   ... on EngineEvent { stepKey message metadataEntries { label ... on TextMetadataEntry { text } } } } } } }"""
