@@ -102,7 +102,8 @@ def _report_renderer(env: Mapping[str, str]) -> Optional[str]:
     return value or None
 
 
-MAX_BATCH_SIZE = 1000  # as tenants.yaml's batch.size
+DEFAULT_BATCH_SIZE = 50  # tenants.yaml's batch.size when it is not set
+MAX_BATCH_SIZE = 1000  # a run's events are written when its batch ends; larger batches make the UI wait
 
 
 def _batch_size(env: Mapping[str, str]) -> Optional[int]:
@@ -111,7 +112,7 @@ def _batch_size(env: Mapping[str, str]) -> Optional[int]:
         return None
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_BATCH_SIZE:
         raise UserError(f"RISK_BATCH_SIZE={text!r} is not a whole number from 1 to {MAX_BATCH_SIZE}: unset it to use "
-                        "tenants.yaml's batch.size (default 50), or write e.g. RISK_BATCH_SIZE=20")
+                        f"tenants.yaml's batch.size (default {DEFAULT_BATCH_SIZE}), or write e.g. RISK_BATCH_SIZE=20")
     return int(text)
 
 

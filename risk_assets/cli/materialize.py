@@ -68,7 +68,7 @@ def run_outcomes(server: Webserver, run: dict) -> list[PartitionOutcome]:
         if event["__typename"] == "AssetCheckEvaluationEvent" and not evaluation["success"] \
                 and evaluation["severity"] == "ERROR":
             checks.setdefault(evaluation["partition"], []).append(f"{evaluation['checkName']}: {evaluation['description']}")
-    failures = next((_json_entry(e, FAILED_PARTITIONS) for e in events if _json_entry(e, FAILED_PARTITIONS)), {})
+    failures = next(filter(None, (_json_entry(e, FAILED_PARTITIONS) for e in events)), {})
     own = _tags(run).get(PARTITION_TAG)
     if own and own not in reported and own not in failures:  # a one-partition run that failed before its school
         failures[own] = _step_failure(events) or "run failed"

@@ -21,7 +21,7 @@ from pydantic import (
 from risk_assets.config.cron import checked_cron
 from risk_assets.config.zones import known_timezone
 from risk_assets.errors import UserError
-from risk_assets.settings import PROJECT_DIR, ReportRenderer
+from risk_assets.settings import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, PROJECT_DIR, ReportRenderer
 
 TENANT_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 # The key names files: the longest is reports/<week>/.staging/<key>/<run id>_<key>_report.html, 49 bytes plus the
@@ -187,7 +187,7 @@ class BatchSettings(StrictModel):
     `size` schools, or one school × up to `size` weeks. Larger batches pay a run's fixed cost over more schools;
     a batch's materialisations are recorded when it ends (docs/orchestration.md)."""
 
-    size: int = Field(default=50, ge=1, le=1000)
+    size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE)
 
 
 class DataQuality(StrictModel):
