@@ -124,6 +124,11 @@ class Storage(ConfigurableResource):
     def reports_path(self) -> Path:
         return Path(self.reports_dir)
 
+    @property
+    def render_cache_path(self) -> Path:
+        """Quarto skeleton pages kept across runs (rendering/quarto_batch.py): safe to delete at any time."""
+        return Path(self.data_dir) / "cache" / "quarto"
+
     def snapshots(self) -> SnapshotStore:
         return SnapshotStore(Path(self.data_dir) / "snapshots")
 

@@ -3,6 +3,6 @@ with the Quarto CLI or the built-in renderer (choice.py decides which, once per 
 
 from risk_assets.rendering.choice import Renderer, choose_renderer
 from risk_assets.rendering.errors import RenderError
-from risk_assets.rendering.report import render_report
+from risk_assets.rendering.report import RenderSession, render_report
 
-__all__ = ["RenderError", "Renderer", "choose_renderer", "render_report"]
+__all__ = ["RenderError", "RenderSession", "Renderer", "choose_renderer", "render_report"]

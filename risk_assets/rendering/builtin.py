@@ -14,7 +14,7 @@ from typing import Mapping, Optional
 from markdown_it import MarkdownIt
 
 from risk_assets.files import write_atomically
-from risk_assets.rendering.errors import RenderError
+from risk_assets.rendering.errors import RenderError, cell_failure
 from risk_assets.rendering.kernel import CellResult, Kernel, importable_from
 from risk_assets.rendering.page import html_page
 from risk_assets.rendering.params import ParamValue
@@ -82,11 +82,8 @@ def _run(kernel: Kernel, cell: Cell, template: Path, label: str) -> CellResult:
     try:
         result = kernel.run(cell)
     except Exception as error:
-        line = kernel.failing_line(error)
-        where = f" at line {line}" if line is not None else ""
-        raise RenderError(
-            f"{label}: cell '{cell.name}' of {template.name} failed{where}: {type(error).__name__}: {error}"
-        ) from error
+        raise RenderError(cell_failure(label, cell.name, template.name, kernel.failing_line(error),
+                                       type(error).__name__, str(error))) from error
     if _open_figures():
         raise RenderError(f"{label}: cell '{cell.name}' of {template.name} draws a matplotlib figure, which the "
                           f"built-in renderer cannot show; {NEEDS_QUARTO}")

@@ -25,8 +25,9 @@ from risk_assets.rendering.quarto_cli import (
 )
 from risk_assets.settings import REPORT_RENDERERS
 
-# What Quarto's Jupyter engine imports to run the template with -P parameters, and the template itself.
-JUPYTER_MODULES = ("papermill", "ipykernel", "nbclient", "risk_assets")
+# What the cell worker imports to run the template's cells (IPython, with the inline matplotlib backend of ipykernel's
+# dependencies), and the template itself.
+JUPYTER_MODULES = ("IPython", "matplotlib_inline", "risk_assets")
 JUPYTER_FIX = (f"install them into that Python with `pip install -e '.[jupyter]'`, or point {QUARTO_PYTHON_ENV} "
                "at a Python that has them")
 PROBE_TIMEOUT_SECONDS = 60

@@ -111,18 +111,27 @@ class Document:
         return cell.options.get(name, self.execute_defaults.get(name, fallback))
 
 
-def read_document(path: Path) -> Document:
+def html_option(document: Document, name: str) -> object:
+    """A document option given under `format: html:` or at the top of the front matter (None when absent)."""
+    formats = document.front_matter.get("format")
+    html = formats.get("html") if isinstance(formats, dict) else None
+    return html[name] if isinstance(html, dict) and name in html else document.front_matter.get(name)
+
+
+def read_document(path: Path, *, builtin_subset: bool = True) -> Document:
+    """The document at `path`; `builtin_subset=False` keeps Quarto-only markdown (callouts, cross-references …)
+    as text for Quarto to render."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise QmdError(f"cannot read {path}: {error.strerror}") from error
-    return parse_document(text)
+    return parse_document(text, builtin_subset=builtin_subset)
 
 
-def parse_document(text: str) -> Document:
+def parse_document(text: str, *, builtin_subset: bool = True) -> Document:
     lines = text.replace("\r\n", "\n").split("\n")
     front_matter, body_start = _front_matter(lines)
-    return Document(front_matter=front_matter, blocks=tuple(_blocks(lines, body_start)))
+    return Document(front_matter=front_matter, blocks=tuple(_blocks(lines, body_start, builtin_subset)))
 
 
 def _front_matter(lines: list[str]) -> tuple[Mapping[str, object], int]:
@@ -137,7 +146,7 @@ def _front_matter(lines: list[str]) -> tuple[Mapping[str, object], int]:
     return header, end + 1
 
 
-def _blocks(lines: list[str], start: int) -> list[Block]:
+def _blocks(lines: list[str], start: int, builtin_subset: bool) -> list[Block]:
     blocks: list[Block] = []
     markdown: list[str] = []
     i = start
@@ -150,7 +159,8 @@ def _blocks(lines: list[str], start: int) -> list[Block]:
             blocks.append(_cell(index, i + 2, lines[i + 1:close]))
             i = close + 1
             continue
-        _reject_unsupported(line, i + 1)
+        if builtin_subset:
+            _reject_unsupported(line, i + 1)
         markdown.append(line)
         i += 1
     _flush(markdown, blocks)

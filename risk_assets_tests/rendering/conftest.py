@@ -44,17 +44,11 @@ def render_builtin(write_qmd, tmp_path) -> Callable[..., str]:
     return render
 
 
-# What Quarto 1.7.34 printed for a cell that failed (colours and all), recorded from a real render.
-QUARTO_1_7_CELL_ERROR = (
-    "Starting python3 kernel...Done\n\nExecuting 'weekly_report.quarto_ipynb'\n"
-    + "".join(f"  Cell {i}/9: '{name}'...Done\n" for i, name in enumerate(["", "setup", "header"], 1))
-    + "  Cell 4/9: 'kpis'....\n\nAn error occurred while executing the following cell:\n------------------\n"
-    "print(report.kpis())\n------------------\n\n\n"
-    "\x1b[31m---------------------------------------------------------------------------\x1b[39m\n"
-    "\x1b[31mKeyError\x1b[39m                                  Traceback (most recent call last)\n"
-    "\x1b[36mCell\x1b[39m\x1b[36m \x1b[39m\x1b[32mIn[4]\x1b[39m\x1b[32m, line 1\x1b[39m\n"
-    "\x1b[32m----> \x1b[39m\x1b[32m1\x1b[39m print(report.kpis())\n\n"
-    "\x1b[31mKeyError\x1b[39m: 'students_path'\n"
+# What Quarto 1.7.34 prints when it cannot read a document (colours and Deno's stack trace included).
+QUARTO_1_7_ERROR = (
+    "\x1b[31mERROR\x1b[39m: YAMLError: bad indentation of a mapping entry (weekly_report.ipynb, 3:9)\n\n"
+    "Stack trace:\n    at generateError (file:///opt/quarto/bin/quarto.js:1:1)\n"
+    "    at readBlockMapping (file:///opt/quarto/bin/quarto.js:2:2)\n"
 )
 
 FAKE_QUARTO = """\
@@ -63,7 +57,7 @@ FAKE_QUARTO = """\
 import json, os, sys
 from pathlib import Path
 
-QUARTO_1_7_CELL_ERROR = {error}
+QUARTO_1_7_ERROR = {error}
 args = sys.argv[1:]
 mode = {mode!r}
 if args == ["--version"]:
@@ -79,7 +73,7 @@ Path({log!r}).write_text(json.dumps({{
     "quarto_python": os.environ.get("QUARTO_PYTHON"),
 }}))
 if mode == "fail":
-    sys.stderr.write(QUARTO_1_7_CELL_ERROR)
+    sys.stderr.write(QUARTO_1_7_ERROR)
     # A half-written output must never reach the reports folder.
     out = Path(args[args.index("--output-dir") + 1]) / args[args.index("--output") + 1]
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -111,7 +105,7 @@ def fake_quarto(tmp_path) -> Callable[[str], tuple[Path, Path]]:
         log = folder / "call.json"
         executable = folder / "quarto"
         executable.write_text(FAKE_QUARTO.format(python=sys.executable, log=str(log), mode=mode,
-                                                 error=repr(QUARTO_1_7_CELL_ERROR)))
+                                                 error=repr(QUARTO_1_7_ERROR)))
         executable.chmod(0o755)
         return executable, log
 

@@ -1,19 +1,15 @@
-"""The Quarto CLI path, driven against a fake `quarto` executable (Quarto itself is not installed here)."""
+"""The Quarto path, driven against a fake `quarto` executable or the stand-in (Quarto itself may be absent)."""
 
 from __future__ import annotations
 
+import html
 import sys
 from pathlib import Path
 
 import pytest
 
 from risk_assets.rendering import RenderError, render_report
-from risk_assets.rendering.quarto_cli import (
-    explain_failure,
-    find_quarto,
-    quarto_argv,
-    yaml_scalar,
-)
+from risk_assets.rendering.quarto_cli import explain_failure, find_quarto, quarto_argv
 from risk_assets_tests.quarto_standin import write_standin
 from risk_assets_tests.rendering.conftest import LABEL, read_call
 
@@ -34,32 +30,36 @@ summary_path = ""
 
 
 def test_the_exact_command_line():
-    argv = quarto_argv(
-        Path("/opt/quarto/bin/quarto"),
-        "weekly_report.qmd",
-        {"summary_path": "/data/seoul/summary.json", "week": "2025-01-06", "school": "한빛 중학교: 2학년",
-         "top_n": 20, "ratio": 0.25, "demo": True},
-        "seoul-2025-01-06.html",
-    )
+    argv = quarto_argv(Path("/opt/quarto/bin/quarto"), "weekly_report.ipynb", "seoul-2025-01-06.html", "ko")
 
     assert argv == [
-        "/opt/quarto/bin/quarto", "render", "weekly_report.qmd", "--to", "html", "-M", "embed-resources:true",
-        "-P", 'summary_path:"/data/seoul/summary.json"',
-        "-P", 'week:"2025-01-06"',
-        "-P", 'school:"한빛 중학교: 2학년"',
-        "-P", "top_n:20",
-        "-P", "ratio:0.25",
-        "-P", "demo:true",
-        "--output", "seoul-2025-01-06.html", "--output-dir", "_output",
+        "/opt/quarto/bin/quarto", "render", "weekly_report.ipynb", "--to", "html", "-M", "embed-resources:true",
+        "-M", "lang:ko", "--output", "seoul-2025-01-06.html", "--output-dir", "_output",
     ]
 
 
-@pytest.mark.parametrize(
-    ("value", "scalar"),
-    [("a\"b\\c", '"a\\"b\\\\c"'), ("line1\nline2", '"line1\\nline2"'), (False, "false"), (-3, "-3"), (1e-05, "1e-05")],
-)
-def test_parameter_values_are_yaml_scalars(value, scalar):
-    assert yaml_scalar(value) == scalar
+def test_parameters_reach_the_cells_as_the_python_values_given(monkeypatch, write_qmd, tmp_path):
+    """Strings that YAML would read as dates or numbers stay strings; ': ' and '#' survive."""
+    template = write_qmd("""\
+        ```{python}
+        #| tags: [parameters]
+        week = ""
+        school = ""
+        top_n = 0
+        ratio = 0.0
+        demo = False
+        ```
+
+        ```{python}
+        print(repr((week, school, top_n, ratio, demo)))
+        ```
+        """)
+    monkeypatch.setenv("RISK_QUARTO_BIN", str(write_standin(tmp_path / "standin")))
+    params = {"week": "2025-01-06", "school": "한빛 중학교: 2학년 # 1", "top_n": 20, "ratio": 0.25, "demo": True}
+
+    page = render_report(template, params, tmp_path / "report.html", label=LABEL, engine="quarto").read_text()
+
+    assert html.escape(repr(("2025-01-06", "한빛 중학교: 2학년 # 1", 20, 0.25, True))) in page
 
 
 @pytest.fixture
@@ -96,9 +96,8 @@ def test_success_renders_a_copy_of_the_template_folder_and_moves_the_file_into_p
     assert list(previous_report.parent.iterdir()) == [previous_report]
     call = read_call(log)
     assert call["argv"] == [
-        "render", "weekly_report.qmd", "--to", "html", "-M", "embed-resources:true",
-        "-P", f'summary_path:"{summary}"', "-P", "top_n:20",
-        "--output", "seoul-2025-01-06.html", "--output-dir", "_output",
+        "render", "weekly_report.ipynb", "--to", "html", "-M", "embed-resources:true",
+        "--output", "weekly_report.html", "--output-dir", "_output",
     ]
     workdir = Path(call["cwd"])
     assert workdir != template.parent and call["input_exists"]
@@ -107,11 +106,13 @@ def test_success_renders_a_copy_of_the_template_folder_and_moves_the_file_into_p
     assert sorted(path.name for path in template.parent.iterdir()) == [".quarto", "_brand.yml", "weekly_report.qmd"]
 
 
-def test_an_explicit_quarto_python_is_kept(monkeypatch, fake_quarto, template, tmp_path):
+def test_an_explicit_quarto_python_runs_the_cells_and_is_handed_to_quarto(monkeypatch, fake_quarto, template,
+                                                                            tmp_path):
     executable, log = fake_quarto("succeed")
     kernel_python = tmp_path / "kernel" / "python"
     kernel_python.parent.mkdir()
-    kernel_python.write_text("#!/bin/sh\n# the module probe: nothing missing\n")
+    started = tmp_path / "kernel" / "started"
+    kernel_python.write_text(f'#!/bin/sh\necho "$@" >> {started}\nexec {sys.executable} "$@"\n')
     kernel_python.chmod(0o755)
     monkeypatch.setenv("RISK_QUARTO_BIN", str(executable))
     monkeypatch.setenv("QUARTO_PYTHON", str(kernel_python))
@@ -119,6 +120,7 @@ def test_an_explicit_quarto_python_is_kept(monkeypatch, fake_quarto, template, t
     render_report(template, {}, tmp_path / "report.html", label=LABEL, engine="quarto")
 
     assert read_call(log)["quarto_python"] == str(kernel_python)
+    assert "-m risk_assets.rendering.cell_worker" in started.read_text().splitlines()
 
 
 def test_failure_raises_with_the_stderr_tail_and_leaves_the_previous_report(
@@ -132,8 +134,8 @@ def test_failure_raises_with_the_stderr_tail_and_leaves_the_previous_report(
         render_report(template, {"summary_path": "/x"}, previous_report, label=LABEL, engine="quarto")
 
     assert str(raised.value) == (
-        f"{LABEL}: quarto render failed in cell 'kpis' at line 1 of the cell: KeyError: 'students_path' "
-        "(the template reads a field its inputs do not have: check the cell against summary.json)")
+        f"{LABEL} (the batch's skeleton page): quarto render failed (exit status 1); the end of its output:\n"
+        "ERROR: YAMLError: bad indentation of a mapping entry (weekly_report.ipynb, 3:9)")
     assert "\x1b" not in str(raised.value)
     assert previous_report.read_bytes() == before
     assert list(previous_report.parent.iterdir()) == [previous_report]
@@ -154,7 +156,7 @@ def test_exit_zero_without_the_output_file_is_an_error(monkeypatch, fake_quarto,
     executable, _ = fake_quarto("silent")
     monkeypatch.setenv("RISK_QUARTO_BIN", str(executable))
 
-    with pytest.raises(RenderError, match=r"finished without writing _output/seoul-2025-01-06.html"):
+    with pytest.raises(RenderError, match=r"finished without writing _output/weekly_report.html"):
         render_report(template, {}, previous_report, label=LABEL)
 
     assert previous_report.read_bytes() == b"<html>previous good report</html>"
@@ -177,8 +179,7 @@ def test_an_error_without_a_python_exception_keeps_the_end_of_the_output_without
         "ERROR: YAMLError: bad indentation of a mapping entry (weekly_report.qmd, 3:9)")
 
 
-def test_a_failing_cell_run_in_a_jupyter_kernel_is_named_with_its_line_and_exception(monkeypatch, write_qmd, tmp_path):
-    """The stand-in runs the cells in a real kernel, so the product reads a genuine Jupyter traceback here."""
+def test_a_failing_cell_is_named_with_its_qmd_line_and_exception(monkeypatch, write_qmd, tmp_path):
     template = write_qmd("""\
         ```{python}
         #| tags: [parameters]
@@ -198,6 +199,6 @@ def test_a_failing_cell_run_in_a_jupyter_kernel_is_named_with_its_line_and_excep
         render_report(template, {"summary_path": "/x"}, tmp_path / "report.html", label=LABEL, engine="quarto")
 
     assert str(raised.value) == (
-        f"{LABEL}: quarto render failed in cell 'kpis' at line 2 of the cell: KeyError: 'students_path' "
+        f"{LABEL}: cell 'kpis' of report.qmd failed at line 10: KeyError: 'students_path' "
         "(the template reads a field its inputs do not have: check the cell against summary.json)")
     assert not (tmp_path / "report.html").exists()

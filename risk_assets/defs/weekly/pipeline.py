@@ -26,7 +26,7 @@ from risk_assets.defs.weekly.summary import summarise, summary_spec
 from risk_assets.errors import UserError
 from risk_assets.partitions import TENANT, WEEK, partition_key, split_partition_key
 from risk_assets.project import Project, current_project
-from risk_assets.rendering import Renderer, choose_renderer
+from risk_assets.rendering import RenderSession, choose_renderer
 from risk_assets.resources import MetricThresholds, RiskDatabase, SourceDatabase, Storage
 from risk_assets.run_queue import PARTITION_DIMENSION_TAG, PARTITION_TAG, RUN_TAGS
 from risk_assets.snapshot import Snapshot
@@ -73,10 +73,10 @@ class WeeklyBatch:
         with ExitStack() as stack:
             reader = stack.enter_context(SnapshotReader(self.source_url, self.storage.sql_path))
             conn = stack.enter_context(self._results_connection()) if self._needs_results() else None
-            renderer = self._renderer()
+            session = self._render_session(stack)
             self.earlier_in_progress = self._earlier_weeks_in_progress()
             for key in self.keys:
-                self._partition(key, reader, conn, renderer)
+                self._partition(key, reader, conn, session)
             if self.materialized[REPORT]:
                 self._add_week_tables(conn)
         self.context.log.info("%d partition(s) in %.1f s: %d materialised, %d held or failed", len(self.keys),
@@ -117,7 +117,8 @@ class WeeklyBatch:
         except DatabaseUnavailable as exc:
             raise dg.Failure(description=str(exc), allow_retries=True) from None
 
-    def _renderer(self) -> Optional[Renderer]:
+    def _render_session(self, stack: ExitStack) -> Optional[RenderSession]:
+        """The batch's renderer, chosen once; with Quarto, its cell worker and skeleton pages serve every report."""
         if REPORT not in self.selected:
             return None
         try:
@@ -125,11 +126,12 @@ class WeeklyBatch:
         except UserError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         self.context.log.info(renderer.reason)
-        return renderer
+        return stack.enter_context(RenderSession(renderer, cache_dir=self.storage.render_cache_path))
 
     # -- one partition ---------------------------------------------------------------------------------------------
 
-    def _partition(self, key: dg.MultiPartitionKey, reader: SnapshotReader, conn, renderer: Optional[Renderer]) -> None:
+    def _partition(self, key: dg.MultiPartitionKey, reader: SnapshotReader, conn,
+                   session: Optional[RenderSession]) -> None:
         week, tenant = split_partition_key(key)
         partition = str(key)
         try:
@@ -144,7 +146,7 @@ class WeeklyBatch:
                 self.materialized[SUMMARY][partition] = summarise(self.project.config.tenants, self.rules,
                                                                   self.storage, conn, week, tenant)
             if REPORT in self.selected:
-                self.materialized[REPORT][partition] = render(self.project, renderer, self.storage, conn, week, tenant,
+                self.materialized[REPORT][partition] = render(self.project, session, self.storage, conn, week, tenant,
                                                               self.context.run.run_id)
                 self.context.log.info("report %s week %s: %s", tenant, week, self.materialized[REPORT][partition]
                                       ["report"].value)

@@ -15,7 +15,7 @@ from risk_assets.defs.weekly.asset_conventions import code_version, weekly_spec
 from risk_assets.errors import UserError
 from risk_assets.files import write_atomically
 from risk_assets.project import Project
-from risk_assets.rendering import Renderer, render_report
+from risk_assets.rendering import Renderer, RenderSession
 from risk_assets.report.brand import load_brand
 from risk_assets.report.strings import STRINGS
 from risk_assets.report_files import REPORT
@@ -106,7 +106,7 @@ def report_spec(project: Project) -> dg.AssetSpec:
     )
 
 
-def render(project: Project, renderer: Renderer, storage: Storage, conn: psycopg2.extensions.connection,
+def render(project: Project, session: RenderSession, storage: Storage, conn: psycopg2.extensions.connection,
            week: dt.date, tenant: str, run_id: str) -> dict[str, object]:
     """The partition's report rendered and published with its staged students CSV and summary JSON; with its
     metadata (summary.csv is rebuilt once per week of the batch: `week_summary_csv`)."""
@@ -119,16 +119,16 @@ def render(project: Project, renderer: Renderer, storage: Storage, conn: psycopg
     summary_path, students_path = inputs
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     rendered = files.rendered_report(run_id)
+    label = f"tenant '{tenant}', week {week}"
     with _discarded_on_failure(rendered):
-        render_report(
+        session.render(
             template,
             {"summary_path": str(summary_path), "students_path": str(students_path), "brand_dir": str(template.parent)},
             rendered,
-            label=f"tenant '{tenant}', week {week}",
-            engine=renderer,
+            label=label,
             lang=project.config.tenants.get(tenant).locale,
         )
         with _week_locked(conn, week):
             files.publish(rendered)
     output = files.published(REPORT)
-    return report_metadata(output, summary, renderer)
+    return report_metadata(output, summary, session.renderer(label))
