@@ -102,7 +102,7 @@ def _execute(shell, document: Document, request: dict) -> dict:
     count = 0
     for cell in (cell for cell in notebook["cells"] if cell["cell_type"] == "code"):
         if INJECTED_TAG in cell["metadata"].get("tags", ()):
-            shell.run_cell(cell["source"], store_history=False)
+            shell.run_cell("".join(cell["source"]), store_history=False)
             continue
         count += 1
         _OUTPUTS.clear()

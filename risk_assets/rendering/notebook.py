@@ -1,5 +1,5 @@
-"""A Quarto document as the Jupyter notebook Quarto renders (what `quarto convert` writes): the front matter in a
-raw cell, markdown cells, and code cells whose `#|` option lines stay in their source, where Quarto reads them.
+"""A Quarto document as the Jupyter notebook Quarto renders (what `quarto convert` writes): the front matter in the
+first markdown cell, markdown cells, and code cells whose `#|` option lines stay in their source, where Quarto reads them.
 
 The cell worker fills the code cells' outputs; Quarto then renders the notebook without executing it.
 """
@@ -7,8 +7,6 @@ The cell worker fills the code cells' outputs; Quarto then renders the notebook 
 from __future__ import annotations
 
 from typing import Mapping
-
-import yaml
 
 from risk_assets.rendering.params import ParamValue
 from risk_assets.rendering.qmd import Cell, Document, Markdown
@@ -20,13 +18,13 @@ KERNELSPEC = {"name": "python3", "language": "python", "display_name": "Python 3
 
 def document_notebook(document: Document, params: Mapping[str, ParamValue]) -> dict:
     """The notebook of `document` with `params` assigned right after its `parameters` cell (as Quarto does)."""
-    cells = [_raw_cell(0, document.front_matter)] if document.front_matter else []
+    cells = [_front_matter_cell(document)] if document.front_matter_text else []
     for block in document.blocks:
         cells.append(_code_cell(len(cells), block) if isinstance(block, Cell) else _markdown_cell(len(cells), block))
         if isinstance(block, Cell) and block is document.parameters_cell:
             cells.append(injected_parameters_cell(len(cells), params))
     if document.parameters_cell is None and params:
-        cells.insert(1 if document.front_matter else 0, injected_parameters_cell(len(cells), params))
+        cells.insert(1 if document.front_matter_text else 0, injected_parameters_cell(len(cells), params))
     return {"nbformat": NBFORMAT, "nbformat_minor": NBFORMAT_MINOR, "cells": cells,
             "metadata": {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}}
 
@@ -45,9 +43,9 @@ def code_cells(notebook: dict) -> list[dict]:
             if cell["cell_type"] == "code" and INJECTED_TAG not in cell["metadata"].get("tags", ())]
 
 
-def _raw_cell(index: int, front_matter: Mapping[str, object]) -> dict:
-    header = yaml.safe_dump(dict(front_matter), allow_unicode=True, sort_keys=False).rstrip("\n")
-    return _cell(index, "raw", f"---\n{header}\n---")
+def _front_matter_cell(document: Document) -> dict:
+    # Where `quarto convert` puts it: a markdown cell that opens the notebook with the YAML between fences.
+    return _cell(0, "markdown", f"---\n{document.front_matter_text}\n---")
 
 
 def _markdown_cell(index: int, block: Markdown) -> dict:
@@ -59,7 +57,9 @@ def _code_cell(index: int, cell: Cell) -> dict:
 
 
 def _cell(index: int, kind: str, source: str) -> dict:
-    cell = {"id": f"cell-{index}", "cell_type": kind, "metadata": {}, "source": source}
+    # Quarto reads a cell's source as a list of lines (as Jupyter writes it): as one string, a front matter cell
+    # would not be recognised.
+    cell = {"id": f"cell-{index}", "cell_type": kind, "metadata": {}, "source": source.splitlines(keepends=True)}
     if kind == "code":
         cell.update(execution_count=None, outputs=[])
     return cell

@@ -78,6 +78,7 @@ Block = Union[Markdown, Cell]
 class Document:
     front_matter: Mapping[str, object]
     blocks: tuple[Block, ...]
+    front_matter_text: str = ""  # the YAML between the fences, as written (comments included)
 
     @property
     def title(self) -> Optional[str]:
@@ -131,7 +132,8 @@ def read_document(path: Path, *, builtin_subset: bool = True) -> Document:
 def parse_document(text: str, *, builtin_subset: bool = True) -> Document:
     lines = text.replace("\r\n", "\n").split("\n")
     front_matter, body_start = _front_matter(lines)
-    return Document(front_matter=front_matter, blocks=tuple(_blocks(lines, body_start, builtin_subset)))
+    return Document(front_matter=front_matter, blocks=tuple(_blocks(lines, body_start, builtin_subset)),
+                    front_matter_text="\n".join(lines[1:body_start - 1]) if body_start else "")
 
 
 def _front_matter(lines: list[str]) -> tuple[Mapping[str, object], int]:
