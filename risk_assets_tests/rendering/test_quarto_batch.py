@@ -3,6 +3,7 @@ for many schools, each school's cells run from a clean state, each school's fail
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import textwrap
@@ -203,13 +204,15 @@ def test_markdown_printed_by_a_cell_is_rendered_by_quarto_for_each_school(counte
 
 
 def cell_workers() -> set[int]:
+    """This test process's cell worker children (other test processes may have their own)."""
     return {int(pid.name) for pid in Path("/proc").iterdir() if pid.name.isdigit()
-            and b"risk_assets.rendering.cell_worker" in _cmdline(pid)}
+            and b"risk_assets.rendering.cell_worker" in _read(pid / "cmdline")
+            and _read(pid / "stat").rsplit(b")", 1)[-1].split()[1:2] == [str(os.getpid()).encode()]}
 
 
-def _cmdline(pid: Path) -> bytes:
+def _read(path: Path) -> bytes:
     try:
-        return (pid / "cmdline").read_bytes()
+        return path.read_bytes()
     except OSError:
         return b""
 
