@@ -2,7 +2,7 @@
 RISK_REPORT_RENDERER), decided once per run before anything is rendered.
 
 `auto` takes Quarto only when it can render the template here: the CLI answers `quarto --version`, and the
-Python its Jupyter engine starts (QUARTO_PYTHON, else this Python) can import what the template needs.
+Python that runs the template's cells (QUARTO_PYTHON, else this Python) can import what they need.
 Otherwise it takes the built-in renderer and says why in one line. `quarto` forced but unusable is one
 clear error with the fix. A machine that merely has Quarto installed therefore never loses its reports.
 """
@@ -62,10 +62,10 @@ def choose_renderer(requested: str) -> Renderer:
     except (_Unusable, RenderError) as problem:
         return _fallback_or_fail(requested, str(problem))
     if missing:
-        return _fallback_or_fail(requested, f"Quarto {version} ({quarto}) was found, but the Python its Jupyter "
-                                            f"engine runs ({python}) cannot import {', '.join(missing)}: "
+        return _fallback_or_fail(requested, f"Quarto {version} ({quarto}) was found, but the Python that runs the "
+                                            f"template's cells ({python}) cannot import {', '.join(missing)}: "
                                             f"{JUPYTER_FIX}")
-    return Renderer("quarto", f"report renderer: Quarto {version} ({quarto}), Jupyter Python {python}",
+    return Renderer("quarto", f"report renderer: Quarto {version} ({quarto}), cells run by {python}",
                     quarto, version)
 
 
@@ -93,9 +93,9 @@ def _quarto_version(quarto: Path) -> str:
 
 @functools.cache
 def _missing_modules(python: str) -> tuple[str, ...]:
-    done = _probe([python, "-c", _FIND_MISSING, *JUPYTER_MODULES], f"{python} (the Jupyter Python)")
+    done = _probe([python, "-c", _FIND_MISSING, *JUPYTER_MODULES], f"{python} (the Python that runs the cells)")
     if done.returncode != 0:
-        raise _Unusable(f"the Jupyter Python {python} does not run (exit status {done.returncode}): "
+        raise _Unusable(f"the Python that runs the template's cells, {python}, does not run (exit status {done.returncode}): "
                         f"point {QUARTO_PYTHON_ENV} at a working Python")
     return tuple(done.stdout.split())
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
-from dagster import BetaWarning, DagsterType, check_dagster_type
-from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
 
 from risk_assets.errors import UserError
+
+if TYPE_CHECKING:
+    from dagster import DagsterType
+    from dagster_pandas import PandasColumn
 
 Kind = Literal["id", "int", "float", "text", "bool", "timestamp", "date"]
 
@@ -40,6 +42,8 @@ class Column:
     nullable: bool = False
 
     def dagster_column(self) -> PandasColumn:
+        from dagster_pandas import PandasColumn
+
         nulls = {"non_nullable": not self.nullable, "ignore_missing_vals": self.nullable}
         if self.kind in ("id", "int"):
             return PandasColumn.integer_column(self.name, **nulls)
@@ -66,6 +70,11 @@ class Table:
 
     @cached_property
     def dagster_type(self) -> DagsterType:
+        # Imported here, not at the top: the metrics and the report's cells use these tables without Dagster,
+        # and `import dagster` costs more than a second (docs/performance.md).
+        from dagster import BetaWarning
+        from dagster_pandas import create_dagster_pandas_dataframe_type
+
         with warnings.catch_warnings():
             # dagster-pandas marks its column API beta; we pin the version, so the warning is noise.
             warnings.simplefilter("ignore", BetaWarning)
@@ -99,6 +108,8 @@ class Table:
 
     def check(self, frame: pd.DataFrame) -> None:
         """Run the dagster-pandas type check; a failure names the column and the constraint."""
+        from dagster import check_dagster_type
+
         result = check_dagster_type(self.dagster_type, frame)
         if not result.success:
             raise SourceSchemaError(f"snapshot table '{self.name}' failed its type check: {result.description}")

@@ -40,10 +40,10 @@ def template(write_qmd) -> Path:
 
 @pytest.fixture
 def python_lacking_jupyter(tmp_path) -> Path:
-    """A stand-in for a Python without Jupyter: it answers the module probe with what is missing."""
+    """A stand-in for a Python without IPython: it answers the module probe with what is missing."""
     python = tmp_path / "bare-python" / "python"
     python.parent.mkdir()
-    python.write_text("#!/bin/sh\necho papermill ipykernel\n")
+    python.write_text("#!/bin/sh\necho IPython matplotlib_inline\n")
     python.chmod(0o755)
     return python
 
@@ -67,7 +67,7 @@ def test_auto_uses_quarto_from_path_when_its_jupyter_python_is_ready(monkeypatch
 
     renderer = choose_renderer("auto")
     assert (renderer.name, renderer.quarto, renderer.version) == ("quarto", executable, "1.7.34")
-    assert renderer.reason == f"report renderer: Quarto 1.7.34 ({executable}), Jupyter Python {sys.executable}"
+    assert renderer.reason == f"report renderer: Quarto 1.7.34 ({executable}), cells run by {sys.executable}"
     output = render_report(template, {}, tmp_path / "report.html", label=LABEL, engine=renderer)
 
     assert "rendered by fake quarto" in output.read_text()
@@ -97,8 +97,9 @@ def test_auto_falls_back_when_the_jupyter_python_lacks_packages(monkeypatch, fak
 
     assert renderer.name == "builtin"
     assert renderer.reason == (
-        f"report renderer: built-in, because quarto 1.7.34 ({executable}) was found, but the Python its Jupyter "
-        f"engine runs ({python_lacking_jupyter}) cannot import papermill, ipykernel: install them into that Python "
+        f"report renderer: built-in, because quarto 1.7.34 ({executable}) was found, but the Python that runs the "
+        f"template's cells ({python_lacking_jupyter}) cannot import IPython, matplotlib_inline: install them into "
+        "that Python "
         "with `pip install -e '.[jupyter]'`, or point QUARTO_PYTHON at a Python that has them")
 
 
