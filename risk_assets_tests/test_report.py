@@ -237,7 +237,7 @@ def _quarto_renderers(folder: Path, monkeypatch) -> dict[str, object]:
     monkeypatch.setenv("RISK_QUARTO_BIN", str(write_standin(folder)))
     try:
         renderers["quarto-standin"] = choose_renderer("quarto")
-    except RenderError as error:  # only without `.[jupyter]`: the stand-in runs the template in Jupyter too
+    except RenderError as error:  # only without `.[jupyter]`: the cell worker needs IPython with the stand-in too
         pytest.skip(f"no Quarto path can run here, so there is nothing to compare the built-in renderer with: {error}")
     return renderers
 
@@ -245,7 +245,7 @@ def _quarto_renderers(folder: Path, monkeypatch) -> dict[str, object]:
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (`.ci/run` installs it)")
 def test_both_renderers_show_the_same_figures_and_students(pipeline, tmp_path, monkeypatch):
     """A Korean and an English report from the built-in renderer and from the Quarto path (a real Quarto when
-    installed, and the stand-in: the same inputs through `render_with_quarto`, the template run in a Jupyter kernel)
+    installed, and the stand-in: the same inputs through the Quarto batch path, the cells run by its cell worker)
     show the same levels, numbers, students and sections; screenshotted for a person to compare."""
     from playwright.sync_api import sync_playwright
 
