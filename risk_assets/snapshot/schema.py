@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 import pandas as pd
 
 from risk_assets.errors import UserError
+from risk_assets.frame_checks import column_violation
 
 if TYPE_CHECKING:
     from dagster import DagsterType
@@ -81,7 +82,7 @@ class Table:
             return create_dagster_pandas_dataframe_type(
                 name=f"Snapshot{''.join(part.title() for part in self.name.split('_'))}",
                 description=self.description,
-                columns=[c.dagster_column() for c in self.columns],
+                columns=self.dagster_columns,
             )
 
     def empty(self) -> pd.DataFrame:
@@ -106,13 +107,19 @@ class Table:
             out[column.name] = _convert(frame[column.name], column, self.name, source)
         return pd.DataFrame(out, index=pd.RangeIndex(len(frame)), copy=False)
 
+    @cached_property
+    def dagster_columns(self) -> list[PandasColumn]:
+        from dagster import BetaWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", BetaWarning)  # as in dagster_type
+            return [c.dagster_column() for c in self.columns]
+
     def check(self, frame: pd.DataFrame) -> None:
         """Run the dagster-pandas type check; a failure names the column and the constraint."""
-        from dagster import check_dagster_type
-
-        result = check_dagster_type(self.dagster_type, frame)
-        if not result.success:
-            raise SourceSchemaError(f"snapshot table '{self.name}' failed its type check: {result.description}")
+        violation = column_violation(frame, self.dagster_columns)
+        if violation:
+            raise SourceSchemaError(f"snapshot table '{self.name}' failed its type check: {violation}")
 
 
 def _convert(values: pd.Series, column: Column, table: str, source: str) -> pd.Series:

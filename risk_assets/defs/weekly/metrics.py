@@ -9,11 +9,12 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type
+from dagster_pandas import PandasColumn
 
 from risk_assets.config import Thresholds
 from risk_assets.defs.weekly.asset_conventions import code_version, weekly_spec
 from risk_assets.errors import UserError
+from risk_assets.frame_checks import column_violation
 from risk_assets.files import write_atomically
 from risk_assets.metrics import compute_metrics, r_engine
 from risk_assets.metrics.engagement import require_response_times
@@ -64,11 +65,8 @@ def _column(name: str) -> PandasColumn:
 with warnings.catch_warnings():
     # dagster-pandas marks its column API beta; we pin the version, so the warning is noise.
     warnings.simplefilter("ignore", dg.BetaWarning)
-    StudentMetrics = create_dagster_pandas_dataframe_type(
-        name="StudentMetrics",
-        description="One row per counted student: level, coverage, reason codes and every number behind them.",
-        columns=[_column(name) for name in STUDENT_COLUMNS],
-    )
+    # One row per counted student: level, coverage, reason codes and every number behind them.
+    STUDENT_METRICS_COLUMNS = [_column(name) for name in STUDENT_COLUMNS]
 
 
 def _top_flagged(frame: pd.DataFrame, limit: int = 10) -> str:
@@ -156,9 +154,9 @@ def compute(project: Project, context: dg.AssetExecutionContext, pipes: dg.Pipes
     started = time.perf_counter()
     frame = compute_with_r(context, pipes, snapshot, rules) if engine == "r" else compute_metrics(snapshot, rules)
     seconds = time.perf_counter() - started
-    checked = dg.check_dagster_type(StudentMetrics, frame)
-    if not checked.success:
-        raise UserError(f"metrics of tenant '{tenant}' week {week} failed their type check: {checked.description}")
+    violation = column_violation(frame, STUDENT_METRICS_COLUMNS)
+    if violation:
+        raise UserError(f"metrics of tenant '{tenant}' week {week} failed their type check: {violation}")
     csv_path = write_atomically(storage.partition_files(week, tenant).staged(STUDENTS), to_csv_bytes(frame))
     write_atomically(storage.metrics_file(week, tenant), frame.to_parquet(index=False))
     context.log.info("metrics %s week %s: %s", tenant, week, level_counts(frame))
