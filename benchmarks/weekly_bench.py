@@ -189,6 +189,9 @@ def main() -> None:
         print(f"| seconds per tenant, pipeline wall | {pipeline / n:.2f} s |")
         print(f"| a run's own time (RUN_START → end), median | {statistics.median(run_seconds):.1f} s |")
         print(f"| peak resident memory of a run process | {memory.peak_mb:.0f} MB |")
+        for r in sorted(runs, key=lambda r: r["creationTime"]):
+            print(f"| a run: created, started, ended (s after launch) | {r['creationTime'] - since:.1f}, "
+                  f"{(r.get('startTime') or 0) - since:.1f}, {(r.get('endTime') or 0) - since:.1f} |")
         if floor:
             print(f"| in-process floor: one partition's execute_in_process, median of {len(floor)} | "
                   f"{statistics.median(floor):.2f} s |")

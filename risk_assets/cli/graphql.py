@@ -26,8 +26,8 @@ LAUNCH_RUN = """mutation Launch($params: ExecutionParams!) { launchRun(execution
 BACKFILL = """query Backfill($id: String!) { partitionBackfillOrError(backfillId: $id) { __typename
   ... on PartitionBackfill { id status numPartitions
     runs(limit: 10000) { runId status tags { key value } startTime endTime } } } }"""
-RUN = """query Run($id: ID!) { runOrError(runId: $id) { __typename ... on Run { runId status startTime endTime
-  tags { key value } } } }"""
+RUN = """query Run($id: ID!) { runOrError(runId: $id) { __typename ... on Run { runId status creationTime startTime
+  endTime tags { key value } } } }"""
 FAILURES = """query Failures($id: ID!) { logsForRun(runId: $id, limit: 2000) { __typename ... on EventConnection { events {
   __typename ... on ExecutionStepFailureEvent { stepKey error { message } failureMetadata { description } }
   ... on AssetCheckEvaluationEvent { evaluation { checkName success severity description } } } } } }"""

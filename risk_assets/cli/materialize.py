@@ -86,11 +86,15 @@ def _state(outcome: PartitionOutcome) -> str:
     return f"ok, CHECK FAILED {'; '.join(outcome.failed_checks)}" if outcome.failed_checks else "ok"
 
 
-def follow_backfill(server: Webserver, backfill_id: str, expected: int, progress: Callable[[str], None],
-                    timeout: float = 6 * 3600, counted: int = 0) -> tuple[list[PartitionOutcome], list[dict]]:
+def follow_backfill(server: Webserver, backfill_id: str, partitions: Sequence[str], expected: int,
+                    progress: Callable[[str], None], timeout: float = 6 * 3600,
+                    counted: int = 0) -> tuple[list[PartitionOutcome], list[dict]]:
     """Print each partition's outcome as the run that holds it ends, numbered after `counted` partitions already
     printed, of `expected`; return the newest outcome per partition and the failed runs that named no partition
-    (a crash before the first school)."""
+    (a crash before the first school).
+
+    Done when the backfill is, or as soon as every one of its `partitions` succeeded and no run is left: nothing
+    more can happen to it then, and the backfill daemon may take up to 30 s to say so (docs/performance.md)."""
     reported: dict[str, PartitionOutcome] = {}
     seen, silent_failures = set(), []
     deadline = time.monotonic() + timeout
@@ -108,7 +112,8 @@ def follow_backfill(server: Webserver, backfill_id: str, expected: int, progress
                 reported[str(partition_key(outcome.week, outcome.tenant))] = outcome
                 progress(f"  [{counted + len(reported)}/{expected}] {outcome.tenant} {outcome.week}: "
                          f"{_state(outcome).splitlines()[0]} (run {outcome.run_id[:8]})")
-        if state["status"] in BACKFILL_DONE and all(r["status"] in FINISHED for r in runs):
+        every_one_succeeded = all(key in reported and reported[key].success for key in partitions)
+        if all(r["status"] in FINISHED for r in runs) and (state["status"] in BACKFILL_DONE or every_one_succeeded):
             return sorted(reported.values(), key=lambda o: (o.week, o.tenant)), silent_failures
         time.sleep(POLL_SECONDS)
     raise TimeoutError(f"backfill {backfill_id} did not finish in {timeout:.0f} s")
@@ -154,7 +159,7 @@ def materialize(server: Webserver, weeks: Sequence[dt.date], tenants: Sequence[s
 def _followed(server: Webserver, backfill_id: str, partitions: list[str], progress: Callable[[str], None],
               counted: int, total: int) -> list[PartitionOutcome]:
     """The backfill's outcome per partition, a partition no run reported included as failed with the reason."""
-    outcomes, silent_failures = follow_backfill(server, backfill_id, total, progress, counted=counted)
+    outcomes, silent_failures = follow_backfill(server, backfill_id, partitions, total, progress, counted=counted)
     missing = set(partitions) - {str(partition_key(o.week, o.tenant)) for o in outcomes}
     reason = "; ".join(f"run {run['runId'][:8]} failed: {graphql.run_failure(server, run['runId'])}"
                        for run in silent_failures) or "not launched: the backfill ended before this partition ran"

@@ -17,9 +17,9 @@ LOCAL_PREFIXES = ("data:", "#", "mailto:")
 REPORTED_AT_MOST = 5
 
 # A reference needs one of these in the raw markup; most reports have none, and then parsing is skipped.
-_MAYBE_EXTERNAL = re.compile(
-    r"(?<![\w:-])(?:" + "|".join(re.escape(a) for a in sorted(URL_ATTRIBUTES)) + r""")\s*=\s*(?!["']?(?:data:|#|mailto:))"""
-    r"|url\(|@import", re.IGNORECASE)
+_CSS_NEEDLES = ("url(", "@import")
+# After an attribute's name: a value that is not a data: URI, a #fragment or a mailto: link.
+_NOT_LOCAL_VALUE = re.compile(r"""\s*=\s*(?!["']?(?:data:|#|mailto:))""")
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)(?P<target>.*?)\1\s*\)""", re.IGNORECASE | re.DOTALL)
 # `@import url(...)` is covered by _CSS_URL; this catches the `@import "..."` form.
 _CSS_IMPORT = re.compile(r"""@import\s+(['"])(?P<target>.*?)\1""", re.IGNORECASE)
@@ -27,12 +27,29 @@ _CSS_IMPORT = re.compile(r"""@import\s+(['"])(?P<target>.*?)\1""", re.IGNORECASE
 
 def external_references(html: str) -> list[str]:
     """Every reference in `html` that is not a data: URI, a #fragment or a mailto: link."""
-    if not _MAYBE_EXTERNAL.search(html):
+    if not _maybe_external(html):
         return []  # no attribute, url() or @import that could point outside: nothing to parse
     finder = _ReferenceFinder()
     finder.feed(html)
     finder.close()
     return finder.found
+
+
+def _maybe_external(html: str) -> bool:
+    """Whether the markup has a URL attribute with a value that is not local, a url() or an @import. str.find
+    over the lowercased text, because one regular expression with these alternatives scans every character of a
+    200 KB report (≈ 20 ms, a fifth of the built-in renderer's time)."""
+    text = html.lower()
+    if any(needle in text for needle in _CSS_NEEDLES):
+        return True
+    for name in URL_ATTRIBUTES:
+        start = text.find(name)
+        while start >= 0:
+            before = text[start - 1] if start else " "
+            if not (before.isalnum() or before in "_:-") and _NOT_LOCAL_VALUE.match(text, start + len(name)):
+                return True
+            start = text.find(name, start + 1)
+    return False
 
 
 def check_self_contained(html: str, *, label: str) -> None:

@@ -22,6 +22,11 @@ from risk_assets.rendering.self_contained import (
         ("<div style=\"background-image: url('//img.example/x.png')\"></div>", ["url(//img.example/x.png)"]),
         ('<img src="logo.png">', ['<img src="logo.png">']),
         ('<a href="https://school.example/">site</a>', ['<a href="https://school.example/">']),
+        # Written in any case or spacing, an attribute is still found (the quick scan before parsing lowercases).
+        ('<IMG SRC = "logo.png">', ['<img src="logo.png">']),
+        ('<img\n\tsrc="logo.png">', ['<img src="logo.png">']),
+        ('<svg><image xlink:href="x.png"/></svg>', ['<image xlink:href="x.png">']),
+        ("<STYLE>b { background: URL(x.png) }</STYLE>", ["url(x.png)"]),
     ],
 )
 def test_external_references_are_found(html, found):
