@@ -22,6 +22,7 @@ import importlib
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Optional
 
@@ -58,6 +59,7 @@ def _prepare(shell, request: dict, prepared: dict[str, Document]) -> Document:
             pass
     if "matplotlib" in sys.modules:
         shell.enable_matplotlib("inline")
+        _set_figure_options(document)
     prepared[request["template"]] = document
     return document
 
@@ -85,6 +87,8 @@ def _fork_and_execute(shell, document: Document, request: dict) -> int:
             outcome = _execute(shell, document, request)
             Path(request["result"]).write_text(json.dumps(outcome), encoding="utf-8")
             status = 0
+        except BaseException:  # noqa: BLE001 — the worker's log is where the render error reads it from
+            traceback.print_exc(file=sys.__stderr__)
         finally:
             os._exit(status)  # the child never returns into the worker's loop
     _, status = os.waitpid(pid, 0)
@@ -96,7 +100,6 @@ def _fork_and_execute(shell, document: Document, request: dict) -> int:
 def _execute(shell, document: Document, request: dict) -> dict:
     os.chdir(request["cwd"])
     notebook = document_notebook(document, request["params"])
-    _set_figure_options(document)
     sys.stdout, sys.stderr = _Stream("stdout"), _Stream("stderr")
     template_cells = iter(document.cells)
     count = 0
@@ -143,8 +146,6 @@ def _cell_line(error: BaseException, namespace: dict) -> Optional[int]:
 
 def _set_figure_options(document: Document) -> None:
     """What Quarto's Jupyter setup cell does for matplotlib, from the document's figure options."""
-    if "matplotlib" not in sys.modules:
-        return
     import matplotlib.pyplot as plt
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 

@@ -110,19 +110,31 @@ class QuartoBatch:
         files = Path(self._scratch.name) / f"school-{self._count}"
         request = {"template": str(prepared.path), "params": dict(params), "cwd": str(prepared.workdir),
                    "notebook": f"{files}.ipynb", "result": f"{files}.json"}
+        result, executed = Path(request["result"]), Path(request["notebook"])
+        try:
+            status = self._live_worker().execute(request, label)
+            if status != 0 or not result.is_file():
+                raise RenderError(f"{label}: the template's cells ended their process (exit status {status}) "
+                                  f"before they finished{self._worker.log_tail()}")
+            outcome = json.loads(result.read_text(encoding="utf-8"))
+            if "failed" in outcome:
+                failed = outcome["failed"]
+                raise RenderError(cell_failure(label, failed["cell"], prepared.path.name, failed["line"],
+                                               failed["error"], failed["message"], FIXES.get(failed["error"])))
+            return json.loads(executed.read_text(encoding="utf-8"))
+        finally:  # a batch of a thousand schools keeps no thousand notebooks in the temporary folder
+            result.unlink(missing_ok=True)
+            executed.unlink(missing_ok=True)
+
+    def _live_worker(self) -> CellWorker:
+        """The batch's cell worker; a new one when the last has ended (killed after a timeout, or by a cell), so
+        that one school's fate is not the next school's."""
+        if self._worker is not None and not self._worker.alive:
+            self._worker.close()
+            self._worker = None
         if self._worker is None:
             self._worker = CellWorker(kernel_python(), Path(self._scratch.name))
-        status = self._worker.execute(request, label)
-        result = Path(request["result"])
-        if status != 0 or not result.is_file():
-            raise RenderError(f"{label}: the template's cells ended their process (exit status {status}) before "
-                              f"they finished{self._worker.log_tail()}")
-        outcome = json.loads(result.read_text(encoding="utf-8"))
-        if "failed" in outcome:
-            failed = outcome["failed"]
-            raise RenderError(cell_failure(label, failed["cell"], prepared.path.name, failed["line"],
-                                           failed["error"], failed["message"], FIXES.get(failed["error"])))
-        return json.loads(Path(request["notebook"]).read_text(encoding="utf-8"))
+        return self._worker
 
     def _skeleton_page(self, prepared: _Template, notebook: dict, found: list[Slot], lang: Optional[str],
                        label: str) -> Optional[str]:
@@ -155,7 +167,7 @@ class CellWorker:
 
     def __init__(self, python: str, scratch: Path):
         self.python = python
-        self.log = (scratch / "cell-worker.log").open("w+b")
+        self.log = tempfile.TemporaryFile(dir=scratch, prefix="cell-worker-", suffix=".log")
         try:
             self.process = subprocess.Popen(
                 [python, "-m", WORKER_MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
@@ -180,6 +192,10 @@ class CellWorker:
             raise RenderError(f"{label}: the cell worker ({self.python}) has stopped{self.log_tail()}")
         return int(json.loads(line)["done"])
 
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
     def log_tail(self) -> str:
         """The end of what the worker and the cells wrote to stderr, for an error message."""
         self.log.flush()
@@ -188,8 +204,11 @@ class CellWorker:
         return (": " + "\n".join(lines[-LOG_TAIL_LINES:])) if lines else ""
 
     def close(self) -> None:
+        try:
+            self.process.stdin.close()  # the worker's signal to end
+        except OSError:  # it has ended already: nothing left to flush to it
+            pass
         if self.process.poll() is None:
-            self.process.stdin.close()
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -44,6 +44,8 @@ if school == "broken":
     raise ValueError("no data for this school")
 if school == "crashing":
     os._exit(3)
+if school == "worker-killing":
+    os.kill(os.getppid(), 9)  # the cell worker itself, not only this school's process
 if school == "noisy":
     os.write(1, b'{"done": 0}\\n')  # straight to the process's stdout, past sys.stdout
 print("```{=html}\\n<p class='seen'>" + ",".join(memory.schools) + "</p>\\n```")
@@ -130,6 +132,14 @@ def test_a_school_that_ends_its_process_fails_alone(template, counted_quarto, tm
     assert str(pages["crashing"]).startswith(f"{LABEL} crashing: the template's cells ended their process "
                                              "(exit status 3) before they finished")
     assert "<p class='seen'>gamma</p>" in pages["gamma"]
+
+
+def test_a_school_that_kills_the_cell_worker_fails_alone(template, counted_quarto, tmp_path):
+    pages = render_all(template, ["alpha", "worker-killing", "gamma"], tmp_path / "out")
+
+    assert str(pages["worker-killing"]).startswith(f"{LABEL} worker-killing: the cell worker (")
+    assert "<p class='seen'>alpha</p>" in pages["alpha"]
+    assert "<p class='seen'>gamma</p>" in pages["gamma"]  # a new worker, from a clean state
 
 
 def test_what_a_cell_writes_to_the_process_stdout_cannot_pass_for_an_answer(template, counted_quarto, tmp_path):
