@@ -44,9 +44,11 @@ ui: install $(DAGSTER_HOME)/dagster.yaml
 vocabulary: install
 	$(BIN)/python -m risk_assets.vocabulary > r/vocabulary.json
 
+## Check the code location (dg, Dagster) and the configuration with its delivery settings (risk-report).
 validate: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dg check defs
-	$(BIN)/dagster definitions validate -m risk_assets.definitions
+	$(BIN)/dagster definitions validate
+	$(BIN)/risk-report validate
 
 ## Stop the embedded server and delete its data, snapshots and the Dagster instance.
 clean-data: install

@@ -96,7 +96,8 @@ def measure(n: int, root: Path, dagster_url: str) -> dict[str, float]:
 
     from risk_assets.config import load_config
     from risk_assets.partitions import latest_complete_week, partition_key
-    from risk_assets.project import build_definitions
+    from risk_assets.definitions import definitions_for
+from risk_assets.project import Project
     from risk_assets.settings import Settings
 
     folder = root / f"n{n}"
@@ -113,7 +114,7 @@ def measure(n: int, root: Path, dagster_url: str) -> dict[str, float]:
     config = load_config(settings.config_dir)
     figures["code-location load, new process (imports + definitions)"] = cold_load_seconds()
     defs, figures["code-location load, definitions only"] = timed(
-        lambda: (d := build_definitions(config, settings), d.get_repository_def().get_all_jobs())[0])
+        lambda: (d := definitions_for(Project(config, settings)), d.get_repository_def().get_all_jobs())[0])
 
     with dg.DagsterInstance.get() as instance:
         sync = defs.resolve_sensor_def("tenant_partitions")

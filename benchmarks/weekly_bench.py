@@ -40,13 +40,14 @@ def tenants_yaml(n: int) -> dict:
 
 def definitions_load_seconds(n: int) -> float:
     from risk_assets.config import AppConfig, TenantsFile, Thresholds
-    from risk_assets.project import build_definitions
+    from risk_assets.definitions import definitions_for
+from risk_assets.project import Project
     from risk_assets.settings import Settings
 
     config = AppConfig(tenants=TenantsFile.model_validate(tenants_yaml(n)), thresholds=Thresholds(),
                        tenants_path=Path("tenants.yaml"), thresholds_path=Path("thresholds.yaml"))
     started = time.perf_counter()
-    defs = build_definitions(config, Settings.from_env())
+    defs = definitions_for(Project(config, Settings.from_env()))
     defs.get_repository_def().get_all_jobs()  # resolve jobs and the asset graph as a code server does
     return time.perf_counter() - started
 
@@ -94,9 +95,10 @@ def in_process_floor(config, settings, keys: list[str]) -> list[float]:
 
     from risk_assets.defs.weekly.job import WEEKLY_JOB
     from risk_assets.partitions import partition_key, register_tenants
-    from risk_assets.project import build_definitions
+    from risk_assets.definitions import definitions_for
+from risk_assets.project import Project
 
-    job = build_definitions(config, settings).resolve_job_def(WEEKLY_JOB)
+    job = definitions_for(Project(config, settings)).resolve_job_def(WEEKLY_JOB)
     seconds = []
     with DagsterInstance.ephemeral() as instance:
         register_tenants(instance, keys)

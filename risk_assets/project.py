@@ -1,31 +1,30 @@
-"""The project a code location serves: settings and configuration, read once, and the Definitions built from them.
+"""The project a code location serves: the configuration (tenants.yaml, thresholds.yaml) and the settings from the
+environment, read once per load, that every definition is built from.
 
-Every module under `risk_assets/defs/` builds its definitions from `current_project()`; Dagster loads them with
-`load_from_defs_folder`. Tests and benchmarks build definitions for a configuration of their own with
-`build_definitions(config, settings)`, which loads the same defs folder for that project.
+The components of `risk_assets/defs/` (`weekly/defs.yaml`, `delivery/defs.yaml`) each load one with
+`Project.load`; tests and benchmarks build one from a configuration of their own and pass it to
+`risk_assets.definitions.definitions_for`.
 """
 
 from __future__ import annotations
 
-import contextvars
-import functools
-import warnings
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Mapping
 
-from dagster import (
-    BetaWarning,
-    Definitions,
-    MultiPartitionsDefinition,
-    PreviewWarning,
-    load_from_defs_folder,
-)
+from dagster import MultiPartitionsDefinition
 
 from risk_assets.config import AppConfig, load_config
 from risk_assets.config.tenants import template_path
+from risk_assets.errors import UserError
 from risk_assets.partitions import report_partitions
-from risk_assets.settings import DEFAULT_REPORT_TEMPLATE, PROJECT_DIR, Settings
+from risk_assets.settings import DEFAULT_REPORT_TEMPLATE, Settings
+
+# A component's attributes (defs.yaml) and the variable each stands for: an attribute that is set wins.
+SETTING_VARIABLES = {"config_dir": "RISK_CONFIG_DIR", "report_renderer": "RISK_REPORT_RENDERER",
+                     "batch_size": "RISK_BATCH_SIZE"}
 
 
 @dataclass(frozen=True)
@@ -53,37 +52,15 @@ class Project:
         """RISK_REPORT_RENDERER if set, else tenants.yaml's report.renderer."""
         return self.settings.report_renderer or self.config.tenants.report.renderer
 
-
-_override: contextvars.ContextVar[Project | None] = contextvars.ContextVar("risk_project", default=None)
-
-
-@functools.cache
-def _from_environment() -> Project:
-    settings = Settings.from_env()
-    return Project(load_config(settings.config_dir), settings)
-
-
-def current_project() -> Project:
-    """The project being loaded: the one passed to `build_definitions`, else settings and config from the environment."""
-    return _override.get() or _from_environment()
-
-
-def build_definitions(config: AppConfig, settings: Settings) -> Definitions:
-    token = _override.set(Project(config, settings))
-    try:
-        return load_definitions()
-    finally:
-        _override.reset(token)
-
-
-def load_definitions() -> Definitions:
-    with warnings.catch_warnings():
-        # Dagster is pinned exactly; the beta/preview features we build on (partitioned asset checks,
-        # dagster-pandas types, pools) are chosen, so their warnings are noise here.
-        warnings.simplefilter("ignore", BetaWarning)
-        warnings.simplefilter("ignore", PreviewWarning)
-        # weekly_risk_job's policy is meant to be the smallest of its assets' (one run per partition on the job
-        # page, docs/orchestration.md): Dagster's warning about the mix says what we chose.
-        warnings.filterwarnings("ignore", message="Asset job weekly_risk_job materializes assets with varying "
-                                "BackfillPolicies", category=UserWarning)
-        return load_from_defs_folder(path_within_project=PROJECT_DIR)
+    @classmethod
+    def load(cls, attributes: Mapping[str, object], source: Path) -> "Project":
+        """Settings from the environment, with the attributes of the component at `source` (a defs.yaml) in place
+        of the variables they stand for (checked by the same rules), and the configuration they point to."""
+        settings = Settings.from_env()  # a wrong variable is reported as such, before any attribute
+        given = {SETTING_VARIABLES[name]: str(value) for name, value in attributes.items() if value is not None}
+        if given:
+            try:
+                settings = Settings.from_env({**os.environ, **given})
+            except UserError as exc:
+                raise UserError(f"{source}: {exc}") from None
+        return cls(load_config(settings.config_dir), settings)

@@ -21,7 +21,8 @@ from risk_assets.config import load_config
 from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.demo import DEFAULT_DEMO_TENANTS, generate_demo, load_dataset
 from risk_assets.partitions import partition_key
-from risk_assets.project import build_definitions
+from risk_assets.definitions import definitions_for
+from risk_assets.project import Project
 from risk_assets.settings import PROJECT_DIR, Settings
 from risk_assets_tests.conftest import _create_database, _drop_database, _with_database
 from risk_assets_tests.quarto_standin import GENERATOR as STANDIN_GENERATOR
@@ -74,7 +75,7 @@ def pipeline(pg_admin_url, tmp_path_factory):
         ids["seoul-central"] += [_flag_by_absence(rows, 101, name, week_days) for name in (XSS, ODD, LONG, RTL)]
         conn.close()
         config = load_config(PROJECT_DIR / "config")
-        job = build_definitions(config, Settings.from_env()).resolve_job_def(WEEKLY_JOB)
+        job = definitions_for(Project(config, Settings.from_env())).resolve_job_def(WEEKLY_JOB)
         for tenant in TENANTS:
             result = job.execute_in_process(partition_key=partition_key(WEEK, tenant),
                                             instance=with_tenants(DagsterInstance.ephemeral(), tenant),
@@ -312,7 +313,7 @@ def test_the_customised_template_example_renders_through_the_report_asset(pipeli
     config = load_config(PROJECT_DIR / "config")
     report = ReportSettings(renderer="quarto", template=CUSTOM_TEMPLATE)
     config = config.model_copy(update={"tenants": config.tenants.model_copy(update={"report": report})})
-    job = build_definitions(config, Settings.from_env()).resolve_job_def(WEEKLY_JOB)
+    job = definitions_for(Project(config, Settings.from_env())).resolve_job_def(WEEKLY_JOB)
 
     result = job.execute_in_process(partition_key=partition_key(WEEK, tenant), raise_on_error=False,
                                     instance=with_tenants(DagsterInstance.ephemeral(), tenant),

@@ -13,7 +13,8 @@ from dagster import DagsterInstance, DagsterRun, build_schedule_context
 
 from risk_assets.config import AppConfig, TenantsFile, Thresholds
 from risk_assets.partitions import register_tenants
-from risk_assets.project import build_definitions
+from risk_assets.definitions import definitions_for
+from risk_assets.project import Project
 from risk_assets.run_queue import partition_tags
 from risk_assets.settings import Settings
 
@@ -40,7 +41,7 @@ def definitions(schools=SCHOOLS, folder: Path | None = None):
     path = (folder or Path(tempfile.mkdtemp())) / "tenants.yaml"
     config = AppConfig(tenants=write_tenants(path, schools), thresholds=Thresholds(), tenants_path=path,
                        thresholds_path=path)
-    return build_definitions(config, Settings.from_env())
+    return definitions_for(Project(config, Settings.from_env()))
 
 
 def tick(defs, zone: str, at: dt.datetime, instance: DagsterInstance, register: bool = True):

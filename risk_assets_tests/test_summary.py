@@ -14,7 +14,8 @@ from dagster import DagsterInstance
 from risk_assets.config import AppConfig, TenantsFile, Thresholds
 from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.partitions import partition_key
-from risk_assets.project import build_definitions
+from risk_assets.definitions import definitions_for
+from risk_assets.project import Project
 from risk_assets.settings import Settings
 from risk_assets.summary.figures import History, class_breakdown, tenant_figures
 from risk_assets.window import ReportWindow
@@ -72,7 +73,7 @@ def job(source_url, risk_url, tmp_path, monkeypatch):
     monkeypatch.setenv("RISK_DATABASE_URL", risk_url)
     monkeypatch.setenv("RISK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("RISK_REPORTS_DIR", str(tmp_path / "reports"))
-    return build_definitions(CONFIG, Settings.from_env()).resolve_job_def(WEEKLY_JOB), risk_url
+    return definitions_for(Project(CONFIG, Settings.from_env())).resolve_job_def(WEEKLY_JOB), risk_url
 
 
 def _seed(conn) -> dict[str, list[int]]:

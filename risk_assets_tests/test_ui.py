@@ -38,6 +38,9 @@ SNAPSHOT_CHECKS = {"has_students", "has_activity", "theta_in_range", "unique_att
 STALLED_ORG = 999  # enrolled students, no item presentations: fails the blocking has_activity check
 BROKEN_ORG = 998  # not in the source's organizations: its snapshot fails until the row is added
 BATCH_WEEKS = WEEKS[1:]  # the asset graph's backfills: schools × these two weeks, one run per week
+# The broken school's Slack webhook variable is never exported: the code location loads all the same (the fixture
+# waits for LOADED) and only that school's Slack delivery fails, naming the variable.
+UNSET_HOOK_ENV = "BROKEN_SCHOOL_SLACK_WEBHOOK"
 
 
 def free_port() -> int:
@@ -130,8 +133,9 @@ def tenants_yaml(path: Path) -> None:
                {"key": "stalled", "org_id": STALLED_ORG, "name": "Stalled School"},
                {"key": "broken", "org_id": BROKEN_ORG, "name": "Broken School"}]
     for tenant in tenants:
+        hook = UNSET_HOOK_ENV if tenant["key"] == "broken" else HOOK_ENV
         tenant["delivery"] = {"email": {"to": [f"office@{tenant['key']}.example.org"]},
-                              "slack": {"webhook_env": HOOK_ENV}}
+                              "slack": {"webhook_env": hook}}
     path.mkdir()
     (path / "tenants.yaml").write_text(yaml.safe_dump({"first_week": dt.date(2026, 10, 12), "tenants": tenants},
                                                       allow_unicode=True), encoding="utf-8")
@@ -364,6 +368,17 @@ def test_a_stalled_and_a_broken_school_fail_only_their_partitions_and_are_re_exe
         assert partition_statuses(port, asset, ok + stalled + broken) == {
             **{key: "MATERIALIZED" for key in ok + broken}, **{key: "FAILED" for key in stalled}}, asset
     assert state["status"] == "COMPLETED_FAILED"
+
+    # The broken school's reports go out by e-mail; its Slack fails on its own unset variable, nothing else does.
+    expected = {("broken", week, "email", "sent") for week in BATCH_WEEKS} | {
+        ("broken", week, "slack", "failed") for week in BATCH_WEEKS}
+    wait_for(lambda: _deliveries(risk_url, ["broken"]) >= expected, 180, "the sensor's deliveries of broken")
+    assert _deliveries(risk_url, ["broken"]) == expected
+    assert {(w, c, s) for t, w, c, s in _deliveries(risk_url, ["nyc-bridge"]) if w in BATCH_WEEKS} == delivered
+    with psycopg2.connect(risk_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT error FROM risk.deliveries WHERE tenant = 'broken' AND channel = 'slack'")
+        [(error,)] = cur.fetchall()
+    assert UNSET_HOOK_ENV in error, error
 
 
 def _busan_deliveries(risk_url: str) -> list[tuple]:

@@ -14,7 +14,8 @@ from risk_assets.config import AppConfig, TenantsFile, Thresholds
 from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.metrics import STUDENT_COLUMNS
 from risk_assets.partitions import partition_key
-from risk_assets.project import build_definitions
+from risk_assets.definitions import definitions_for
+from risk_assets.project import Project
 from risk_assets.settings import Settings
 from risk_assets.window import ReportWindow
 from risk_assets_tests.source_rows import SourceRows
@@ -38,7 +39,7 @@ def job(source_url, risk_url, tmp_path, monkeypatch):
     monkeypatch.setenv("RISK_DATABASE_URL", risk_url)
     monkeypatch.setenv("RISK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("RISK_REPORTS_DIR", str(tmp_path / "reports"))
-    return build_definitions(CONFIG, Settings.from_env()).resolve_job_def(WEEKLY_JOB)
+    return definitions_for(Project(CONFIG, Settings.from_env())).resolve_job_def(WEEKLY_JOB)
 
 
 def run(job, tenant: str):
@@ -111,7 +112,7 @@ def test_metrics_through_the_r_engine_match_python(source_conn, source_url, risk
         monkeypatch.setenv("RISK_DATA_DIR", str(tmp_path / engine / "data"))
         monkeypatch.setenv("RISK_REPORTS_DIR", str(tmp_path / engine / "reports"))
         config = CONFIG.model_copy(update={"tenants": TENANTS.model_copy(update={"metrics_engine": engine})})
-        job = build_definitions(config, Settings.from_env()).resolve_job_def(WEEKLY_JOB)
+        job = definitions_for(Project(config, Settings.from_env())).resolve_job_def(WEEKLY_JOB)
         result = run(job, "active")
         assert result.success, engine
         [metrics] = [e.materialization for e in result.get_asset_materialization_events()
@@ -151,7 +152,7 @@ def test_a_broken_quarto_falls_back_on_auto_and_fails_clearly_when_forced(source
     report = tmp_path / "reports" / "2026-11-16" / "active_report.html"
 
     instance = with_tenants(DagsterInstance.ephemeral(), "active")
-    fallback = build_definitions(CONFIG, Settings.from_env()).resolve_job_def(WEEKLY_JOB).execute_in_process(
+    fallback = definitions_for(Project(CONFIG, Settings.from_env())).resolve_job_def(WEEKLY_JOB).execute_in_process(
         partition_key=partition_key(WEEK, "active"), instance=instance, raise_on_error=False)
 
     assert fallback.success
@@ -161,7 +162,7 @@ def test_a_broken_quarto_falls_back_on_auto_and_fails_clearly_when_forced(source
     before = report.read_bytes()
 
     monkeypatch.setenv("RISK_REPORT_RENDERER", "quarto")
-    forced = run(build_definitions(CONFIG, Settings.from_env()).resolve_job_def(WEEKLY_JOB), "active")
+    forced = run(definitions_for(Project(CONFIG, Settings.from_env())).resolve_job_def(WEEKLY_JOB), "active")
 
     assert not forced.success
     [failure] = [e for e in forced.all_events if e.is_step_failure]

@@ -202,7 +202,23 @@ def cmd_run(args: argparse.Namespace, settings: Settings, progress: Progress) ->
 
 
 def cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from risk_assets.cli.validate import print_validation, run_validation
+    """What a run checks before it starts, for every enabled tenant, without starting anything (exit 2 on a
+    mistake): both configuration files, the delivery settings, Rscript for metrics_engine: r, the renderer."""
+    from risk_assets.project import Project
+    from risk_assets.rendering import choose_renderer
+
+    config = _config(settings, progress)
+    enabled = [tenant.key for tenant in config.tenants.enabled]
+    _preflight(config, enabled)
+    renderer = choose_renderer(Project(config, settings).report_renderer)
+    print(f"valid: {config.tenants_path} ({len(config.tenants.tenants)} tenants, {len(enabled)} enabled), "
+          f"{config.thresholds_path}, delivery settings for every enabled tenant")
+    print(renderer.reason)
+    return 0
+
+
+def cmd_accuracy(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from risk_assets.cli.accuracy import ACCURACY_DATABASE, measure_accuracy, print_accuracy
     from risk_assets.config import Thresholds
     from risk_assets.partitions import latest_complete_week
     from risk_assets.resources import embedded_server
@@ -213,10 +229,10 @@ def cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progres
     profiles = {name: Thresholds.from_mapping({"profile": name, "engagement": {"enabled": True}})
                 for name in ("legacy", "reliable")}
     server = embedded_server(settings)
-    progress(f"using the embedded PostgreSQL server ({server.data_dir}), database risk_validation")
+    progress(f"using the embedded PostgreSQL server ({server.data_dir}), database {ACCURACY_DATABASE}")
     with server.running():
-        table = run_validation(server, settings.sql_dir, week, args.students, args.seed, profiles, progress)
-    print_validation(table)
+        table = measure_accuracy(server, settings.sql_dir, week, args.students, args.seed, profiles, progress)
+    print_accuracy(table)
     return 0
 
 
@@ -407,10 +423,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
     run.set_defaults(handler=cmd_run)
 
-    validate = commands.add_parser("validate", help="measure detection accuracy on a synthetic tenant with known truth")
-    validate.add_argument("--students", type=int, default=3000, help="size of the synthetic tenant (default 3000)")
-    validate.add_argument("--seed", type=int, default=DEMO_SEED, help=f"generator seed (default {DEMO_SEED})")
+    validate = commands.add_parser("validate", help="check configuration and delivery settings for every enabled tenant "
+                                                    "(what a run checks before it starts); starts nothing")
     validate.set_defaults(handler=cmd_validate)
+
+    accuracy = commands.add_parser("accuracy", help="measure detection accuracy on a synthetic tenant with known truth")
+    accuracy.add_argument("--students", type=int, default=3000, help="size of the synthetic tenant (default 3000)")
+    accuracy.add_argument("--seed", type=int, default=DEMO_SEED, help=f"generator seed (default {DEMO_SEED})")
+    accuracy.set_defaults(handler=cmd_accuracy)
 
     backfill = commands.add_parser("backfill", help="re-run a range of weeks for one tenant, in one batched run")
     backfill.add_argument("--tenant", required=True, metavar="KEY")

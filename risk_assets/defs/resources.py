@@ -1,11 +1,11 @@
-"""The resources and executor every job uses: the local or production set (`risk_assets.resources`), the
-thresholds in force, the Pipes client of the R engine, and where steps run (RISK_EXECUTOR: the run's own
-process, or Celery workers through dagster-celery, docs/scale.md)."""
+"""The resources and executor every job uses, from the environment: the local or production set
+(`risk_assets.resources`) and where steps run (RISK_EXECUTOR: the run's own process, or Celery workers through
+dagster-celery, docs/scale.md). The weekly pipeline's own resources (thresholds, the R engine's Pipes client) come
+with its component."""
 
 import dagster as dg
 
-from risk_assets.project import current_project
-from risk_assets.resources import MetricThresholds, resources_for
+from risk_assets.resources import resources_for
 from risk_assets.settings import Settings
 
 # The Celery executor's config; deploy/celery/celery.yaml gives the workers the same block (a test keeps them equal).
@@ -34,14 +34,10 @@ def executor_for(settings: Settings) -> dg.ExecutorDefinition:
     return dg.in_process_executor
 
 
+def shared_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(resources=resources_for(settings), executor=executor_for(settings))
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
-    project = current_project()
-    return dg.Definitions(
-        resources={
-            **resources_for(project.settings),
-            "thresholds": MetricThresholds.of(project.config.thresholds, project.config.thresholds_path),
-            "pipes_subprocess_client": dg.PipesSubprocessClient(),  # runs the R engine (metrics_engine: r)
-        },
-        executor=executor_for(project.settings),
-    )
+    return shared_definitions(Settings.from_env())

@@ -23,7 +23,8 @@ from risk_assets.config import AppConfig, TenantsFile, Thresholds
 from risk_assets.defs.delivery.job import DELIVERY_JOB, run_config
 from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.partitions import partition_key
-from risk_assets.project import build_definitions
+from risk_assets.definitions import definitions_for
+from risk_assets.project import Project
 from risk_assets.settings import Settings
 from risk_assets.window import ReportWindow
 from risk_assets_tests.delivery.smtp_server import PASSWORD, USER
@@ -68,7 +69,7 @@ def env(source_conn, source_url, risk_url, tmp_path, monkeypatch):
 def definitions(config_tenants: TenantsFile):
     config = AppConfig(tenants=config_tenants, thresholds=Thresholds(), tenants_path=Path("t"),
                        thresholds_path=Path("t"))
-    return build_definitions(config, Settings.from_env())
+    return definitions_for(Project(config, Settings.from_env()))
 
 
 def materialise(defs, instance, tenant: str, job_name: str = WEEKLY_JOB):

@@ -1,6 +1,6 @@
 """Delivery settings checked before anything runs: production sends only through configured channels (the outbox is
-for RISK_DEPLOYMENT=local), and a Slack or SMTP value that cannot work is one clear error at run start (exit 2) and
-when the definitions load."""
+for RISK_DEPLOYMENT=local), and a Slack or SMTP value that cannot work is one clear error from `risk-report validate`
+and at run start (exit 2), while the definitions load all the same (the UI stays browsable)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import sys
 
 import psycopg2
 import pytest
+import yaml
 from dagster import DagsterInstance
 
 from risk_assets.config import TenantsFile
 from risk_assets.delivery.preflight import delivery_problems
-from risk_assets.errors import UserError
+from risk_assets.cli.main import EXIT_USER_ERROR, main
 from risk_assets.settings import PROJECT_DIR
 from risk_assets_tests.delivery.smtp_server import PASSWORD, USER
 from risk_assets_tests.delivery.test_delivery_flow import deliver_alpha, definitions, ledger, materialise
@@ -39,19 +40,25 @@ def alpha(delivery: dict) -> TenantsFile:
         {"key": "alpha", "org_id": 601, "name": "Alpha", "delivery": delivery}]})
 
 
-def loading_error(tenants: TenantsFile) -> str:
-    """What loading the definitions (the UI, `dagster definitions validate`) says."""
-    with pytest.raises(Exception) as loading:
-        definitions(tenants)
-    assert isinstance(loading.value.__cause__, UserError)
-    return str(loading.value.__cause__)
+def validate_error(tenants: TenantsFile, folder, monkeypatch, capsys) -> str:
+    """What `risk-report validate` says about `tenants` (exit 2), after checking that their definitions load."""
+    assert definitions(tenants).resolve_job_def("delivery") is not None
+    config = folder / "config"
+    config.mkdir()
+    (config / "tenants.yaml").write_text(yaml.safe_dump(tenants.model_dump(mode="json", exclude_defaults=True)),
+                                         encoding="utf-8")
+    (config / "thresholds.yaml").write_text("profile: legacy\n", encoding="utf-8")
+    monkeypatch.setenv("RISK_CONFIG_DIR", str(config))
+    capsys.readouterr()
+    assert main(["validate"]) == EXIT_USER_ERROR
+    return capsys.readouterr().err.removeprefix("risk-report: error: ").rstrip("\n")
 
 
-def test_production_without_smtp_host_is_a_configuration_error(env, monkeypatch):
+def test_production_without_smtp_host_is_a_configuration_error(env, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("RISK_DEPLOYMENT", "production")
     tenants = alpha({"email": {"to": ["head@alpha.example.kr"]}})
     assert delivery_problems(tenants.tenants) == [NO_OUTBOX]
-    assert loading_error(tenants) == f"delivery settings:\n  - {NO_OUTBOX}"
+    assert validate_error(tenants, tmp_path, monkeypatch, capsys) == f"delivery settings:\n  - {NO_OUTBOX}"
     assert delivery_problems(alpha({"email": {"enabled": False}}).tenants) == []
     monkeypatch.setenv("RISK_DEPLOYMENT", "local")
     assert delivery_problems(tenants.tenants) == []  # local: the outbox
@@ -114,10 +121,12 @@ def test_production_sends_by_smtp_and_skips_slack_without_a_webhook(env, risk_ur
      "SMTP_PORT='²' is not a port number: write a port number 1-65535, ASCII digits, e.g. SMTP_PORT=587 for "
      "SMTP_TLS=starttls"),
 ])
-def test_settings_that_cannot_work_stop_the_definitions_from_loading(env, monkeypatch, slack, variables, problem):
+def test_settings_that_cannot_work_are_reported_by_validate_while_the_definitions_load(env, monkeypatch, capsys,
+                                                                                      tmp_path, slack, variables,
+                                                                                      problem):
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     tenants = alpha({"email": {"to": ["head@alpha.example.kr"]}, "slack": slack})
     assert delivery_problems(tenants.tenants) == [problem]
-    message = loading_error(tenants)
+    message = validate_error(tenants, tmp_path, monkeypatch, capsys)
     assert message == f"delivery settings:\n  - {problem}" and "HOOKSECRET" not in message

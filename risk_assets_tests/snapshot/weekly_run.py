@@ -11,7 +11,8 @@ from dagster import DagsterInstance, Definitions
 from risk_assets.config import AppConfig, TenantsFile, Thresholds
 from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.partitions import partition_key
-from risk_assets.project import build_definitions
+from risk_assets.definitions import definitions_for
+from risk_assets.project import Project
 from risk_assets.settings import Settings
 from risk_assets_tests.product_env import point_product_at
 from risk_assets_tests.tenant_partitions import with_tenants
@@ -24,7 +25,7 @@ def weekly_definitions(tenants: list[dict], monkeypatch, source_url: str, risk_u
     point_product_at(monkeypatch, source_url, risk_url, folder)
     config = AppConfig(tenants=TenantsFile.model_validate({"first_week": dt.date(2026, 10, 5), "tenants": tenants}),
                        thresholds=Thresholds(), tenants_path=Path("t"), thresholds_path=Path("t"))
-    return build_definitions(config, Settings.from_env())
+    return definitions_for(Project(config, Settings.from_env()))
 
 
 def run_week(defs: Definitions, instance: DagsterInstance, tenant: str):

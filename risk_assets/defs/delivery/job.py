@@ -14,12 +14,9 @@ from risk_assets.database.connection import DatabaseUnavailable
 from risk_assets.delivery.content import DeliveryError, ReportDelivery
 from risk_assets.delivery.ledger import FAILED, UNKNOWN, Ledger
 from risk_assets.delivery.outbox import Outbox
-from risk_assets.delivery.preflight import check_delivery_settings
 from risk_assets.delivery.service import ChannelOutcome, Channels, deliver
 from risk_assets.metrics.student_table import read_students_csv
 from risk_assets.partitions import split_partition_key
-from risk_assets.project import current_project
-from risk_assets.report.fragments import TEMPLATES_FOLDER
 from risk_assets.report_files import REPORT, STUDENTS, SUMMARY
 from risk_assets.resources import RiskDatabase, SlackApi, SmtpServer, Storage
 
@@ -98,11 +95,3 @@ def build_delivery_job(tenants: TenantsFile, templates: Path, outbox: bool) -> d
 
     return delivery
 
-
-@dg.definitions
-def defs() -> dg.Definitions:
-    project = current_project()
-    check_delivery_settings(project.config.tenants.enabled)  # `dagster definitions validate` shows a typo too
-    templates = project.report_template.parent / TEMPLATES_FOLDER
-    return dg.Definitions(jobs=[build_delivery_job(project.config.tenants, templates,
-                                                   outbox=project.settings.deployment == "local")])

@@ -13,6 +13,7 @@ from risk_assets.defs.delivery.job import DELIVERY_JOB, delivery_tags, run_confi
 REPORT_ASSET = dg.AssetKey("tenant_report")
 REPORTS_PER_RUN = 100
 READ_PER_TICK = 500
+DELIVERY_SENSOR = "report_delivery"
 
 
 def _newest_report_id(instance: dg.DagsterInstance) -> int:
@@ -34,7 +35,7 @@ def _requests(records) -> list[dg.RunRequest]:
     return requests
 
 
-@dg.sensor(name="report_delivery", job_name=DELIVERY_JOB, minimum_interval_seconds=15,
+@dg.sensor(name=DELIVERY_SENSOR, job_name=DELIVERY_JOB, minimum_interval_seconds=15,
            default_status=dg.DefaultSensorStatus.RUNNING,
            description="Delivers every new tenant_report materialisation, exactly once, in one delivery run per tick "
                        f"(up to {REPORTS_PER_RUN} reports a run). Starts after the newest report that exists when it "

@@ -6,7 +6,6 @@ launch the same step over many partitions per run (docs/orchestration.md)."""
 import dagster as dg
 
 from risk_assets.defs.weekly.asset_conventions import GROUP, OWNERS
-from risk_assets.project import current_project
 
 WEEKLY_JOB = "weekly_risk_job"
 JOB_RUN_ASSET = "weekly_risk_job_run"
@@ -33,17 +32,11 @@ def build_job_run_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
     return weekly_risk_job_run
 
 
-def build_weekly_job(partitions: dg.PartitionsDefinition):
+def build_weekly_job():
     return dg.define_asset_job(
         WEEKLY_JOB,
         selection=dg.AssetSelection.groups(GROUP) | dg.AssetSelection.assets(JOB_RUN_ASSET),
-        partitions_def=partitions,
         description="snapshot → checks → metrics → tenant_summary → tenant_report for one week × tenant partition.",
         tags={"risk/pipeline": "weekly"},
     )
 
-
-@dg.definitions
-def defs() -> dg.Definitions:
-    project = current_project()
-    return dg.Definitions(assets=[build_job_run_asset(project.partitions)], jobs=[build_weekly_job(project.partitions)])

@@ -25,7 +25,7 @@ from risk_assets.defs.weekly.snapshot import snapshot_spec, take
 from risk_assets.defs.weekly.summary import summarise, summary_spec
 from risk_assets.errors import UserError
 from risk_assets.partitions import TENANT, WEEK, partition_key, split_partition_key
-from risk_assets.project import Project, current_project
+from risk_assets.project import Project
 from risk_assets.rendering import RenderSession, choose_renderer
 from risk_assets.resources import MetricThresholds, RiskDatabase, SourceDatabase, Storage
 from risk_assets.run_queue import PARTITION_DIMENSION_TAG, PARTITION_TAG, RUN_TAGS
@@ -329,7 +329,3 @@ def build_weekly_risk(project: Project) -> dg.AssetsDefinition:
 
     return weekly_risk
 
-
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[build_weekly_risk(current_project())])

@@ -21,7 +21,6 @@ import dagster as dg
 from risk_assets.config import Tenant, TenantsFile, current_tenants
 from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.partitions import TENANT_PARTITIONS, WEEK, listed, partition_key
-from risk_assets.project import current_project
 from risk_assets.run_queue import PARTITION_DIMENSION_TAG, PARTITION_TAG
 
 TRIGGER_TAG = "risk/trigger"
@@ -118,8 +117,5 @@ def build_zone_schedule(tenants: TenantsFile, shard: Shard, tenants_path: Path) 
     return weekly_risk
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    config = current_project().config
-    return dg.Definitions(schedules=[build_zone_schedule(config.tenants, shard, config.tenants_path)
-                                     for shard in shards(config.tenants)])
+def build_schedules(tenants: TenantsFile, tenants_path: Path) -> list[dg.ScheduleDefinition]:
+    return [build_zone_schedule(tenants, shard, tenants_path) for shard in shards(tenants)]

@@ -2,20 +2,18 @@
 tick, so that a school added to (or removed from) the file becomes (or stops being) a partition without a code
 reload. A removed school's results stay in the results database and reports/; only its partitions leave the UI."""
 
+from pathlib import Path
+
 import dagster as dg
 
 from risk_assets.config import current_tenants
 from risk_assets.partitions import TENANT_PARTITIONS, listed, tenant_partition_changes
-from risk_assets.project import current_project
 
 SENSOR = "tenant_partitions"
 LOGGED_TENANTS = 10
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    tenants_path = current_project().config.tenants_path
-
+def build_tenant_partitions_sensor(tenants_path: Path) -> dg.SensorDefinition:
     @dg.sensor(name=SENSOR, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
                description=f"Adds and removes `{TENANT_PARTITIONS}` partitions so that they are the tenants of "
                            f"{tenants_path.name}, read on every tick (no code reload for a new school).")
@@ -34,4 +32,4 @@ def defs() -> dg.Definitions:
             requests.append(dg.DeleteDynamicPartitionsRequest(TENANT_PARTITIONS, removed))
         return dg.SensorResult(dynamic_partitions_requests=requests)
 
-    return dg.Definitions(sensors=[tenant_partitions])
+    return tenant_partitions

@@ -1,4 +1,4 @@
-"""`risk-report validate`: a larger synthetic tenant through snapshot and metrics, scored against truth."""
+"""`risk-report accuracy`: a larger synthetic tenant through snapshot and metrics, scored against truth."""
 
 from __future__ import annotations
 
@@ -13,32 +13,32 @@ from risk_assets.database.embedded import EmbeddedPostgres
 from risk_assets.demo import GENERATOR_VERSION, DemoTenant, generate_demo, load_dataset
 from risk_assets.metrics import compute_metrics
 from risk_assets.snapshot import take_snapshot
-from risk_assets.validation import detection_table, format_detection_table
+from risk_assets.accuracy import detection_table, format_detection_table
 from risk_assets.window import ReportWindow
 
-VALIDATION_DATABASE = "risk_validation"
-VALIDATION_TENANT = Tenant(key="validation", org_id=9001, name="Validation School", timezone="Asia/Seoul")
+ACCURACY_DATABASE = "risk_accuracy"
+ACCURACY_TENANT = Tenant(key="accuracy", org_id=9001, name="Accuracy School", timezone="Asia/Seoul")
 
 
 def _fresh_database(server: EmbeddedPostgres, sql_dir) -> str:
-    server.drop_database(VALIDATION_DATABASE)
-    url = server.ensure_database(VALIDATION_DATABASE)
-    with connection(url, purpose="validation database") as conn:
+    server.drop_database(ACCURACY_DATABASE)
+    url = server.ensure_database(ACCURACY_DATABASE)
+    with connection(url, purpose="accuracy database") as conn:
         with conn.cursor() as cur:
             cur.execute((sql_dir / "source_schema.sql").read_text(encoding="utf-8"))
         conn.commit()
     return url
 
 
-def run_validation(server: EmbeddedPostgres, sql_dir, week: dt.date, students: int, seed: int,
+def measure_accuracy(server: EmbeddedPostgres, sql_dir, week: dt.date, students: int, seed: int,
                    thresholds: dict[str, Thresholds], progress=print) -> pd.DataFrame:
-    tenant = VALIDATION_TENANT
+    tenant = ACCURACY_TENANT
     progress(f"generating a synthetic tenant: {students} students, seed {seed}, generator {GENERATOR_VERSION}")
     dataset = generate_demo([DemoTenant(tenant.org_id, tenant.name, tenant.timezone, tenant.locale)], week,
                             seed=seed, students_per_tenant=students)
     url = _fresh_database(server, sql_dir)
     started = time.monotonic()
-    with connection(url, purpose="validation database") as conn:
+    with connection(url, purpose="accuracy database") as conn:
         load_dataset(conn, dataset)
     progress(f"  loaded in {time.monotonic() - started:.1f} s; taking the snapshot")
     snapshot = take_snapshot(url, sql_dir, tenant, ReportWindow(week, tenant.timezone))
@@ -49,6 +49,6 @@ def run_validation(server: EmbeddedPostgres, sql_dir, week: dt.date, students: i
     return pd.concat(tables, ignore_index=True)
 
 
-def print_validation(table: pd.DataFrame) -> None:
+def print_accuracy(table: pd.DataFrame) -> None:
     print()
     print(format_detection_table(table))

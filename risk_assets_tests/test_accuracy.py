@@ -1,4 +1,4 @@
-"""Detection scoring, and `risk-report validate` end to end on a small synthetic tenant."""
+"""Detection scoring, and `risk-report accuracy` end to end on a small synthetic tenant."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import sys
 import pandas as pd
 import pytest
 
+from risk_assets.accuracy import detection_table
 from risk_assets.settings import PROJECT_DIR
-from risk_assets.validation import detection_table
 from risk_assets_tests.conftest import traversable_tmp_dir
 
 
@@ -44,18 +44,18 @@ def test_detection_table_counts_precision_recall_and_false_flags():
 # 7.9 % is measured with a binomial standard error of sqrt(0.079 · 0.921 / 1200) ≈ 0.8 points, and the 10 % bound
 # sits 2.7 of them above it; a regression to the ungated rates (17–45 %) would be more than 10 away. With the 300
 # students of a quick run (240 ordinary, 1.7 points) the bound would be only 1.2 standard errors away: noise.
-VALIDATION_STUDENTS = 1500
-RELIABLE_FALSE_FLAG_BOUND = {"theta": 0.10, "guess": 0.10, "engagement": 0.05}  # docs/validation.md
+ACCURACY_STUDENTS = 1500
+RELIABLE_FALSE_FLAG_BOUND = {"theta": 0.10, "guess": 0.10, "engagement": 0.05}  # docs/accuracy.md
 
 
 @pytest.fixture(scope="module")
-def validation_table() -> dict[tuple[str, str, str], list[str]]:
-    """`risk-report validate` run once: its table's cells by (profile, domain, severity)."""
-    data = traversable_tmp_dir("risk-test-validate-")
+def accuracy_table() -> dict[tuple[str, str, str], list[str]]:
+    """`risk-report accuracy` run once: its table's cells by (profile, domain, severity)."""
+    data = traversable_tmp_dir("risk-test-accuracy-")
     env = {**os.environ, "RISK_DATA_DIR": str(data)}
     try:
-        result = subprocess.run([sys.executable, "-m", "risk_assets.cli.main", "validate", "--students",
-                                 str(VALIDATION_STUDENTS)], env=env, capture_output=True, text=True, timeout=600,
+        result = subprocess.run([sys.executable, "-m", "risk_assets.cli.main", "accuracy", "--students",
+                                 str(ACCURACY_STUDENTS)], env=env, capture_output=True, text=True, timeout=600,
                                 cwd=PROJECT_DIR)
     finally:
         subprocess.run([sys.executable, "-m", "risk_assets.cli.main", "db", "stop"], env=env, capture_output=True)
@@ -66,17 +66,17 @@ def validation_table() -> dict[tuple[str, str, str], list[str]]:
     return {tuple(row[:3]): row for row in cells}
 
 
-def test_validate_command_prints_both_profiles(validation_table):
-    assert len(validation_table) == 20  # five domains (ENGAGEMENT is switched on) × two severities × two profiles
-    assert validation_table[("legacy", "omit", "WARN+")] == ["legacy", "omit", "WARN+", "100", "100", "1.000", "1.000",
+def test_accuracy_command_prints_both_profiles(accuracy_table):
+    assert len(accuracy_table) == 20  # five domains (ENGAGEMENT is switched on) × two severities × two profiles
+    assert accuracy_table[("legacy", "omit", "WARN+")] == ["legacy", "omit", "WARN+", "100", "100", "1.000", "1.000",
                                                             "0.000"]
-    assert validation_table[("legacy", "engagement", "WARN+")] == ["legacy", "engagement", "WARN+", "50", "50",
+    assert accuracy_table[("legacy", "engagement", "WARN+")] == ["legacy", "engagement", "WARN+", "50", "50",
                                                                   "1.000", "1.000", "0.000"]
 
 
 @pytest.mark.parametrize("domain", sorted(RELIABLE_FALSE_FLAG_BOUND))
-def test_reliable_false_flag_rate_stays_within_the_documented_bound(validation_table, domain):
-    documented = (PROJECT_DIR / "docs" / "validation.md").read_text(encoding="utf-8")
+def test_reliable_false_flag_rate_stays_within_the_documented_bound(accuracy_table, domain):
+    documented = (PROJECT_DIR / "docs" / "accuracy.md").read_text(encoding="utf-8")
     assert "both within the 10 % goal" in documented and "false flags ≤ 5 %" in documented
-    false_flag_rate = float(validation_table[("reliable", domain, "WARN+")][-1])
+    false_flag_rate = float(accuracy_table[("reliable", domain, "WARN+")][-1])
     assert false_flag_rate <= RELIABLE_FALSE_FLAG_BOUND[domain], (domain, false_flag_rate)
