@@ -97,7 +97,7 @@ def measure(n: int, root: Path, dagster_url: str) -> dict[str, float]:
     from risk_assets.config import load_config
     from risk_assets.partitions import latest_complete_week, partition_key
     from risk_assets.definitions import definitions_for
-from risk_assets.project import Project
+    from risk_assets.project import Project
     from risk_assets.settings import Settings
 
     folder = root / f"n{n}"

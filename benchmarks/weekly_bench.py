@@ -41,7 +41,7 @@ def tenants_yaml(n: int) -> dict:
 def definitions_load_seconds(n: int) -> float:
     from risk_assets.config import AppConfig, TenantsFile, Thresholds
     from risk_assets.definitions import definitions_for
-from risk_assets.project import Project
+    from risk_assets.project import Project
     from risk_assets.settings import Settings
 
     config = AppConfig(tenants=TenantsFile.model_validate(tenants_yaml(n)), thresholds=Thresholds(),
@@ -96,7 +96,7 @@ def in_process_floor(config, settings, keys: list[str]) -> list[float]:
     from risk_assets.defs.weekly.job import WEEKLY_JOB
     from risk_assets.partitions import partition_key, register_tenants
     from risk_assets.definitions import definitions_for
-from risk_assets.project import Project
+    from risk_assets.project import Project
 
     job = definitions_for(Project(config, settings)).resolve_job_def(WEEKLY_JOB)
     seconds = []
