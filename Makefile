@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: demo test ui validate vocabulary install install-dev clean-data
+.PHONY: demo test lint ui validate vocabulary install install-dev clean-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 TEST_WORKERS ?= 3
 test: install-dev
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+## Lint and types: ruff and mypy, configured in pyproject.toml; zero findings.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## The Dagster UI on http://127.0.0.1:3000, on the same instance as `make demo`.
 ui: install $(DAGSTER_HOME)/dagster.yaml

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
@@ -140,3 +142,16 @@ def pytest_collection_modifyitems(config, items):
         return next((n for n, suffix in enumerate(FIRST) if path.endswith(suffix)), len(FIRST))
 
     items.sort(key=rank)  # stable: the order within a file and among the rest is kept
+
+
+@pytest.fixture
+def cli_env(tmp_path) -> Iterator[dict[str, str]]:
+    """An environment for `risk-report` in a child process: its own data folder (embedded server), Dagster
+    instance, reports and outbox; the embedded server is stopped afterwards."""
+    data = traversable_tmp_dir("risk-test-cli-")
+    env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATABASE_URL", "RISK_DATABASE_URL")}
+    env.update({"RISK_DATA_DIR": str(data), "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+                "RISK_REPORTS_DIR": str(tmp_path / "reports"), "RISK_OUTBOX_DIR": str(tmp_path / "outbox")})
+    yield env
+    subprocess.run([sys.executable, "-m", "risk_assets.cli.main", "db", "stop"], env=env, capture_output=True)
+    shutil.rmtree(data, ignore_errors=True)

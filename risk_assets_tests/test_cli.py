@@ -16,15 +16,16 @@ from pathlib import Path
 
 import pandas as pd
 import psycopg2
+import psutil
 import pytest
 import yaml
 from dagster import DagsterEventType, DagsterInstance
 
 from risk_assets.metrics import STUDENT_COLUMNS
 from risk_assets.settings import PROJECT_DIR
+from risk_assets_tests.cli_runner import postgres_processes_using, read_until, risk_report
 from risk_assets_tests.conftest import traversable_tmp_dir
 from risk_assets_tests.r_engine.helpers import requires_r, run_rscript
-from risk_assets_tests.cli_runner import postgres_processes_using, read_until, risk_report
 
 # The module's demo (three schools, three weeks through dagster dev) takes about two minutes alone and up to five
 # beside the other test files on 2 cores; the default 300 s would fail the tests that read it on a busy machine.
@@ -159,7 +160,7 @@ def poison_theta(cli_env: dict[str, str], org_id: int, week: str) -> int:
         student = cur.fetchone()[0]
         cur.execute("INSERT INTO theta_estimates (estimate_id, student_id, estimated_at, theta, se) "
                     "SELECT max(estimate_id) + 1, %s, %s, -1e308, 0.2 FROM theta_estimates RETURNING estimate_id",
-                    (student, dt.datetime.combine(monday + dt.timedelta(days=2), dt.time(12), dt.timezone.utc)))
+                    (student, dt.datetime.combine(monday + dt.timedelta(days=2), dt.time(12), dt.UTC)))
         estimate = cur.fetchone()[0]
     risk_report("db", "stop", env=cli_env)
     return estimate
@@ -199,14 +200,14 @@ def product_processes(dagster_home: str) -> dict[int, str]:
     """Processes other than the embedded PostgreSQL server (taken over by the next command, docs/embedded-postgres.md)
     whose environment has DAGSTER_HOME=dagster_home: the command and every Dagster process it started."""
     found = {}
-    for entry in Path("/proc").iterdir():
+    for process in psutil.process_iter(["pid", "cmdline"]):
         try:
-            environ = (entry / "environ").read_bytes().split(b"\0") if entry.name.isdigit() else []
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
+            environment = process.environ()
+        except psutil.Error:
             continue
-        if f"DAGSTER_HOME={dagster_home}".encode() in environ and "postgres" not in cmdline:
-            found[int(entry.name)] = cmdline
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if environment.get("DAGSTER_HOME") == dagster_home and "postgres" not in cmdline:
+            found[process.info["pid"]] = cmdline
     return found
 
 
@@ -214,9 +215,12 @@ def latest_demo_week(cli_env: dict[str, str]) -> str:
     return sorted(p.name.removeprefix("week=") for p in (Path(cli_env["RISK_DATA_DIR"]) / "snapshots").iterdir())[-1]
 
 
-def test_run_right_after_the_ui_stops_and_one_failed_school_among_three(demo, tmp_path):
-    """A stopped `risk-report ui` leaves a fresh daemon heartbeat behind: `run` at once is not refused for it. The run's
-    three schools: one's org_id is not in the source; the other two are reported, exit 1, the failed one named."""
+def test_run_beside_the_ui_launches_through_it_and_one_failed_school_among_three(demo, tmp_path):
+    """`run` beside a running `risk-report ui` finds its webserver by itself (no RISK_DAGSTER_URL) and launches through
+    it; once the UI is stopped, its daemon's fresh heartbeat does not make the next command refuse. The run's three
+    schools: one's org_id is not in the source; the other two are reported, exit 1, the failed one named."""
+    from risk_assets.cli.dagster_service import daemon_running
+
     cli_env, first = demo
     assert first.returncode == 0, first.stdout + first.stderr
     week = latest_demo_week(cli_env)
@@ -227,34 +231,44 @@ def test_run_right_after_the_ui_stops_and_one_failed_school_among_three(demo, tm
     config.mkdir()
     (config / "tenants.yaml").write_text(yaml.safe_dump(example, allow_unicode=True), encoding="utf-8")
     shutil.copyfile(PROJECT_DIR / "config" / "thresholds.yaml.example", config / "thresholds.yaml")
+    env = {**cli_env, "RISK_CONFIG_DIR": str(config)}
+    env.pop("RISK_DAGSTER_URL", None)
 
-    ui = subprocess.Popen([sys.executable, "-m", "risk_assets.cli.main", "ui", "--port", str(free_port())],
-                          env=cli_env, cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    port = free_port()
+    ui = subprocess.Popen([sys.executable, "-m", "risk_assets.cli.main", "ui", "--port", str(port)],
+                          env=env, cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     started = time.time()
     deadline = time.monotonic() + 180
     with DagsterInstance.from_config(cli_env["DAGSTER_HOME"]) as instance:
         while not any(beat.timestamp > started for beat in instance.get_daemon_heartbeats().values()):
             assert time.monotonic() < deadline and ui.poll() is None, "no daemon heartbeat from `risk-report ui`"
             time.sleep(0.5)
-    ui.send_signal(signal.SIGINT)  # Ctrl-C, as the operator stops it
-    ui_output = ui.communicate(timeout=120)[0]
+    try:
+        result = risk_report("run", "--week", week, env=env)
+    finally:
+        ui.send_signal(signal.SIGINT)  # Ctrl-C, as the operator stops it
+        ui_output = ui.communicate(timeout=120)[0]
     assert ui.returncode == 0, ui_output
     assert product_processes(cli_env["DAGSTER_HOME"]) == {}
+    assert f"launching through the running `risk-report ui` at http://127.0.0.1:{port}" in result.stdout
+    assert "starting Dagster" not in result.stdout
 
-    result = risk_report("run", "--week", week, env={**cli_env, "RISK_CONFIG_DIR": str(config)})
-
-    assert "a Dagster daemon is already running" not in result.stderr
     assert result.returncode == 1, result.stdout + result.stderr
     progress = re.findall(r"\[\d/3\] (\S+) (\S+): (ok|FAILED)", result.stdout)
     assert sorted(progress) == [("ghost-school", week, "FAILED"), ("nyc-bridge", week, "ok"),
                                 ("seoul-central", week, "ok")]
     for tenant in ("seoul-central", "nyc-bridge"):
-        row = next(l for l in result.stdout.splitlines() if l.startswith(f"{tenant} "))
+        row = next(line for line in result.stdout.splitlines() if line.startswith(f"{tenant} "))
         assert row.split()[:3] == [tenant, week, "ok"] and row.split()[-1] == f"{tenant}_report.html"
         assert (Path(cli_env["RISK_REPORTS_DIR"]) / week / f"{tenant}_report.html").stat().st_mtime > started
     assert (f"ghost-school {week}: tenant 'ghost-school' has org_id 4242, which is not in the source's organizations "
             "table") in result.stderr
     assert "Traceback" not in result.stderr
+
+    # The stopped UI's daemon heartbeat is still fresh: no daemon is running for all that, and nothing is waited for.
+    waited = time.monotonic()
+    assert daemon_running(Path(cli_env["DAGSTER_HOME"]), print) is False
+    assert time.monotonic() - waited < 5
 
 
 def free_port() -> int:

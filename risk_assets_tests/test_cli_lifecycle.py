@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
+from risk_assets.cli.guard import running
 from risk_assets.settings import PROJECT_DIR
-from risk_assets_tests.cli_runner import cli_env  # noqa: F401 (a fixture)
 from risk_assets_tests.cli_runner import postgres_processes_using, read_until, risk_report
 
 
@@ -77,9 +77,9 @@ def test_failed_run_stops_the_server_and_names_the_tenant(cli_env, tmp_path):
     killed.send_signal(signal.SIGKILL)
     killed.communicate(timeout=30)
     deadline = time.monotonic() + 90
-    while Path(f"/proc/{dagster_dev}").exists() and time.monotonic() < deadline:
+    while running(dagster_dev) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not Path(f"/proc/{dagster_dev}").exists(), "dagster dev outlived the command that was killed"
+    assert not running(dagster_dev), "dagster dev outlived the command that was killed"
     assert postgres_processes_using(data) != []
 
     result = risk_report("run", "--week", "2026-11-16", env=env)

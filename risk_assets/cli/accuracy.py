@@ -7,13 +7,13 @@ import time
 
 import pandas as pd
 
+from risk_assets.accuracy import detection_table, format_detection_table
 from risk_assets.config import Tenant, Thresholds
 from risk_assets.database.connection import connection
 from risk_assets.database.embedded import EmbeddedPostgres
 from risk_assets.demo import GENERATOR_VERSION, DemoTenant, generate_demo, load_dataset
 from risk_assets.metrics import compute_metrics
 from risk_assets.snapshot import take_snapshot
-from risk_assets.accuracy import detection_table, format_detection_table
 from risk_assets.window import ReportWindow
 
 ACCURACY_DATABASE = "risk_accuracy"

@@ -1,5 +1,6 @@
-"""The Dagster webserver and daemon a command launches through: the operator's own (`risk-report ui`,
-RISK_DAGSTER_URL) or, when none runs on this instance, a headless `dagster dev` for the command's duration."""
+"""The Dagster webserver and daemon a command launches through: the one RISK_DAGSTER_URL names, else the one a
+running `risk-report ui` serves on this instance (found through the state file), else a headless `dagster dev` for
+the command's duration."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from risk_assets.cli.graphql import Webserver
 from risk_assets.cli.guard import STOP_GRACE_SECONDS, running, stop_with_parent
@@ -22,7 +23,12 @@ from risk_assets.settings import PROJECT_DIR, Settings
 
 LOAD_TIMEOUT = 300
 HEARTBEAT_FRESH_SECONDS = 60
-STATE_FILE = "risk-report-dagster.json"  # the `dagster dev` our last command started: guard pid, owner, when stopped
+# A live daemon writes a heartbeat at least this often (Dagster's default interval is 30 s); a heartbeat with no
+# newer one after this long belongs to a daemon that has stopped.
+HEARTBEAT_INTERVAL_SECONDS = 35
+# The `dagster dev` our last command started: guard pid, owner, when stopped, and — for `risk-report ui` — the
+# webserver's URL, for the other commands to launch through.
+STATE_FILE = "risk-report-dagster.json"
 
 
 def _free_port() -> int:
@@ -37,8 +43,16 @@ def _state(home: Path) -> dict:
     return {**state, "owner": state.get("owner", state.get("pid"))}  # written before the guard: no owner
 
 
-def _record(home: Path, guard: int, stopped: float | None) -> None:
-    (home / STATE_FILE).write_text(json.dumps({"pid": guard, "owner": os.getpid(), "stopped": stopped}))
+def _record(home: Path, guard: int, stopped: float | None, url: str | None) -> None:
+    state = {"pid": guard, "owner": os.getpid(), "stopped": stopped, "url": url}
+    (home / STATE_FILE).write_text(json.dumps(state))
+
+
+def running_ui(home: Path) -> str | None:
+    """The webserver URL of a `risk-report ui` that runs on this instance now, else None."""
+    state = _state(home)
+    live = state.get("stopped") is None and state.get("owner") and running(state["owner"])
+    return state.get("url") if live else None
 
 
 def _take_over(home: Path, state: dict, progress) -> None:
@@ -54,10 +68,11 @@ def _take_over(home: Path, state: dict, progress) -> None:
     (home / STATE_FILE).write_text(json.dumps({**state, "stopped": time.time()}))
 
 
-def daemon_running(home: Path) -> bool:
+def daemon_running(home: Path, progress) -> bool:
     """Whether another Dagster daemon serves this instance: one of another risk-report command that is still running
-    (run, ui, ...), or one that has sent a heartbeat within the last minute and after the `dagster dev` of our last
-    command stopped (a daemon of `dagster dev` started by hand). A heartbeat of a stopped daemon is not one."""
+    (run, ui, ...), or one that keeps writing heartbeats after the `dagster dev` of our last command stopped (a
+    daemon of `dagster dev` started by hand). The last heartbeat of a daemon that has stopped stays fresh for a
+    while: a daemon counts as live only when a newer heartbeat follows it."""
     from dagster import DagsterInstance
 
     state = _state(home)
@@ -65,9 +80,24 @@ def daemon_running(home: Path) -> bool:
         return True
     ours_until = state.get("stopped") or (time.time() if state else 0.0)
     with DagsterInstance.from_config(str(home)) as instance:
-        beats = instance.get_daemon_heartbeats().values()
-        return any(beat.timestamp > ours_until and time.time() - beat.timestamp < HEARTBEAT_FRESH_SECONDS
-                   for beat in beats)
+        newest = _newest_heartbeat(instance, ours_until)
+        if newest is None:
+            return False
+        progress(f"a Dagster daemon wrote a heartbeat {time.time() - newest:.0f} s ago: waiting up to "
+                 f"{HEARTBEAT_INTERVAL_SECONDS} s for its next one, to tell whether it still runs")
+        deadline = newest + HEARTBEAT_INTERVAL_SECONDS
+        while time.time() < deadline:
+            time.sleep(1)
+            if (_newest_heartbeat(instance, newest) or 0) > newest:
+                return True
+        return False
+
+
+def _newest_heartbeat(instance, after: float) -> float | None:
+    """The newest fresh daemon heartbeat written after `after`, as a timestamp."""
+    fresh = [beat.timestamp for beat in instance.get_daemon_heartbeats().values()
+             if beat.timestamp > after and time.time() - beat.timestamp < HEARTBEAT_FRESH_SECONDS]
+    return max(fresh, default=None)
 
 
 def wait_until_loaded(server: Webserver, timeout: float, log: Path | None = None) -> None:
@@ -87,36 +117,41 @@ def wait_until_loaded(server: Webserver, timeout: float, log: Path | None = None
 
 
 @contextmanager
-def dagster_dev(home: Path, port: int, output, progress) -> Iterator[subprocess.Popen]:
+def dagster_dev(home: Path, port: int, output, progress, serves_others: bool = False) -> Iterator[subprocess.Popen]:
     """`dagster dev` on the instance `home` for the duration of a block, through the guard, so that no process of it
     outlives this command, even when it is killed (risk_assets/cli/guard.py). Every command that starts Dagster
-    starts it here. The state file records it, so that the next command knows whether it still runs."""
+    starts it here. The state file records it, so that the next command knows whether it still runs, and — when it
+    `serves_others` (`risk-report ui`) — where its webserver is."""
     state = _state(home)
     if state.get("stopped") is None and state.get("pid") and not running(state["owner"]) and running(state["pid"]):
         _take_over(home, state, progress)
-    if daemon_running(home):
+    if daemon_running(home, progress):
         raise UserError(f"a Dagster daemon is already running on the instance {home} (another risk-report command, or "
-                        "`risk-report ui`); launch through it: export RISK_DAGSTER_URL=http://127.0.0.1:3000 (its "
-                        "address), or stop it first")
+                        "`dagster dev` started by hand); launch through its webserver: export "
+                        "RISK_DAGSTER_URL=http://127.0.0.1:3000 (its address), or stop it first")
     process = subprocess.Popen(
         [sys.executable, "-m", "risk_assets.cli.guard", str(os.getpid()), "--",
          str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(PROJECT_DIR / "workspace.yaml"),
          "-h", "127.0.0.1", "-p", str(port)],
         cwd=PROJECT_DIR, stdout=output, stderr=subprocess.STDOUT if output else None, start_new_session=True,
         env={**os.environ, "DAGSTER_HOME": str(home)}, preexec_fn=stop_with_parent)
-    _record(home, process.pid, None)
+    url = f"http://127.0.0.1:{port}" if serves_others else None
+    _record(home, process.pid, None, url)
     try:
         yield process
     finally:
         _stop(process)
-        _record(home, process.pid, time.time())
+        _record(home, process.pid, time.time(), url)
 
 
 @contextmanager
 def dagster_service(settings: Settings, progress) -> Iterator[Webserver]:
     home = dagster_home(settings)
-    if os.environ.get("RISK_DAGSTER_URL"):
-        server = Webserver(os.environ["RISK_DAGSTER_URL"].rstrip("/"))
+    url = os.environ.get("RISK_DAGSTER_URL", "").rstrip("/") or running_ui(home)
+    if url:
+        if not os.environ.get("RISK_DAGSTER_URL"):
+            progress(f"launching through the running `risk-report ui` at {url}")
+        server = Webserver(url)
         wait_until_loaded(server, 30)
         yield server
         return

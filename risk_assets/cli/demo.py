@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Optional
 
 from risk_assets.config import AppConfig
 from risk_assets.database.connection import connection
@@ -29,7 +28,7 @@ def demo_tenants(config: AppConfig) -> list[DemoTenant]:
     return [DemoTenant(org_id=t.org_id, name=t.name, timezone=t.timezone, locale=t.locale) for t in config.tenants.tenants]
 
 
-def seeded_through(source_url: str, org_ids: list[int]) -> Optional[dt.date]:
+def seeded_through(source_url: str, org_ids: list[int]) -> dt.date | None:
     """Last school day of demo data in the source, or None when the demo tenants have none."""
     with connection(source_url, purpose="source database") as conn, conn.cursor() as cur:
         cur.execute("SELECT max(school_date) FROM school_days WHERE org_id = ANY(%s)", (org_ids,))

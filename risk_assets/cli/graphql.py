@@ -1,12 +1,15 @@
-"""The Dagster webserver's GraphQL API, called exactly as the UI calls it (launchPartitionBackfill, launchRun)."""
+"""The Dagster webserver's GraphQL API, called exactly as the UI calls it (launchPartitionBackfill, …), and through
+Dagster's public client (`dagster_graphql.DagsterGraphQLClient`) where it covers the call (launching a job's run)."""
 
 from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from risk_assets.errors import UserError
 
@@ -20,9 +23,6 @@ LAUNCH_BACKFILL = """mutation LaunchBackfill($params: LaunchBackfillParams!) {
     ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message }
     ... on PartitionSetNotFoundError { message } ... on InvalidSubsetError { message }
     ... on UnauthorizedError { message } ... on InvalidStepError { invalidStepKey } } }"""
-LAUNCH_RUN = """mutation Launch($params: ExecutionParams!) { launchRun(executionParams: $params) { __typename
-  ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } ... on InvalidSubsetError { message }
-  ... on RunConfigValidationInvalid { errors { message } } } }"""
 BACKFILL = """query Backfill($id: String!) { partitionBackfillOrError(backfillId: $id) { __typename
   ... on PartitionBackfill { id status numPartitions
     runs(limit: 10000) { runId status tags { key value } startTime endTime } } } }"""
@@ -56,7 +56,7 @@ FINISHED = ("SUCCESS", "FAILURE", "CANCELED")
 class Webserver:
     url: str  # e.g. http://127.0.0.1:3000
 
-    def query(self, query: str, variables: Optional[dict] = None, timeout: float = 60) -> dict[str, Any]:
+    def query(self, query: str, variables: dict | None = None, timeout: float = 60) -> dict[str, Any]:
         request = urllib.request.Request(f"{self.url}/graphql", headers={"Content-Type": "application/json"},
                                          data=json.dumps({"query": query, "variables": variables or {}}).encode())
         try:
@@ -69,7 +69,15 @@ class Webserver:
             raise RuntimeError(f"GraphQL error from {self.url}: {body['errors'][0].get('message')}")
         return body["data"]
 
-    def location_status(self) -> tuple[str, Optional[str]]:
+    def client(self):
+        """Dagster's own GraphQL client for this webserver."""
+        from dagster_graphql import DagsterGraphQLClient
+
+        address = urllib.parse.urlsplit(self.url)
+        return DagsterGraphQLClient(address.hostname or "127.0.0.1", port_number=address.port,
+                                    use_https=address.scheme == "https", timeout=60)
+
+    def location_status(self) -> tuple[str, str | None]:
         entries = self.query(LOCATIONS)["workspaceOrError"]["locationEntries"]
         for entry in entries:
             if entry["name"] == LOCATION:
@@ -79,7 +87,7 @@ class Webserver:
 
 
 def _launched(result: dict, what: str) -> dict:
-    if result["__typename"] not in ("LaunchBackfillSuccess", "LaunchRunSuccess", "CancelBackfillSuccess"):
+    if result["__typename"] not in ("LaunchBackfillSuccess", "CancelBackfillSuccess"):
         detail = result.get("message") or result.get("errors") or result["__typename"]
         raise UserError(f"Dagster refused the {what}: {detail}")
     return result
@@ -116,10 +124,13 @@ def launch_job_backfill(server: Webserver, job: str, partitions: Sequence[str], 
 
 
 def launch_run(server: Webserver, job: str, run_config: dict, tags: dict) -> str:
-    params = {"selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job},
-              "runConfigData": run_config,
-              "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]}}
-    return _launched(server.query(LAUNCH_RUN, {"params": params})["launchRun"], "run")["run"]["runId"]
+    from dagster_graphql import DagsterGraphQLClientError
+
+    try:
+        return server.client().submit_job_execution(job, repository_location_name=LOCATION,
+                                                     repository_name=REPOSITORY, run_config=run_config, tags=tags)
+    except DagsterGraphQLClientError as exc:
+        raise UserError(f"Dagster refused the run of {job}: {exc}") from None
 
 
 def cancel_backfill(server: Webserver, backfill_id: str) -> None:
@@ -164,7 +175,7 @@ def run_failure(server: Webserver, run_id: str) -> str:
     return "; ".join(held) or "run failed"
 
 
-def sensor_cursor(server: Webserver, sensor: str) -> tuple[str, Optional[str]]:
+def sensor_cursor(server: Webserver, sensor: str) -> tuple[str, str | None]:
     selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "sensorName": sensor}
     state = server.query(SENSOR, {"selector": selector})["sensorOrError"]["sensorState"]
     return state["status"], (state.get("typeSpecificData") or {}).get("lastCursor")

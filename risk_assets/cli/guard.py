@@ -1,11 +1,16 @@
-"""`python -m risk_assets.cli.guard PARENT_PID -- COMMAND ...`: runs COMMAND (`dagster dev`) so that none of the processes it
-starts outlives the risk-report command that started the guard, even when that command is killed with kill -9.
+"""`python -m risk_assets.cli.guard PARENT_PID -- COMMAND ...`: runs COMMAND (`dagster dev`) so that none of the
+processes it starts outlives the risk-report command that started the guard, even when that command is killed with
+kill -9.
 
 Dagster's own shutdown is not enough: `dagster dev` stops its webserver and daemon, but a code server waits for
 its runs to finish, and a run stalled on an SMTP server or webhook goes on (and retries) with nobody watching.
-So the guard is a child subreaper (every orphaned descendant becomes its child), asks the kernel for SIGTERM when
-its parent dies (PR_SET_PDEATHSIG, like the guard's own launch), and on SIGTERM or SIGINT stops the whole tree:
-SIGTERM to every descendant, then SIGKILL to whatever is left after STOP_GRACE_SECONDS. docs/orchestration.md.
+So the guard watches its parent and, once the parent is gone or on SIGTERM or SIGINT, stops the whole tree: SIGTERM
+to every descendant it has seen, then SIGKILL to whatever is left after STOP_GRACE_SECONDS (docs/orchestration.md).
+
+On every platform (Linux, macOS) the guard polls its parent every PARENT_POLL_SECONDS and records the tree as it
+grows, so a descendant whose own parent ended is still stopped. Linux offers more, and the guard takes it: the
+kernel sends SIGTERM the moment the parent dies (PR_SET_PDEATHSIG) and makes the guard a child subreaper, so every
+orphaned descendant becomes the guard's child and none can leave the tree.
 """
 
 from __future__ import annotations
@@ -16,12 +21,16 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
+
+import psutil
 
 STOP_GRACE_SECONDS = 10.0  # dagster dev stops its services in 2-3 s; a run stalled mid-send would never stop
+PARENT_POLL_SECONDS = 0.5
+LINUX = sys.platform.startswith("linux")
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
-_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded before any fork: nothing to look up in a child
+# Loaded before any fork, so that nothing is looked up in a child between fork and exec.
+_LIBC = ctypes.CDLL(None, use_errno=True) if LINUX else None
 
 
 class _Stop(Exception):
@@ -29,56 +38,69 @@ class _Stop(Exception):
 
 
 def stop_with_parent() -> None:
-    """For preexec_fn, in the child before exec: SIGTERM when the parent dies, even by kill -9 (Linux)."""
-    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _stat_fields(pid: int) -> list[str] | None:
-    """/proc/PID/stat from the state on (state, parent pid, ...), or None when there is no such process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": the comm may hold spaces and parentheses
-
-
-def _parent_pid(pid: int) -> int | None:
-    fields = _stat_fields(pid)
-    return int(fields[1]) if fields else None
+    """For preexec_fn, in the child before exec: on Linux, SIGTERM when the parent dies, even by kill -9 (elsewhere
+    the guard notices by polling)."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def running(pid: int) -> bool:
     """Whether `pid` is a living process; a zombie (dead, not yet collected by its parent) is not."""
-    fields = _stat_fields(pid)
-    return fields is not None and fields[0] not in ("Z", "X")
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
-def descendants(root: int) -> list[int]:
-    """Every living process below `root` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            parent = _parent_pid(int(entry.name))
-            if parent is not None:
-                children.setdefault(parent, []).append(int(entry.name))
-    found, pending = [], list(children.get(root, []))
-    while pending:
-        pid = pending.pop()
-        found.append(pid)
-        pending.extend(children.get(pid, []))
-    return found
+def descendants(root: int) -> list[psutil.Process]:
+    """Every process below `root` now."""
+    try:
+        return psutil.Process(root).children(recursive=True)
+    except psutil.Error:
+        return []
 
 
-def _signal_all(pids: list[int], signum: int) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
+class Tree:
+    """The guard's descendants, each remembered from the moment it is seen (a psutil.Process knows its start time,
+    so a recycled pid is never signalled)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, psutil.Process] = {}
+
+    def look(self) -> None:
+        for process in descendants(os.getpid()):
+            self.seen.setdefault(process.pid, process)
+
+    def living(self) -> list[psutil.Process]:
+        self.look()
+        alive = []
+        for process in self.seen.values():
+            try:
+                if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(process)
+            except psutil.Error:
+                continue
+        return alive
+
+    def signal(self, signum: int) -> None:
+        for process in self.living():
+            try:
+                process.send_signal(signum)
+            except psutil.Error:
+                pass
+
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """SIGTERM to every descendant, SIGKILL after `grace` seconds; returns when none is left."""
+        self.signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while _reap() or self.living():
+            if time.monotonic() > deadline:
+                self.signal(signal.SIGKILL)
+            time.sleep(0.1)
 
 
 def _reap() -> bool:
-    """Collect the exit status of finished children; False once the guard has no child (and so no descendant)."""
+    """Collect the exit status of finished children; False once the guard has no child left."""
     while True:
         try:
             pid, _status = os.waitpid(-1, os.WNOHANG)
@@ -88,36 +110,38 @@ def _reap() -> bool:
             return True
 
 
-def stop_tree(grace: float = STOP_GRACE_SECONDS) -> None:
-    """SIGTERM to every descendant of this process, SIGKILL after `grace` seconds; returns when none is left."""
-    _signal_all(descendants(os.getpid()), signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while _reap():
-        if time.monotonic() > deadline:
-            _signal_all(descendants(os.getpid()), signal.SIGKILL)
-        time.sleep(0.1)
-
-
 def _raise_stop(_signum, _frame) -> None:
     raise _Stop()
 
 
+def _watch(child: subprocess.Popen, parent: int, tree: Tree) -> int:
+    """The command's exit code, or 0 once the parent is gone (the tree is stopped by the caller)."""
+    while True:
+        try:
+            return child.wait(timeout=PARENT_POLL_SECONDS)
+        except subprocess.TimeoutExpired:
+            tree.look()
+            if os.getppid() != parent:
+                return 0
+
+
 def main(parent: int, command: list[str]) -> int:
-    _LIBC.prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_CHILD_SUBREAPER, 1)
     if os.getppid() != parent:
-        return 1  # the command died before the kernel could be asked to tell us: nothing to guard for
+        return 1  # the command died before the guard started: nothing to guard for
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _raise_stop)
-    code = 0
+    tree, code = Tree(), 0
     try:
         child = subprocess.Popen(command)
-        code = child.wait()
+        code = _watch(child, parent, tree)
     except _Stop:
         pass
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, signal.SIG_IGN)  # the stop below is not interrupted by a second signal
-        stop_tree()
+        tree.stop()
     return code
 
 

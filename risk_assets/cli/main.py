@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 import warnings
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from risk_assets.config import AppConfig, load_config
 from risk_assets.errors import UserError
@@ -55,7 +55,7 @@ def _preflight(config: AppConfig, tenants: Sequence[str], *, metrics: bool = Tru
         rscript()
 
 
-def _selected_tenants(config: AppConfig, requested: Optional[Sequence[str]]) -> list[str]:
+def _selected_tenants(config: AppConfig, requested: Sequence[str] | None) -> list[str]:
     if requested:
         return [config.tenants.get(key).key for key in requested]
     return [t.key for t in config.tenants.enabled]
@@ -394,7 +394,7 @@ def cmd_ui(args: argparse.Namespace, settings: Settings, progress: Progress) -> 
     port = _ui_port(args)
     _config(settings, progress)
     home = dagster_home(settings)
-    with databases(settings, progress), dagster_dev(home, port, None, progress) as process:
+    with databases(settings, progress), dagster_dev(home, port, None, progress, serves_others=True) as process:
         progress(f"Dagster UI on http://127.0.0.1:{port} (instance {home}); Ctrl-C stops it and the database")
         try:
             return process.wait()
@@ -409,7 +409,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="embedded database + demo data + the latest complete week for every tenant")
     demo.add_argument("--seed", type=int, default=DEMO_SEED, help=f"demo data seed (default {DEMO_SEED})")
     demo.add_argument("--reseed", action="store_true", help="regenerate the demo data even if it is current")
-    demo.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
     demo.set_defaults(handler=cmd_demo)
 
     seed = commands.add_parser("seed-demo", help="(re)load the demo data into the embedded demo database (no other database is ever written)")
@@ -420,7 +419,6 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="materialise one week for the enabled tenants (or --tenant ...)")
     run.add_argument("--week", required=True, help="the Monday that starts the report week, YYYY-MM-DD")
     run.add_argument("--tenant", action="append", metavar="KEY", help="tenant key; repeat for several (default: all enabled)")
-    run.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
     run.set_defaults(handler=cmd_run)
 
     validate = commands.add_parser("validate", help="check configuration and delivery settings for every enabled tenant "
@@ -432,11 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
     accuracy.add_argument("--seed", type=int, default=DEMO_SEED, help=f"generator seed (default {DEMO_SEED})")
     accuracy.set_defaults(handler=cmd_accuracy)
 
-    backfill = commands.add_parser("backfill", help="re-run a range of weeks for one tenant, in one batched run")
+    backfill = commands.add_parser("backfill", help="re-run a range of weeks for one tenant: a backfill in runs of up "
+                                                    "to batch.size weeks each (tenants.yaml), oldest week first")
     backfill.add_argument("--tenant", required=True, metavar="KEY")
     backfill.add_argument("--from", dest="from_week", required=True, help="first week (a Monday, YYYY-MM-DD)")
     backfill.add_argument("--to", dest="to_week", required=True, help="last week (a Monday, YYYY-MM-DD)")
-    backfill.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
     backfill.set_defaults(handler=cmd_backfill)
 
     export = commands.add_parser("export-snapshot", help="a stored snapshot as the R engine's exchange folder (a file per column)")
@@ -453,7 +451,6 @@ def build_parser() -> argparse.ArgumentParser:
     resend.add_argument("--week", required=True, help="the Monday that starts the report week, YYYY-MM-DD")
     resend.add_argument("--tenant", required=True, metavar="KEY")
     resend.add_argument("--channel", choices=["email", "slack"], help="only this channel (default: both)")
-    resend.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
     resend.set_defaults(handler=cmd_resend)
 
     db = commands.add_parser("db", help="the embedded PostgreSQL server: start | stop | status | url")
@@ -481,7 +478,7 @@ def _quiet_dagster_feature_warnings() -> None:
     warnings.simplefilter("ignore", PreviewWarning)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command not in ("db",):
         _quiet_dagster_feature_warnings()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
 
 import yaml
 
@@ -28,7 +28,7 @@ class PartitionOutcome:
     success: bool
     run_id: str
     seconds: float
-    error: Optional[str] = None
+    error: str | None = None
     failed_checks: tuple[str, ...] = ()  # ERROR-severity checks that failed in a run that succeeded
 
     @property
@@ -47,7 +47,7 @@ def _json_entry(event: dict, label: str) -> dict:
     return {}
 
 
-def _step_failure(events: list[dict]) -> Optional[str]:
+def _step_failure(events: list[dict]) -> str | None:
     for event in events:
         if event["__typename"] == "ExecutionStepFailureEvent":
             described = (event.get("failureMetadata") or {}).get("description")

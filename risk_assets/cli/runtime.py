@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from risk_assets.database.connection import connection
 from risk_assets.database.demo_marker import mark_demo_database
