@@ -42,7 +42,7 @@ def inputs(n_students: int, folder: Path, locale: str) -> dict[str, str]:
     payload = {
         "tenant": "bench", "org_name": "Bench School", "week": "2026-11-16", "week_end": "2026-11-22",
         "timezone": "Asia/Seoul", "cutoff": "2026-11-22T15:00:00+00:00", "locale": locale, "profile": "legacy",
-        "spec_version": "v1", "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "spec_version": "v1", "generated_at": dt.datetime.now(dt.UTC).isoformat(),
         **tenant_figures(frame, History(None, None), {}), "thresholds": Thresholds().model_dump(),
     }
     summary, students = folder / "bench_summary.json", folder / "bench_students.csv"
@@ -86,8 +86,8 @@ def latency(renderer: str, sizes: list[int], repeat: int, scratch: Path) -> None
                     shutil.rmtree(cache, ignore_errors=True)
                 runs.append(batch(renderer, params, [output], cache))
             seconds = [wall for wall, _, _ in runs]
-            print(f"| {size:,} | {'warm' if cached else 'cold'} | {statistics.median(seconds):.3f} | {min(seconds):.3f} "
-                  f"| {max(seconds):.3f} | {statistics.median(cpu for _, cpu, _ in runs):.2f} "
+            print(f"| {size:,} | {'warm' if cached else 'cold'} | {statistics.median(seconds):.3f} "
+                  f"| {min(seconds):.3f} | {max(seconds):.3f} | {statistics.median(cpu for _, cpu, _ in runs):.2f} "
                   f"| {output.stat().st_size:,} |")
 
 

@@ -40,7 +40,8 @@ PARTITIONS_QUERY = """query AssetPartitions($key: AssetKeyInput!) { assetNodeOrE
   ... on AssetNode { partitionKeysByDimension { name partitionKeys }
     assetPartitionStatuses { __typename ... on MultiPartitionStatuses { primaryDimensionName
       ranges { primaryDimStartKey primaryDimEndKey secondaryDim { __typename
-        ... on DefaultPartitionStatuses { materializedPartitions failedPartitions materializingPartitions } } } } } } } }"""
+        ... on DefaultPartitionStatuses { materializedPartitions failedPartitions materializingPartitions }
+      } } } } } } }"""
 
 
 def tenants_yaml(n: int) -> dict:
@@ -95,8 +96,8 @@ def measure(n: int, root: Path, dagster_url: str) -> dict[str, float]:
     import dagster as dg
 
     from risk_assets.config import load_config
-    from risk_assets.partitions import latest_complete_week, partition_key
     from risk_assets.definitions import definitions_for
+    from risk_assets.partitions import latest_complete_week, partition_key
     from risk_assets.project import Project
     from risk_assets.settings import Settings
 
@@ -131,7 +132,7 @@ def measure(n: int, root: Path, dagster_url: str) -> dict[str, float]:
         ticks, requested = [], 0
         for name in seoul:  # every shard of the zone of 80 % of the tenants, as the daemon ticks them
             schedule = defs.resolve_schedule_def(name)
-            result, seconds = timed(lambda: schedule.evaluate_tick(dg.build_schedule_context(
+            result, seconds = timed(lambda schedule=schedule: schedule.evaluate_tick(dg.build_schedule_context(
                 instance=instance, scheduled_execution_time=monday_six, repository_def=defs.get_repository_def())))
             ticks.append(seconds)
             requested += len(result.run_requests)
@@ -155,9 +156,10 @@ def measure(n: int, root: Path, dagster_url: str) -> dict[str, float]:
 
     port = 3300 + n % 97
     env = {**os.environ, "RISK_DEPLOYMENT": "local"}
-    server = subprocess.Popen([str(Path(sys.executable).parent / "dagster-webserver"), "-w", str(PROJECT / "workspace.yaml"),
-                               "-h", "127.0.0.1", "-p", str(port)], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen([str(Path(sys.executable).parent / "dagster-webserver"),
+                               "-w", str(PROJECT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+                              cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
     try:
         started = time.perf_counter()
         wait_loaded(port)

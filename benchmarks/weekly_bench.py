@@ -61,7 +61,7 @@ class RunProcessMemory:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
-    def __enter__(self) -> "RunProcessMemory":
+    def __enter__(self) -> RunProcessMemory:
         self._thread.start()
         return self
 
@@ -93,9 +93,9 @@ def in_process_floor(config, settings, keys: list[str]) -> list[float]:
     """Seconds of each partition's `execute_in_process` of weekly_risk_job, one at a time (an ephemeral instance)."""
     from dagster import DagsterInstance
 
+    from risk_assets.definitions import definitions_for
     from risk_assets.defs.weekly.job import WEEKLY_JOB
     from risk_assets.partitions import partition_key, register_tenants
-    from risk_assets.definitions import definitions_for
     from risk_assets.project import Project
 
     job = definitions_for(Project(config, settings)).resolve_job_def(WEEKLY_JOB)
@@ -153,7 +153,8 @@ def main() -> None:
         load_seconds = definitions_load_seconds(args.load_tenants)
         with databases(settings, progress=quiet) as dbs:
             started = time.perf_counter()
-            dataset = generate_demo([DemoTenant(t.org_id, t.name, t.timezone, t.locale) for t in config.tenants.tenants],
+            dataset = generate_demo([DemoTenant(t.org_id, t.name, t.timezone, t.locale)
+                                     for t in config.tenants.tenants],
                                     WEEK, weeks=4, students_per_tenant=args.students)
             with connection(dbs.source_url) as conn:
                 load_dataset(conn, dataset)

@@ -17,31 +17,40 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
+# The script runs as `python r/bench_engines.py`: the project and benchmarks/ (for metrics_bench, which is not a
+# package) must be on sys.path before the imports below, hence their `noqa: E402`.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 sys.path.insert(0, str(PROJECT_DIR / "benchmarks"))
 
-from metrics_bench import synthetic_snapshot
+from metrics_bench import synthetic_snapshot  # noqa: E402
 
-from risk_assets.config import Thresholds
-from risk_assets.errors import UserError
-from risk_assets.metrics import STUDENT_COLUMNS, compute_metrics, r_engine
-from risk_assets.metrics.exchange import export_snapshot
-from risk_assets.vocabulary import ALL_DOMAINS, TEXT, columns_of_kind
+from risk_assets.config import Thresholds  # noqa: E402
+from risk_assets.errors import UserError  # noqa: E402
+from risk_assets.metrics import STUDENT_COLUMNS, compute_metrics, r_engine  # noqa: E402
+from risk_assets.metrics.exchange import export_snapshot  # noqa: E402
+from risk_assets.vocabulary import ALL_DOMAINS, TEXT, columns_of_kind  # noqa: E402
 
 EXACT = ["level", "reason_codes", *(f"{domain}_status" for domain in ALL_DOMAINS)]
 NOT_NUMBERS = set(columns_of_kind(TEXT))
-R_PHASES = re.compile(r"computed (\d+) students in ([\d.]+) s \(read ([\d.]+) s, metrics ([\d.]+) s, write ([\d.]+) s\)")
+R_PHASES = re.compile(r"computed (\d+) students in ([\d.]+) s "
+                      r"\(read ([\d.]+) s, metrics ([\d.]+) s, write ([\d.]+) s\)")
 ENGAGEMENT = {"off": False, "on": True}
+T = TypeVar("T")
 
 
-def best_of(repeat: int, run) -> tuple[float, object]:
-    best, result = float("inf"), None
+def best_of(repeat: int, run: Callable[[], T]) -> tuple[float, T]:
+    """The fastest of `repeat` (at least 1) calls of `run`, and the last call's result."""
+    if repeat < 1:
+        raise ValueError(f"repeat must be at least 1, not {repeat}")
+    best = float("inf")
     for _ in range(repeat):
         started = time.perf_counter()
         result = run()
@@ -54,7 +63,8 @@ def check_parity(python: pd.DataFrame, r: pd.DataFrame) -> float:
     assert list(r.columns) == STUDENT_COLUMNS
     assert (python["student_id"].to_numpy() == r["student_id"].to_numpy()).all()
     for column in EXACT:
-        assert (python[column].fillna("").astype(str).to_numpy() == r[column].fillna("").astype(str).to_numpy()).all(), column
+        assert (python[column].fillna("").astype(str).to_numpy()
+                == r[column].fillna("").astype(str).to_numpy()).all(), column
     worst = 0.0
     for column in STUDENT_COLUMNS:
         if column in NOT_NUMBERS:
@@ -108,9 +118,11 @@ def main() -> None:
         sys.exit(str(exc))
 
     snapshot = synthetic_snapshot(args.students)
+    assert snapshot.item_times is not None  # synthetic_snapshot always takes the per-item response-time statistics
     print(f"snapshot: {len(snapshot.students):,} students, {len(snapshot.presentations):,} presentations, "
           f"{len(snapshot.theta):,} θ estimates, {len(snapshot.attendance):,} attendance rows, "
-          f"{len(snapshot.item_times):,} items with response-time history; profile {args.profile}; best of {args.repeat}")
+          f"{len(snapshot.item_times):,} items with response-time history; profile {args.profile}; "
+          f"best of {args.repeat}")
     with tempfile.TemporaryDirectory(prefix="bench-engines-") as scratch:
         folder = Path(scratch)
         export_seconds, snapshot_dir = best_of(1, lambda: export_snapshot(snapshot, folder / "snapshot"))

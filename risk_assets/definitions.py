@@ -4,8 +4,8 @@ of `risk_assets/defs/`, each built from config/ and the environment.
 `definitions_for` builds the same definitions for a project given in Python (tests, benchmarks)."""
 
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import dagster as dg
 

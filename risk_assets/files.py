@@ -13,7 +13,7 @@ from pathlib import Path
 
 from risk_assets.errors import UserError
 
-_FIXES = {
+_FIXES: dict[int | None, str] = {  # keyed like OSError.errno, which may be None
     errno.ENOSPC: "the disk is full: free space there, or point RISK_REPORTS_DIR / RISK_DATA_DIR at another disk",
     errno.EDQUOT: "the disk quota is used up: free space, or point RISK_REPORTS_DIR / RISK_DATA_DIR elsewhere",
     errno.EROFS: "the file system is read-only: mount it read-write, or point RISK_REPORTS_DIR / RISK_DATA_DIR "

@@ -5,7 +5,8 @@ docs/performance.md)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from dagster_pandas import PandasColumn
 
 
-def column_violation(frame: pd.DataFrame, columns: Sequence[PandasColumn]) -> Optional[str]:
+def column_violation(frame: pd.DataFrame, columns: Sequence[PandasColumn]) -> str | None:
     """Why `frame` breaks one of `columns`' constraints, in dagster-pandas's words; None when it breaks none."""
     # Imported here: the report's cells and the metrics engine import this package's modules without Dagster.
     from dagster_pandas.constraints import ConstraintViolationException

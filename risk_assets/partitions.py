@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from datetime import tzinfo
 
 from dagster import (
     DagsterInstance,
@@ -25,6 +26,9 @@ from risk_assets.window import ReportWindow
 
 WEEK = "week"
 TENANT = "tenant"
+# The week dimension is one for every school, so its newest key appears at one instant: Monday 00:00 in Seoul
+# (Sunday 15:00 UTC), which comes before Monday 06:00 — the default schedule — in every zone up to UTC+14. Whether
+# the week has ended for a school is checked in the school's own zone, by the schedules and by `--week`.
 PARTITION_TIMEZONE = "Asia/Seoul"
 WEEK_KEY_FORMAT = "%Y-%m-%d"
 TENANT_PARTITIONS = "tenants"  # the dynamic partitions: every configured tenant, enabled or not (history stays visible)
@@ -33,7 +37,7 @@ ADVISED_PARTITIONS_PER_ASSET = 100_000  # Dagster's documentation: stay below th
 log = logging.getLogger(__name__)
 
 
-def report_partitions(tenants: TenantsFile, now: Optional[dt.datetime] = None) -> MultiPartitionsDefinition:
+def report_partitions(tenants: TenantsFile, now: dt.datetime | None = None) -> MultiPartitionsDefinition:
     """Weeks from `first_partition_week` × the `tenants` dynamic partitions."""
     newest = latest_complete_week(tenants, now)
     start = _window_start(tenants, newest)
@@ -51,7 +55,7 @@ def report_partitions(tenants: TenantsFile, now: Optional[dt.datetime] = None) -
     )
 
 
-def first_partition_week(tenants: TenantsFile, now: Optional[dt.datetime] = None) -> dt.date:
+def first_partition_week(tenants: TenantsFile, now: dt.datetime | None = None) -> dt.date:
     """first_week, or with partition_weeks the oldest week of the window ending at the newest complete week."""
     return _window_start(tenants, latest_complete_week(tenants, now))
 
@@ -107,18 +111,19 @@ def _parse(key: str) -> dict[str, str]:
     return {TENANT: tenant, WEEK: week}
 
 
-def latest_complete_week(tenants: TenantsFile, now: Optional[dt.datetime] = None) -> dt.date:
+def latest_complete_week(tenants: TenantsFile, now: dt.datetime | None = None) -> dt.date:
     """The newest week whose cut-off has passed for every enabled tenant."""
-    now = now or dt.datetime.now(dt.timezone.utc)
-    zones = [t.zone for t in (tenants.enabled or tenants.tenants)]
-    weeks = []
-    for zone in zones:
-        today = now.astimezone(zone).date()
-        weeks.append(today - dt.timedelta(days=today.weekday() + 7))
-    return min(weeks)
+    now = now or dt.datetime.now(dt.UTC)
+    return min(newest_complete_week(now, tenant.zone) for tenant in (tenants.enabled or tenants.tenants))
 
 
-def parse_week(text: str, tenants: TenantsFile, selected: list[str], now: Optional[dt.datetime] = None,
+def newest_complete_week(now: dt.datetime, zone: tzinfo) -> dt.date:
+    """The Monday of the newest week that has ended in `zone` at `now` (its Sunday is over there)."""
+    today = now.astimezone(zone).date()
+    return today - dt.timedelta(days=today.weekday() + 7)
+
+
+def parse_week(text: str, tenants: TenantsFile, selected: list[str], now: dt.datetime | None = None,
                flag: str = "--week") -> dt.date:
     """A week argument: a Monday, not before first_week, and finished for every selected tenant."""
     try:
@@ -132,7 +137,7 @@ def parse_week(text: str, tenants: TenantsFile, selected: list[str], now: Option
         raise UserError(
             f"{flag} {week} is before the first report week {tenants.first_week} (first_week in tenants.yaml)"
         )
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     oldest = first_partition_week(tenants, now)
     if week < oldest:
         raise UserError(
@@ -151,6 +156,3 @@ def parse_week(text: str, tenants: TenantsFile, selected: list[str], now: Option
     return week
 
 
-def week_and_tenant(context) -> tuple[dt.date, str]:
-    """The (week, tenant) of a single-partition step (every run covers one partition: docs/orchestration.md)."""
-    return split_partition_key(context.partition_key)

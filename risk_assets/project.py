@@ -9,10 +9,10 @@ The components of `risk_assets/defs/` (`weekly/defs.yaml`, `delivery/defs.yaml`)
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Mapping
 
 from dagster import MultiPartitionsDefinition
 
@@ -53,7 +53,7 @@ class Project:
         return self.settings.report_renderer or self.config.tenants.report.renderer
 
     @classmethod
-    def load(cls, attributes: Mapping[str, object], source: Path) -> "Project":
+    def load(cls, attributes: Mapping[str, object], source: Path) -> Project:
         """Settings from the environment, with the attributes of the component at `source` (a defs.yaml) in place
         of the variables they stand for (checked by the same rules), and the configuration they point to."""
         settings = Settings.from_env()  # a wrong variable is reported as such, before any attribute

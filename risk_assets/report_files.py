@@ -12,7 +12,6 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from risk_assets.files import unwritable
 
@@ -47,7 +46,7 @@ class PartitionFiles:
     def _staged_pair(self) -> bool:
         return all(self.staged(kind).exists() for kind in PUBLISHED_TOGETHER)
 
-    def report_inputs(self) -> Optional[tuple[Path, Path]]:
+    def report_inputs(self) -> tuple[Path, Path] | None:
         """(summary JSON, students CSV) to render the report from: the staged pair after a new tenant_summary, else
         the published pair (the report alone rendered again, e.g. with a new template); None without either."""
         if self._staged_pair():

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any
 
 import psycopg2.extensions
 from dagster import ConfigurableResource, EnvVar
@@ -70,7 +71,7 @@ class SmtpServer(ConfigurableResource):
     tls: str = ""
     ca_file: str = ""
 
-    def settings(self) -> Optional[SmtpSettings]:
+    def settings(self) -> SmtpSettings | None:
         values = (self.host, self.port, self.user, self.password, self.sender, self.tls, self.ca_file)
         return SmtpSettings.from_env(dict(zip(SMTP_VARIABLES, values)))
 
@@ -82,7 +83,7 @@ class SlackApi(ConfigurableResource):
     base_url: str = ""
     timeout: str = ""
 
-    def url(self) -> Optional[str]:
+    def url(self) -> str | None:
         return self.base_url.strip() or None
 
     def timeout_seconds(self) -> int:
@@ -96,7 +97,7 @@ class MetricThresholds(ConfigurableResource):
     values: dict[str, Any] = Field(description="every threshold, profile defaults included")
 
     @classmethod
-    def of(cls, thresholds: Thresholds, source: Path) -> "MetricThresholds":
+    def of(cls, thresholds: Thresholds, source: Path) -> MetricThresholds:
         return cls(source=str(source), values=thresholds.model_dump())
 
     def thresholds(self) -> Thresholds:
@@ -112,7 +113,7 @@ class Storage(ConfigurableResource):
     outbox_dir: str
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Storage":
+    def from_settings(cls, settings: Settings) -> Storage:
         return cls(data_dir=str(settings.data_dir), sql_dir=str(settings.sql_dir),
                    reports_dir=str(settings.reports_dir), outbox_dir=str(settings.outbox_dir))
 
@@ -155,7 +156,7 @@ def _database_url(name: str, embedded_database: str, server: EmbeddedPostgres, e
     return EnvVar(name) if _exported(name, env) else server.url(embedded_database)
 
 
-def resources_for(settings: Settings, env: Optional[Mapping[str, str]] = None) -> dict[str, ConfigurableResource]:
+def resources_for(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, ConfigurableResource]:
     """`local`: the embedded server's databases unless a URL is exported; `production`: both URLs required."""
     env = os.environ if env is None else env
     check_production_databases(settings.deployment, env)

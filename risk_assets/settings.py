@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, Mapping, Optional, get_args
+from typing import Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -13,12 +14,16 @@ from risk_assets.errors import UserError
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # How reports are rendered (tenants.yaml report.renderer, RISK_REPORT_RENDERER; risk_assets/rendering/choice.py).
 ReportRenderer = Literal["auto", "quarto", "builtin"]
-REPORT_RENDERERS: tuple[str, ...] = get_args(ReportRenderer)
+REPORT_RENDERERS: tuple[ReportRenderer, ...] = get_args(ReportRenderer)
 DEFAULT_REPORT_TEMPLATE = PROJECT_DIR / "quarto" / "weekly_report.qmd"
 # Where a run's steps execute (RISK_EXECUTOR): in the run's own process, or on Celery workers (docs/scale.md).
 Executor = Literal["in_process", "celery"]
-EXECUTORS: tuple[str, ...] = get_args(Executor)
+EXECUTORS: tuple[Executor, ...] = get_args(Executor)
 CELERY_VARIABLES = ("RISK_CELERY_BROKER", "RISK_CELERY_BACKEND")
+# RISK_DEPLOYMENT: the embedded server and the outbox, or every URL from the environment (docs/deploy.md).
+Deployment = Literal["local", "production"]
+DEPLOYMENTS: tuple[Deployment, ...] = get_args(Deployment)
+_Option = TypeVar("_Option", bound=str)
 
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
@@ -39,14 +44,14 @@ class Settings(BaseModel):
     reports_dir: Path
     outbox_dir: Path
     sql_dir: Path
-    source_database_url: Optional[str] = None
-    risk_database_url: Optional[str] = None
-    deployment: Literal["local", "production"] = "local"
+    source_database_url: str | None = None
+    risk_database_url: str | None = None
+    deployment: Deployment = "local"
     # RISK_REPORT_RENDERER: overrides tenants.yaml's report.renderer (auto | quarto | builtin).
-    report_renderer: Optional[ReportRenderer] = None
+    report_renderer: ReportRenderer | None = None
     executor: Executor = "in_process"
     # RISK_BATCH_SIZE: overrides tenants.yaml's batch.size (partitions per run of a backfill).
-    batch_size: Optional[int] = None
+    batch_size: int | None = None
 
     @property
     def embedded_dir(self) -> Path:
@@ -61,7 +66,7 @@ class Settings(BaseModel):
         return self.data_dir / "demo"
 
     @classmethod
-    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(
             config_dir=_path(env, "RISK_CONFIG_DIR", PROJECT_DIR / "config"),
@@ -86,27 +91,36 @@ def check_production_databases(deployment: str, env: Mapping[str, str]) -> None:
                         "postgresql+psycopg2://user:password@host:5432/db URLs (docs/deploy.md)")
 
 
-def _deployment(env: Mapping[str, str]) -> str:
+def _one_of(value: str, options: tuple[_Option, ...]) -> _Option | None:
+    """`value` as the option it spells, None when it is none of them."""
+    return next((option for option in options if option == value), None)
+
+
+def _deployment(env: Mapping[str, str]) -> Deployment:
     value = (env.get("RISK_DEPLOYMENT") or "local").strip().lower()
-    if value not in ("local", "production"):
+    deployment = _one_of(value, DEPLOYMENTS)
+    if deployment is None:
         raise UserError(f"RISK_DEPLOYMENT={value!r} is not local or production: unset it for the embedded server "
                         "and the outbox, or write RISK_DEPLOYMENT=production (every URL from the environment)")
-    return value
+    return deployment
 
 
-def _report_renderer(env: Mapping[str, str]) -> Optional[str]:
+def _report_renderer(env: Mapping[str, str]) -> ReportRenderer | None:
     value = (env.get("RISK_REPORT_RENDERER") or "").strip().lower()
-    if value and value not in REPORT_RENDERERS:
+    if not value:
+        return None
+    renderer = _one_of(value, REPORT_RENDERERS)
+    if renderer is None:
         raise UserError(f"RISK_REPORT_RENDERER={value!r} is not auto, quarto or builtin: unset it to use "
                         "tenants.yaml's report.renderer (default auto)")
-    return value or None
+    return renderer
 
 
 DEFAULT_BATCH_SIZE = 50  # tenants.yaml's batch.size when it is not set
 MAX_BATCH_SIZE = 1000  # a run's events are written when its batch ends; larger batches make the UI wait
 
 
-def _batch_size(env: Mapping[str, str]) -> Optional[int]:
+def _batch_size(env: Mapping[str, str]) -> int | None:
     text = (env.get("RISK_BATCH_SIZE") or "").strip()
     if not text:
         return None
@@ -116,14 +130,15 @@ def _batch_size(env: Mapping[str, str]) -> Optional[int]:
     return int(text)
 
 
-def _executor(env: Mapping[str, str]) -> str:
+def _executor(env: Mapping[str, str]) -> Executor:
     value = (env.get("RISK_EXECUTOR") or "in_process").strip().lower().replace("-", "_")
-    if value not in EXECUTORS:
+    executor = _one_of(value, EXECUTORS)
+    if executor is None:
         raise UserError(f"RISK_EXECUTOR={value!r} is not in_process or celery: unset it to run each partition's "
                         "steps in its run's process, or write RISK_EXECUTOR=celery (docs/scale.md)")
     missing = [name for name in CELERY_VARIABLES if not env.get(name)]
-    if value == "celery" and missing:
+    if executor == "celery" and missing:
         raise UserError(f"RISK_EXECUTOR=celery needs {' and '.join(missing)}: the Redis URLs the Celery workers use, "
                         "e.g. RISK_CELERY_BROKER=redis://redis:6379/0 RISK_CELERY_BACKEND=redis://redis:6379/1 "
                         "(deploy/celery/celery.yaml, docs/scale.md)")
-    return value
+    return executor

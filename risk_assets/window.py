@@ -14,7 +14,7 @@ RESPONSE_TIME_DAYS = 90
 
 def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     """First instant of a local date. In a DST gap at midnight, fold=0 maps to the transition instant."""
-    return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)

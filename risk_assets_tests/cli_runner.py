@@ -3,25 +3,24 @@ fixture, an environment of its own for each test, is in conftest.py)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import psutil
-import pytest
 
 from risk_assets.settings import PROJECT_DIR
-from risk_assets_tests.conftest import traversable_tmp_dir
 
 
 def postgres_processes_using(folder: Path) -> list[int]:
     """PIDs of postgres processes whose command line names `folder`."""
-    return [process.info["pid"] for process in psutil.process_iter(["pid", "cmdline"])
-            if "postgres" in " ".join(process.info["cmdline"] or []) and str(folder) in " ".join(
-                process.info["cmdline"] or [])]
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if "postgres" in cmdline and str(folder) in cmdline:
+            found.append(process.info["pid"])
+    return found
 
 
 def risk_report(*args: str, env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess:
@@ -33,7 +32,9 @@ def risk_report(*args: str, env: dict[str, str], timeout: int = 600) -> subproce
 
 def read_until(process: subprocess.Popen, marker: str, timeout: float = 180) -> str:
     """stdout up to and including the first line containing `marker`."""
-    seen, deadline = [], time.monotonic() + timeout
+    assert process.stdout is not None, "start the command with stdout=subprocess.PIPE"
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         assert line, "the command ended before printing " + repr(marker) + ":\n" + "".join(seen)

@@ -68,14 +68,14 @@ def _parse_render(args: list[str]) -> tuple[str, dict, Path]:
 
 
 def _notebook(notebook: dict) -> tuple[dict, list[dict]]:
-    """The front matter (in the cell that opens the notebook, between `---` fences) and the cells, each code cell's `#|` options read from
-    its source into `options`, as Quarto reads them."""
+    """The front matter (in the cell that opens the notebook, between `---` fences) and the cells, each code cell's
+    `#|` options read from its source into `options`, as Quarto reads them."""
     import yaml
 
     cells = notebook["cells"]
     for cell in cells:
         cell["source"] = "".join(cell["source"])  # a list of lines, as Jupyter and Quarto write it
-    front_matter = {}
+    front_matter: dict = {}
     if cells and cells[0]["cell_type"] in ("markdown", "raw") and cells[0]["source"].startswith("---\n"):
         front_matter = yaml.safe_load(cells[0]["source"].strip().strip("-")) or {}
         cells = cells[1:]

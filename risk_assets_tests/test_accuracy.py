@@ -63,7 +63,7 @@ def accuracy_table() -> dict[tuple[str, str, str], list[str]]:
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith(("| legacy", "| reliable"))]
     cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in rows]
-    return {tuple(row[:3]): row for row in cells}
+    return {(row[0], row[1], row[2]): row for row in cells}
 
 
 def test_accuracy_command_prints_both_profiles(accuracy_table):

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import psycopg2
 import psutil
+import psycopg2
 import pytest
 import yaml
 from dagster import DagsterEventType, DagsterInstance
@@ -61,9 +61,10 @@ def test_demo_materialises_three_weeks_through_dagster_and_leaves_no_server(demo
     week = weeks[-1]
     reports = Path(cli_env["RISK_REPORTS_DIR"]) / week
     for tenant in ("seoul-central", "busan-ocean", "nyc-bridge"):
-        line = next(l for l in first.stdout.splitlines() if l.startswith(tenant) and f" {week} " in l)
+        line = next(row for row in first.stdout.splitlines() if row.startswith(tenant) and f" {week} " in row)
         assert line.split()[:3] == [tenant, week, "ok"]
-        manifest = json.loads((snapshots / f"week={week}" / f"tenant={tenant}" / "manifest.json").read_text(encoding="utf-8"))
+        manifest_file = snapshots / f"week={week}" / f"tenant={tenant}" / "manifest.json"
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
         assert 250 <= manifest["rows"]["students"] <= 300
         assert manifest["rows"]["presentations"] > 10 * manifest["rows"]["students"]
         students = pd.read_csv(reports / f"{tenant}_students.csv")
@@ -102,10 +103,10 @@ def test_deliveries_and_resend(demo):
 
     listing = risk_report("deliveries", "--week", week, env=cli_env)
     assert listing.returncode == 0, listing.stderr
-    lines = [l.split() for l in listing.stdout.splitlines() if l.startswith(("seoul", "busan", "nyc"))]
-    assert [(l[0], l[1], l[2], l[3], l[4]) for l in lines] == [
-        (t, c, "0", "sent", "outbox") for t in ("busan-ocean", "nyc-bridge", "seoul-central") for c in ("email", "slack")
-    ]
+    lines = [row.split() for row in listing.stdout.splitlines() if row.startswith(("seoul", "busan", "nyc"))]
+    assert [tuple(fields[:5]) for fields in lines] == [
+        (t, c, "0", "sent", "outbox") for t in ("busan-ocean", "nyc-bridge", "seoul-central")
+        for c in ("email", "slack")]
     eml = outbox / "nyc-bridge" / "email.eml"
     eml.unlink()
 
@@ -113,7 +114,7 @@ def test_deliveries_and_resend(demo):
     assert resend.returncode == 0, resend.stdout + resend.stderr
     assert eml.exists()
     listing = risk_report("deliveries", "--week", week, env=cli_env).stdout
-    nyc_email = [l.split() for l in listing.splitlines() if l.startswith("nyc-bridge") and " email " in l]
+    nyc_email = [row.split() for row in listing.splitlines() if row.startswith("nyc-bridge") and " email " in row]
     assert [row[2:5] for row in nyc_email] == [["0", "sent", "outbox"], ["1", "sent", "outbox"]]
     assert any("@" in token for token in nyc_email[1])  # forced_by: user@host of whoever asked
 
@@ -192,8 +193,8 @@ def test_backfill_is_a_backfill_in_the_instance_one_run_per_week(demo):
             done |= {(e.event_log_entry.dagster_event.asset_key.path[-1], e.event_log_entry.dagster_event.partition)
                      for e in events}
     assert [r.tags["risk/tenant"] for r in runs] == ["busan-ocean"]  # one batched run: the school's weeks, oldest first
-    assert done == {(asset, f"busan-ocean|{week}") for asset in ("snapshot", "metrics", "tenant_summary", "tenant_report")
-                    for week in weeks}
+    assert done == {(asset, f"busan-ocean|{week}") for week in weeks
+                    for asset in ("snapshot", "metrics", "tenant_summary", "tenant_report")}
 
 
 def product_processes(dagster_home: str) -> dict[int, str]:

@@ -41,8 +41,9 @@ def defs() -> dg.Definitions:
 
 def test_assets_dependencies_groups_kinds_and_owners(defs):
     specs = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
-    assert {key: (sorted(dep.asset_key.to_user_string() for dep in spec.deps), spec.group_name, set(spec.kinds))
-            for key, spec in specs.items()} == {key: (deps, group, kinds) for key, (deps, group, kinds) in ASSETS.items()}
+    assert ({key: (sorted(dep.asset_key.to_user_string() for dep in spec.deps), spec.group_name, set(spec.kinds))
+             for key, spec in specs.items()}
+            == {key: (deps, group, kinds) for key, (deps, group, kinds) in ASSETS.items()})
     assert {key: list(spec.owners) for key, spec in specs.items()} == {key: OWNERS for key in ASSETS}
     assert {spec.partitions_def for spec in specs.values()} == {defs.resolve_assets_def("snapshot").partitions_def}
 
@@ -101,3 +102,18 @@ def _context(folder):
     class Context:  # build_defs reads only where its defs.yaml is
         path = folder
     return Context()
+
+
+def test_the_catalog_shows_the_columns_of_snapshot_and_metrics_from_the_vocabulary(defs):
+    from risk_assets.snapshot.schema import SNAPSHOT_TABLES
+    from risk_assets.vocabulary import LEVELS, STUDENT_COLUMNS
+
+    specs = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
+    metrics = specs["metrics"].metadata["dagster/column_schema"]
+    assert [column.name for column in metrics.columns] == STUDENT_COLUMNS
+    level = next(column for column in metrics.columns if column.name == "level")
+    assert (level.type, level.description, level.constraints.nullable) == ("category", f"one of {', '.join(LEVELS)}",
+                                                                          False)
+    snapshot = specs["snapshot"].metadata["dagster/column_schema"]
+    assert [column.name for column in snapshot.columns] == [f"{table.name}.{column.name}" for table in SNAPSHOT_TABLES
+                                                            for column in table.columns]

@@ -18,11 +18,12 @@ import pytest
 from dagster import AssetKey, DagsterInstance
 
 from risk_assets.config import load_config
+from risk_assets.definitions import definitions_for
 from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.demo import DEFAULT_DEMO_TENANTS, generate_demo, load_dataset
 from risk_assets.partitions import partition_key
-from risk_assets.definitions import definitions_for
 from risk_assets.project import Project
+from risk_assets.rendering import Renderer
 from risk_assets.settings import PROJECT_DIR, Settings
 from risk_assets_tests.conftest import _create_database, _drop_database, _with_database
 from risk_assets_tests.quarto_standin import GENERATOR as STANDIN_GENERATOR
@@ -98,7 +99,8 @@ def test_every_tenant_gets_its_files_in_its_language(pipeline):
             assert (folder / name).exists(), name
     assert (folder / "summary.csv").exists()
     korean = (folder / "seoul-central_report.html").read_text(encoding="utf-8")
-    assert re.search(r'<html[^>]* lang="ko"', korean) and "주간 학생 위험 보고서" in korean and "주의가 필요한 학생" in korean
+    assert re.search(r'<html[^>]* lang="ko"', korean)
+    assert "주간 학생 위험 보고서" in korean and "주의가 필요한 학생" in korean
     english = (folder / "nyc-bridge_report.html").read_text(encoding="utf-8")
     assert re.search(r'<html[^>]* lang="en"', english)
     assert "Weekly student risk report" in english and "Students who need attention" in english
@@ -122,7 +124,8 @@ def test_markup_in_names_is_text(pipeline):
 
 def test_no_tenant_sees_another_tenants_students(pipeline):
     for tenant in TENANTS:
-        files = [pipeline["reports"] / f"{tenant}_{suffix}" for suffix in ("report.html", "summary.json", "students.csv")]
+        files = [pipeline["reports"] / f"{tenant}_{suffix}"
+                 for suffix in ("report.html", "summary.json", "students.csv")]
         text = "\n".join(path.read_text(encoding="utf-8") for path in files)
         with psycopg2.connect(pipeline["risk_url"]) as conn, conn.cursor() as cur:
             cur.execute("SELECT student_id FROM risk.student_results WHERE tenant = %s", (tenant,))
@@ -139,6 +142,16 @@ def test_no_tenant_sees_another_tenants_students(pipeline):
             assert not {str(i) for i in foreign} & set(re.findall(r"\d{6,}", text))
 
 
+def _watch(page) -> tuple[list[str], list[str]]:
+    """Records what `page` requests from anywhere but file: and data: URLs, and its console and page errors."""
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return requests, errors
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (`.ci/run` installs it)")
 def test_reports_in_headless_chromium(pipeline):
     from playwright.sync_api import sync_playwright
@@ -153,10 +166,7 @@ def test_reports_in_headless_chromium(pipeline):
         try:
             for tenant in TENANTS:
                 page = browser.new_page(viewport={"width": 1200, "height": 900})
-                requests, errors = [], []
-                page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
-                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-                page.on("pageerror", lambda e: errors.append(str(e)))
+                requests, errors = _watch(page)
                 page.goto((pipeline["reports"] / f"{tenant}_report.html").as_uri())
                 page.wait_for_load_state("load")
                 rows = page.locator("#risk-table tbody tr:not([hidden])")
@@ -228,7 +238,7 @@ def _figures_and_students(page) -> tuple[list, list, list, list]:
     return cards, students, charts, sections
 
 
-def _quarto_renderers(folder: Path, monkeypatch) -> dict[str, object]:
+def _quarto_renderers(folder: Path, monkeypatch) -> dict[str, Renderer]:
     """The Quarto renderers this machine can run the template with: an installed Quarto (with `.[jupyter]`), and
     always the stand-in (quarto_standin.py) reached through the product's own Quarto path."""
     from risk_assets.rendering import RenderError, choose_renderer

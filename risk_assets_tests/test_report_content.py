@@ -10,13 +10,14 @@ from risk_assets.config import Thresholds
 from risk_assets.metrics import compute_metrics
 from risk_assets.metrics.student_table import to_csv_bytes
 from risk_assets.rendering import render_report
-from risk_assets.report.reasons import annotations, explain
+from risk_assets.report.reasons import annotation_texts, explain
 from risk_assets.report.strings import STRINGS
 from risk_assets.settings import DEFAULT_REPORT_TEMPLATE as TEMPLATE
 from risk_assets.summary.figures import History, tenant_figures
 from risk_assets_tests.metrics.builder import SnapshotBuilder, weekdays
 
-THRESHOLDS = Thresholds().model_dump()
+DEFAULT_THRESHOLDS = Thresholds()  # frozen, so one shared default is safe
+THRESHOLDS = DEFAULT_THRESHOLDS.model_dump()
 
 
 def row(**values) -> dict:
@@ -55,11 +56,12 @@ def test_other_reasons_and_informational_codes():
 def test_rapid_guessing_reason_and_the_annotation_in_both_languages():
     student = row(reason_codes="RAPID_GUESS_CRIT;THETA_DROP_7D_CRIT;THETA_DROP_WITH_DISENGAGEMENT", delta_7d=-0.5,
                   z_7d=-1.77, rg_rate=0.5, n_rapid=10, n_timed=20)
-    assert texts(student, "ko") == [("빠른 추측 응답 50% (10/20문항)", False), ("1주간 능력치 0.50 하락 (z = \u22121.8)", False)]
+    assert texts(student, "ko") == [("빠른 추측 응답 50% (10/20문항)", False),
+                                    ("1주간 능력치 0.50 하락 (z = \u22121.8)", False)]
     assert texts(student, "en")[0] == ("Rapid guesses on 50% of answers (10/20)", False)
-    assert annotations(student, STRINGS["en"]["annotations"]) == [
+    assert annotation_texts(student, STRINGS["en"]["annotations"]) == [
         "The ability drop came with omitted items or rapid guessing: it may be effort rather than learning"]
-    assert annotations(row(reason_codes="THETA_DROP_7D_CRIT"), STRINGS["en"]["annotations"]) == []
+    assert annotation_texts(row(reason_codes="THETA_DROP_7D_CRIT"), STRINGS["en"]["annotations"]) == []
 
 
 def test_the_report_explains_engagement_only_when_it_is_on(tmp_path):
@@ -82,18 +84,18 @@ def engagement_builder() -> SnapshotBuilder:
     return builder
 
 
-def render(builder: SnapshotBuilder, tmp_path, locale: str, thresholds: Thresholds = Thresholds()) -> str:
+def render(builder: SnapshotBuilder, tmp_path, locale: str, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> str:
     tmp_path.mkdir(parents=True, exist_ok=True)
     frame = compute_metrics(builder.build(), thresholds)
     summary = {"tenant": "t", "org_name": "Test <School>", "week": "2026-11-16", "week_end": "2026-11-22",
                "timezone": "Asia/Seoul", "cutoff": "2026-11-22T15:00:00+00:00", "locale": locale,
-               "profile": "legacy", "spec_version": "v1", "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+               "profile": "legacy", "spec_version": "v1", "generated_at": dt.datetime.now(dt.UTC).isoformat(),
                **tenant_figures(frame, History(None, None), {}), "thresholds": thresholds.model_dump()}
     (tmp_path / "s.json").write_text(json.dumps(summary), encoding="utf-8")
     (tmp_path / "s.csv").write_bytes(to_csv_bytes(frame))
-    output = render_report(TEMPLATE, {"summary_path": str(tmp_path / "s.json"), "students_path": str(tmp_path / "s.csv"),
-                                      "brand_dir": str(TEMPLATE.parent)}, tmp_path / "r.html", label="test",
-                           engine="builtin", lang=locale)
+    output = render_report(TEMPLATE, {"summary_path": str(tmp_path / "s.json"),
+                                      "students_path": str(tmp_path / "s.csv"), "brand_dir": str(TEMPLATE.parent)},
+                           tmp_path / "r.html", label="test", engine="builtin", lang=locale)
     return output.read_text(encoding="utf-8")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,14 +13,14 @@ import yaml
 from dagster import DagsterInstance, DagsterRun, build_schedule_context
 
 from risk_assets.config import AppConfig, TenantsFile, Thresholds
-from risk_assets.partitions import register_tenants
 from risk_assets.definitions import definitions_for
+from risk_assets.partitions import register_tenants
 from risk_assets.project import Project
 from risk_assets.run_queue import partition_tags
 from risk_assets.settings import Settings
 
 WEEK = "2026-11-16"
-SCHOOLS = [
+SCHOOLS: list[dict[str, Any]] = [
     {"key": "seoul", "org_id": 1, "name": "Seoul"},
     {"key": "nyc", "org_id": 2, "name": "NYC", "timezone": "America/New_York", "locale": "en"},
     {"key": "london", "org_id": 3, "name": "London", "timezone": "Europe/London", "locale": "en"},
@@ -71,7 +72,7 @@ def test_each_tenant_gets_its_week_at_monday_six_in_its_own_zone(zone, tenants):
     with DagsterInstance.local_temp() as instance:
         requests = tick(defs, zone, monday_six, instance).run_requests
         assert [r.partition_key for r in requests] == tenants  # the week that just ended, one run per tenant
-        assert [r.run_key for r in requests] == [f"{WEEK}|{key.split('|')[0]}" for key in tenants]
+        assert [r.run_key for r in requests] == tenants  # the run key is the partition key
         # A minute earlier (Monday 05:59 there) the week 2026-11-16 has ended too, but the tick is a week old.
         earlier = tick(defs, zone, monday_six - dt.timedelta(days=7), instance).run_requests
         assert {r.partition_key.split("|")[1] for r in earlier} == {"2026-11-09"}
@@ -93,7 +94,8 @@ def test_a_tick_that_finds_nothing_new_requests_nothing():
         first = tick(defs, "Asia/Seoul", at, instance).run_requests
         for request in first:  # what the daemon records for each launched request
             instance.add_run(DagsterRun(job_name="weekly_risk_job", tags={
-                **request.tags, "dagster/schedule_name": "weekly_risk_asia_seoul", "dagster/partition": request.partition_key,
+                **request.tags, "dagster/schedule_name": "weekly_risk_asia_seoul",
+                "dagster/partition": request.partition_key,
                 "dagster/partition/week": request.partition_key.split("|")[1]}))
         again = tick(defs, "Asia/Seoul", at + dt.timedelta(hours=1), instance)
         assert again.run_requests == []
@@ -138,7 +140,8 @@ def test_the_tenant_partitions_sensor_keeps_partitions_equal_to_tenants_yaml(tmp
         instance.add_dynamic_partitions("tenants", ["seoul", "closed-school"])
 
         def evaluate():
-            data = sensor.evaluate_tick(build_sensor_context(instance=instance, repository_def=defs.get_repository_def()))
+            data = sensor.evaluate_tick(build_sensor_context(instance=instance,
+                                                             repository_def=defs.get_repository_def()))
             for request in data.dynamic_partitions_requests or []:  # what the daemon does with them
                 if type(request).__name__ == "AddDynamicPartitionsRequest":
                     instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)

@@ -12,9 +12,9 @@ import pytest
 from dagster import DagsterInstance
 
 from risk_assets.config import AppConfig, TenantsFile, Thresholds
+from risk_assets.definitions import definitions_for
 from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.partitions import partition_key
-from risk_assets.definitions import definitions_for
 from risk_assets.project import Project
 from risk_assets.settings import Settings
 from risk_assets.summary.figures import History, class_breakdown, tenant_figures

@@ -75,7 +75,7 @@ def test_the_database_gives_this_tenants_rows_of_the_weeks_it_stored(risk_url):
 def _tenant_row(frame: pd.DataFrame) -> dict:
     return {"org_name": "School", "total_students": len(frame), "crit_count": 0, "warn_count": len(frame),
             "ok_count": 0, "ok_partial_count": 0, "insufficient_count": 0, "new_warn_or_crit": None,
-            "profile": "legacy", "figures": {}, "generated_at": dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc)}
+            "profile": "legacy", "figures": {}, "generated_at": dt.datetime(2026, 11, 23, tzinfo=dt.UTC)}
 
 
 def test_a_trajectory_holds_the_stored_weeks_and_this_week_and_gaps_elsewhere():
@@ -119,8 +119,11 @@ def render(frame: pd.DataFrame, folder: Path, locale: str, trajectory: dict) -> 
 
 
 def svg_of(html: str, student_id: int) -> str:
-    row = re.search(rf'<tr data-student="{student_id}">(.*?)</tr>', html, flags=re.S).group(1)
-    return re.search(r'<svg class="trajectory".*?</svg>', row, flags=re.S).group(0)
+    row = re.search(rf'<tr data-student="{student_id}">(.*?)</tr>', html, flags=re.S)
+    assert row is not None, f"no table row of student {student_id}"
+    svg = re.search(r'<svg class="trajectory".*?</svg>', row.group(1), flags=re.S)
+    assert svg is not None, f"no trajectory in the row of student {student_id}"
+    return svg.group(0)
 
 
 def test_every_flagged_student_has_six_weeks_of_marks_and_a_band_only_where_se_is_known(tmp_path):

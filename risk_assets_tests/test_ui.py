@@ -15,8 +15,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import psycopg2
 import pytest
@@ -111,7 +111,8 @@ BACKFILL = """query Backfill($id: String!) { partitionBackfillOrError(backfillId
   status runs(limit: 1000) { runId status tags { key value } }
   assetBackfillData { assetBackfillStatuses { ... on AssetPartitionsStatusCounts { assetKey { path }
     numPartitionsTargeted numPartitionsMaterialized numPartitionsFailed numPartitionsInProgress } } } } } }"""
-REEXECUTE = """mutation Reexecute($params: ReexecutionParams!) { reexecutePartitionBackfill(reexecutionParams: $params) {
+REEXECUTE = """mutation Reexecute($params: ReexecutionParams!) {
+  reexecutePartitionBackfill(reexecutionParams: $params) {
   __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
 PARTITION_STATUSES = """query Statuses($asset: AssetKeyInput!) { assetNodeOrError(assetKey: $asset) { ... on AssetNode {
   assetPartitionStatuses { ... on MultiPartitionStatuses { ranges { primaryDimStartKey primaryDimEndKey secondaryDim {
@@ -120,7 +121,8 @@ EVENTS = """query Events($id: ID!) { logsForRun(runId: $id, limit: 5000) { ... o
   __typename ... on MaterializationEvent { assetKey { path } partition }
   ... on AssetCheckEvaluationEvent { evaluation { checkName partition success } } } } } }"""
 PARTITION_SETS = """{ partitionSetsOrError(repositorySelector: {repositoryLocationName: "risk_assets",
-  repositoryName: "__repository__"}, pipelineName: "weekly_risk_job") { ... on PartitionSets { results { name pipelineName } } } }"""
+  repositoryName: "__repository__"}, pipelineName: "weekly_risk_job") {
+  ... on PartitionSets { results { name pipelineName } } } }"""
 JOBS_WITH_REPORT = """{ assetNodeOrError(assetKey: {path: ["tenant_report"]}) { ... on AssetNode { jobNames } } }"""
 DONE = ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED")
 
@@ -412,7 +414,8 @@ def test_a_rerun_of_an_unchanged_week_through_the_running_sensor_sends_nothing(d
     before = _busan_deliveries(risk_url), _busan_on_the_wire(channels)
 
     since = time.time()
-    assert wait_for_run(server, ui.launch_run(server, "weekly_risk_job", {}, {"dagster/partition": key}), 300) == "SUCCESS"
+    rerun = ui.launch_run(server, "weekly_risk_job", {}, {"dagster/partition": key})
+    assert wait_for_run(server, rerun, 300) == "SUCCESS"
     delivered = wait_for(lambda: [r for r in ui.delivery_runs(server, since)
                                   if key in r["runConfigYaml"] and r["status"] in ("SUCCESS", "FAILURE")], 180,
                          "the sensor's delivery run for the re-run")

@@ -11,10 +11,10 @@ import pytest
 from dagster import DagsterInstance
 
 from risk_assets.config import AppConfig, TenantsFile, Thresholds
+from risk_assets.definitions import definitions_for
 from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.metrics import STUDENT_COLUMNS
 from risk_assets.partitions import partition_key
-from risk_assets.definitions import definitions_for
 from risk_assets.project import Project
 from risk_assets.settings import Settings
 from risk_assets.window import ReportWindow
@@ -43,8 +43,8 @@ def job(source_url, risk_url, tmp_path, monkeypatch):
 
 
 def run(job, tenant: str):
-    return job.execute_in_process(partition_key=partition_key(WEEK, tenant), instance=with_tenants(DagsterInstance.ephemeral(), tenant),
-                                  raise_on_error=False)
+    return job.execute_in_process(partition_key=partition_key(WEEK, tenant),
+                                  instance=with_tenants(DagsterInstance.ephemeral(), tenant), raise_on_error=False)
 
 
 def test_metrics_materialisation_writes_the_csv_and_reports_counts(job, source_conn, tmp_path):
@@ -64,8 +64,9 @@ def test_metrics_materialisation_writes_the_csv_and_reports_counts(job, source_c
     [metrics] = [e.materialization for e in result.get_asset_materialization_events()
                  if e.asset_key.path[-1] == "metrics"]
     metadata = {k: v.value for k, v in metrics.metadata.items()}
-    assert metadata["students"] == 2
-    assert (metadata["level/CRIT"], metadata["level/WARN"], metadata["level/OK"], metadata["level/OK_PARTIAL"]) == (1, 0, 0, 1)
+    assert metadata["students"] == metadata["dagster/row_count"] == 2
+    assert ((metadata["level/CRIT"], metadata["level/WARN"], metadata["level/OK"], metadata["level/OK_PARTIAL"])
+            == (1, 0, 0, 1))
     assert (metadata["theta/CRIT"], metadata["theta/OK"], metadata["omit/INSUFFICIENT"]) == (1, 1, 2)
     assert metadata["profile"] == "legacy" and metadata["engine"] == "python" and metadata["spec_version"] == "v1"
     assert f"| {dropping} | CRIT | THETA_DROP_7D_CRIT |" in metadata["top_flagged"]
@@ -156,8 +157,9 @@ def test_a_broken_quarto_falls_back_on_auto_and_fails_clearly_when_forced(source
         partition_key=partition_key(WEEK, "active"), instance=instance, raise_on_error=False)
 
     assert fallback.success
-    assert f"report renderer: built-in, because {quarto} --version failed (exit status 1: ERROR: cannot load the " \
-           "Deno runtime): reinstall Quarto or point RISK_QUARTO_BIN at a working one" in _report_logs(instance, fallback)
+    assert (f"report renderer: built-in, because {quarto} --version failed (exit status 1: ERROR: cannot load the "
+            "Deno runtime): reinstall Quarto or point RISK_QUARTO_BIN at a working one"
+            in _report_logs(instance, fallback))
     assert 'content="risk_assets built-in renderer"' in report.read_text(encoding="utf-8")
     before = report.read_bytes()
 

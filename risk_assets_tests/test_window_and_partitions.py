@@ -21,7 +21,7 @@ from risk_assets.partitions import (
 )
 from risk_assets.window import ReportWindow
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 TENANTS = TenantsFile.model_validate({
     "first_week": dt.date(2026, 1, 5),
@@ -123,9 +123,11 @@ def test_parse_week_accepts_a_complete_week():
     "text, tenants, message",
     [
         ("16/11/2026", ["seoul"], "--week '16/11/2026' is not a date; write the Monday of the week as YYYY-MM-DD"),
-        ("2026-11-18", ["seoul"], "--week 2026-11-18 is a Wednesday; give the Monday that starts the week, e.g. --week 2026-11-16"),
+        ("2026-11-18", ["seoul"],
+         "--week 2026-11-18 is a Wednesday; give the Monday that starts the week, e.g. --week 2026-11-16"),
         ("2025-12-29", ["seoul"], "--week 2025-12-29 is before the first report week 2026-01-05"),
-        ("2026-11-23", ["seoul"], "--week 2026-11-23 has not ended yet for tenant 'seoul' (Asia/Seoul): it ends 2026-11-30 00:00 KST"),
+        ("2026-11-23", ["seoul"],
+         "--week 2026-11-23 has not ended yet for tenant 'seoul' (Asia/Seoul): it ends 2026-11-30 00:00 KST"),
         ("2026-11-16", ["nowhere"], "unknown tenant 'nowhere'; configured tenants: seoul, nyc, off"),
     ],
 )

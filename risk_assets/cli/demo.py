@@ -25,7 +25,8 @@ def refuse_unless_demo_allowed(settings: Settings) -> None:
 
 
 def demo_tenants(config: AppConfig) -> list[DemoTenant]:
-    return [DemoTenant(org_id=t.org_id, name=t.name, timezone=t.timezone, locale=t.locale) for t in config.tenants.tenants]
+    return [DemoTenant(org_id=t.org_id, name=t.name, timezone=t.timezone, locale=t.locale)
+            for t in config.tenants.tenants]
 
 
 def seeded_through(source_url: str, org_ids: list[int]) -> dt.date | None:
@@ -35,11 +36,13 @@ def seeded_through(source_url: str, org_ids: list[int]) -> dt.date | None:
         return cur.fetchone()[0]
 
 
-def seed(settings: Settings, config: AppConfig, source_url: str, last_week: dt.date, seed_value: int, progress=print) -> None:
+def seed(settings: Settings, config: AppConfig, source_url: str, last_week: dt.date, seed_value: int,
+         progress=print) -> None:
     require_demo_database(source_url)
     tenants = demo_tenants(config)
     started = time.monotonic()
-    progress(f"generating demo data: {len(tenants)} tenants, 6 weeks ending with the week of {last_week} (seed {seed_value})")
+    progress(f"generating demo data: {len(tenants)} tenants, 6 weeks ending with the week of {last_week} "
+             f"(seed {seed_value})")
     dataset = generate_demo(tenants, last_week, seed=seed_value)
     progress(f"  generated in {time.monotonic() - started:.1f} s; loading with COPY")
     with connection(source_url, purpose="source database") as conn:

@@ -28,8 +28,9 @@ BACKFILL = """query Backfill($id: String!) { partitionBackfillOrError(backfillId
     runs(limit: 10000) { runId status tags { key value } startTime endTime } } } }"""
 RUN = """query Run($id: ID!) { runOrError(runId: $id) { __typename ... on Run { runId status creationTime startTime
   endTime tags { key value } } } }"""
-FAILURES = """query Failures($id: ID!) { logsForRun(runId: $id, limit: 2000) { __typename ... on EventConnection { events {
-  __typename ... on ExecutionStepFailureEvent { stepKey error { message } failureMetadata { description } }
+FAILURES = """query Failures($id: ID!) { logsForRun(runId: $id, limit: 2000) { __typename
+  ... on EventConnection { events { __typename
+  ... on ExecutionStepFailureEvent { stepKey error { message } failureMetadata { description } }
   ... on AssetCheckEvaluationEvent { evaluation { checkName success severity description } } } } } }"""
 RUN_EVENTS = """query RunEvents($id: ID!, $after: String) { logsForRun(runId: $id, afterCursor: $after, limit: 5000) {
   __typename ... on EventConnection { cursor hasMore events { __typename
@@ -41,8 +42,9 @@ CANCEL_BACKFILL = """mutation CancelBackfill($id: String!) { cancelPartitionBack
   ... on PythonError { message } ... on UnauthorizedError { message } } }"""
 SENSOR = """query Sensor($selector: SensorSelector!) { sensorOrError(sensorSelector: $selector) { __typename
   ... on Sensor { sensorState { status typeSpecificData { ... on SensorData { lastCursor } } } } } }"""
-DELIVERY_RUNS = """query DeliveryRuns($after: Float!) { runsOrError(filter: {pipelineName: "delivery", createdAfter: $after}) {
-  ... on Runs { results { runId status runConfigYaml } } } }"""
+DELIVERY_RUNS = """query DeliveryRuns($after: Float!) {
+  runsOrError(filter: {pipelineName: "delivery", createdAfter: $after}) {
+    ... on Runs { results { runId status runConfigYaml } } } }"""
 PARTITION_KEYS = """query Keys($asset: AssetKeyInput!) { assetNodeOrError(assetKey: $asset) { __typename
   ... on AssetNode { partitionKeysByDimension { name partitionKeys } } } }"""
 ADD_PARTITION = """mutation Add($selector: RepositorySelector!, $name: String!, $key: String!) {
@@ -171,7 +173,8 @@ def run_failure(server: Webserver, run_id: str) -> str:
         if event["__typename"] == "ExecutionStepFailureEvent":
             described = (event.get("failureMetadata") or {}).get("description")
             message = ((event.get("error") or {}).get("message") or "").strip()
-            return "; ".join(held) or described or (message.splitlines()[0] if message else f"{event['stepKey']} failed")
+            first_line = message.splitlines()[0] if message else f"{event['stepKey']} failed"
+            return "; ".join(held) or described or first_line
     return "; ".join(held) or "run failed"
 
 

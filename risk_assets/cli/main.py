@@ -73,12 +73,14 @@ def _print_outputs(settings: Settings, outcomes) -> None:
     rows = []
     for outcome in outcomes:
         if not outcome.success:
-            rows.append([outcome.tenant, outcome.week, "FAILED", "", "", "", "", "", "", "", outcome.error.splitlines()[0]])
+            rows.append([outcome.tenant, outcome.week, "FAILED", *[""] * 7, outcome.error.splitlines()[0]])
             continue
         manifest = storage.snapshots().manifest(outcome.week, outcome.tenant)
-        levels = level_counts(pd.read_parquet(storage.metrics_file(outcome.week, outcome.tenant), columns=["level", "coverage"]))
+        metrics = storage.metrics_file(outcome.week, outcome.tenant)
+        levels = level_counts(pd.read_parquet(metrics, columns=["level", "coverage"]))
         rows.append([
-            outcome.tenant, outcome.week, "ok" if outcome.clean else "CHECK FAILED", manifest["rows"]["students"], manifest["rows"]["presentations"],
+            outcome.tenant, outcome.week, "ok" if outcome.clean else "CHECK FAILED", manifest["rows"]["students"],
+            manifest["rows"]["presentations"],
             sum(manifest["quality"].values()), levels[CRIT], levels[WARN], levels[OK] + levels[LEVEL_OK_PARTIAL],
             levels[LEVEL_INSUFFICIENT], storage.partition_files(outcome.week, outcome.tenant).published(REPORT).name,
         ])
@@ -136,7 +138,8 @@ def _deliver_through_sensor(server, outcomes, since: float, progress: Progress) 
         success, run_id, error = deliver(server, sorted(reports), {"risk/trigger": "cli"}, progress)
         runs = [{"runId": run_id, "status": "SUCCESS" if success else "FAILURE"}]
     else:
-        progress(f"waiting for the report_delivery sensor to deliver {len(reports)} report(s) to the outbox or SMTP/Slack")
+        progress(f"waiting for the report_delivery sensor to deliver {len(reports)} report(s) to the outbox or "
+                 "SMTP/Slack")
         runs = wait_for_sensor_deliveries(server, since, reports)
     failed = [r for r in runs if r["status"] != "SUCCESS"]
     for run in failed:
@@ -178,7 +181,8 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings, progress: Progre
 
     refuse_unless_demo_allowed(settings)
     config = _config(settings, progress)
-    week = parse_week(args.week, config.tenants, config.tenants.keys) if args.week else latest_complete_week(config.tenants)
+    week = (parse_week(args.week, config.tenants, config.tenants.keys) if args.week
+            else latest_complete_week(config.tenants))
     with databases(settings, progress) as dbs:
         seed(settings, config, dbs.source_url, week, args.seed, progress)
     return 0
@@ -403,7 +407,8 @@ def cmd_ui(args: argparse.Namespace, settings: Settings, progress: Progress) -> 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="risk-report", description="Weekly student-risk reports per school (Dagster).")
+    parser = argparse.ArgumentParser(prog="risk-report",
+                                     description="Weekly student-risk reports per school (Dagster).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="embedded database + demo data + the latest complete week for every tenant")
@@ -411,18 +416,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--reseed", action="store_true", help="regenerate the demo data even if it is current")
     demo.set_defaults(handler=cmd_demo)
 
-    seed = commands.add_parser("seed-demo", help="(re)load the demo data into the embedded demo database (no other database is ever written)")
+    seed = commands.add_parser("seed-demo", help="(re)load the demo data into the embedded demo database "
+                                                 "(no other database is ever written)")
     seed.add_argument("--seed", type=int, default=DEMO_SEED, help=f"demo data seed (default {DEMO_SEED})")
     seed.add_argument("--week", help="last report week of the demo data (a Monday; default: latest complete week)")
     seed.set_defaults(handler=cmd_seed_demo)
 
     run = commands.add_parser("run", help="materialise one week for the enabled tenants (or --tenant ...)")
     run.add_argument("--week", required=True, help="the Monday that starts the report week, YYYY-MM-DD")
-    run.add_argument("--tenant", action="append", metavar="KEY", help="tenant key; repeat for several (default: all enabled)")
+    run.add_argument("--tenant", action="append", metavar="KEY",
+                     help="tenant key; repeat for several (default: all enabled)")
     run.set_defaults(handler=cmd_run)
 
-    validate = commands.add_parser("validate", help="check configuration and delivery settings for every enabled tenant "
-                                                    "(what a run checks before it starts); starts nothing")
+    validate = commands.add_parser("validate", help="check configuration and delivery settings for every enabled "
+                                                    "tenant (what a run checks before it starts); starts nothing")
     validate.set_defaults(handler=cmd_validate)
 
     accuracy = commands.add_parser("accuracy", help="measure detection accuracy on a synthetic tenant with known truth")
@@ -437,10 +444,12 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--to", dest="to_week", required=True, help="last week (a Monday, YYYY-MM-DD)")
     backfill.set_defaults(handler=cmd_backfill)
 
-    export = commands.add_parser("export-snapshot", help="a stored snapshot as the R engine's exchange folder (a file per column)")
+    export = commands.add_parser("export-snapshot",
+                                 help="a stored snapshot as the R engine's exchange folder (a file per column)")
     export.add_argument("--week", required=True, help="the Monday that starts the report week, YYYY-MM-DD")
     export.add_argument("--tenant", required=True, metavar="KEY")
-    export.add_argument("--to", required=True, help="folder to write tables.json, window.json and the column files into")
+    export.add_argument("--to", required=True,
+                        help="folder to write tables.json, window.json and the column files into")
     export.set_defaults(handler=cmd_export_snapshot)
 
     deliveries = commands.add_parser("deliveries", help="list the delivery ledger of a week")

@@ -67,7 +67,8 @@ def run_outcomes(server: Webserver, run: dict) -> list[PartitionOutcome]:
         evaluation = event.get("evaluation") or {}
         if event["__typename"] == "AssetCheckEvaluationEvent" and not evaluation["success"] \
                 and evaluation["severity"] == "ERROR":
-            checks.setdefault(evaluation["partition"], []).append(f"{evaluation['checkName']}: {evaluation['description']}")
+            checks.setdefault(evaluation["partition"], []).append(
+                f"{evaluation['checkName']}: {evaluation['description']}")
     failures = next(filter(None, (_json_entry(e, FAILED_PARTITIONS) for e in events)), {})
     own = _tags(run).get(PARTITION_TAG)
     if own and own not in reported and own not in failures:  # a one-partition run that failed before its school
@@ -171,7 +172,8 @@ def deliver(server: Webserver, reports: Sequence[str], tags: dict[str, str], pro
     """One run of the delivery job for `reports` (partition keys); (success, run id, failure message)."""
     from risk_assets.defs.delivery.job import DELIVERY_JOB, delivery_tags, run_config
 
-    run_id = graphql.launch_run(server, DELIVERY_JOB, run_config(list(reports)), {**delivery_tags(list(reports)), **tags})
+    run_id = graphql.launch_run(server, DELIVERY_JOB, run_config(list(reports)),
+                                {**delivery_tags(list(reports)), **tags})
     progress(f"delivery run {run_id[:8]} for {len(reports)} report(s)")
     status = wait_for_run(server, run_id, timeout)
     return status == "SUCCESS", run_id, "" if status == "SUCCESS" else graphql.run_failure(server, run_id)

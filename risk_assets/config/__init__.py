@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -14,8 +15,8 @@ from risk_assets.config.tenants import TENANT_EXAMPLES, Tenant, TenantsFile
 from risk_assets.config.thresholds import THRESHOLD_EXAMPLES, Thresholds
 from risk_assets.config.yaml_files import read_yaml
 
-__all__ = ["AppConfig", "ConfigError", "Tenant", "TenantsFile", "Thresholds", "current_tenants", "load_config", "load_tenants",
-           "load_thresholds"]
+__all__ = ["AppConfig", "ConfigError", "Tenant", "TenantsFile", "Thresholds", "current_tenants", "load_config",
+           "load_tenants", "load_thresholds"]
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import difflib
 import typing
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from risk_assets.errors import UserError
 
@@ -33,7 +35,7 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _model_at(root: type[BaseModel], loc: Sequence[Any]) -> Optional[type[BaseModel]]:
+def _model_at(root: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | None:
     model: Any = root
     for part in loc:
         if isinstance(part, int):
@@ -60,7 +62,7 @@ def _describe_location(loc: Sequence[Any], raw: Any) -> str:
     return text or "top level"
 
 
-def _explain(error: dict, root: type[BaseModel], examples: dict[str, str]) -> str:
+def _explain(error: ErrorDetails, root: type[BaseModel], examples: dict[str, str]) -> str:
     kind = error["type"]
     loc = tuple(error["loc"])
     field = str(loc[-1]) if loc else ""
@@ -105,7 +107,7 @@ _BOUND_ERRORS = {"greater_than_equal", "greater_than", "less_than_equal", "less_
 _BOUND_WORDS = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
 
 
-def _out_of_range(error: dict, root: type[BaseModel], loc: Sequence[Any]) -> str:
+def _out_of_range(error: ErrorDetails, root: type[BaseModel], loc: Sequence[Any]) -> str:
     """`must be from 1 to 7, got 8; <why>`: the field's whole range, not only the bound that failed, and the reason
     for it (the field's description) when it has one."""
     model = _model_at(root, loc[:-1]) or root

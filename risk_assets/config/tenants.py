@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -29,7 +29,8 @@ TENANT_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 MAX_TENANT_KEY_LENGTH = 100
 BIGINT_MAX = 2**63 - 1  # organizations.org_id is a PostgreSQL bigint
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_EMAIL_PATTERN = re.compile(r"[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+_EMAIL_PATTERN = re.compile(r"[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                            r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
 _ENV_NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -70,9 +71,9 @@ class EmailDelivery(StrictModel):
 
 
 class SlackDelivery(StrictModel):
-    webhook_env: Optional[EnvVarName] = None
-    bot_token_env: Optional[EnvVarName] = None
-    channel: Optional[str] = None
+    webhook_env: EnvVarName | None = None
+    bot_token_env: EnvVarName | None = None
+    channel: str | None = None
 
 
 class Delivery(StrictModel):
@@ -155,14 +156,15 @@ FIRST_WEEK_AHEAD = dt.timedelta(days=366)  # further ahead is a typo in the year
 
 class ReportSettings(StrictModel):
     """How reports are rendered: `renderer` (auto: Quarto when it and its Jupyter side can run the template,
-    else the built-in renderer) and `template` (a .qmd; a relative path is read from the project folder; default quarto/weekly_report.qmd)."""
+    else the built-in renderer) and `template` (a .qmd; a relative path is read from the project folder; default
+    quarto/weekly_report.qmd)."""
 
     renderer: ReportRenderer = "auto"
-    template: Optional[str] = None
+    template: str | None = None
 
     @field_validator("template")
     @classmethod
-    def _a_qmd_file(cls, value: Optional[str]) -> Optional[str]:
+    def _a_qmd_file(cls, value: str | None) -> str | None:
         if value is None:
             return value
         fix = "give the path of an existing .qmd file, e.g. template: quarto/examples/custom/custom_report.qmd"
@@ -199,7 +201,7 @@ class DataQuality(StrictModel):
     theta_max: float = 6.0
 
     @model_validator(mode="after")
-    def _min_below_max(self) -> "DataQuality":
+    def _min_below_max(self) -> DataQuality:
         if not self.theta_min < self.theta_max:
             raise ValueError(f"data_quality.theta_min ({self.theta_min}) must be below theta_max ({self.theta_max}), "
                              "e.g. theta_min: -6, theta_max: 6")
@@ -219,7 +221,7 @@ class TenantsFile(StrictModel):
     data_quality: DataQuality = Field(default_factory=DataQuality)
     # Weeks shown as partitions: the newest complete week and the N-1 before it (not before first_week); older
     # weeks stay in the results database and reports/. Unset: every week since first_week (docs/scale.md).
-    partition_weeks: Optional[int] = Field(default=None, ge=1, le=520)
+    partition_weeks: int | None = Field(default=None, ge=1, le=520)
     tenants: list[Tenant] = Field(min_length=1)
 
     @field_validator("first_week")
@@ -236,7 +238,7 @@ class TenantsFile(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _unique_keys_and_orgs(self) -> "TenantsFile":
+    def _unique_keys_and_orgs(self) -> TenantsFile:
         for attribute in ("key", "org_id"):
             seen: dict[object, int] = {}
             for index, tenant in enumerate(self.tenants):

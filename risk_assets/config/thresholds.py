@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Literal, Mapping
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -33,18 +34,18 @@ def _require_order(lower_name: str, lower: float, upper_name: str, upper: float,
 
 
 class ThetaThresholds(_Section):
-    delta_7d_warn: float = Field(-0.15, ge=-THETA_SPAN, lt=0)
-    delta_7d_crit: float = Field(-0.30, ge=-THETA_SPAN, lt=0)
-    delta_14d_warn: float = Field(-0.25, ge=-THETA_SPAN, lt=0)
-    delta_14d_crit: float = Field(-0.50, ge=-THETA_SPAN, lt=0)
+    delta_7d_warn: float = Field(default=-0.15, ge=-THETA_SPAN, lt=0)
+    delta_7d_crit: float = Field(default=-0.30, ge=-THETA_SPAN, lt=0)
+    delta_14d_warn: float = Field(default=-0.25, ge=-THETA_SPAN, lt=0)
+    delta_14d_crit: float = Field(default=-0.50, ge=-THETA_SPAN, lt=0)
     gate: Gate = "none"
-    z_max: float = Field(-1.645, ge=-Z_BOUND, lt=0, description=(
+    z_max: float = Field(default=-1.645, ge=-Z_BOUND, lt=0, description=(
         "a drop's z is negative, so the gate needs a negative bound (one-sided, e.g. -1.645 for 5 %)"))
     streak_eps: float = Field(default=0.0, ge=0, le=THETA_SPAN)
     streak_gate: Gate = "none"
 
     @model_validator(mode="after")
-    def _crit_beyond_warn(self) -> "ThetaThresholds":
+    def _crit_beyond_warn(self) -> ThetaThresholds:
         for horizon in ("7d", "14d"):
             warn = getattr(self, f"delta_{horizon}_warn")
             crit = getattr(self, f"delta_{horizon}_crit")
@@ -64,7 +65,7 @@ class OmitThresholds(_Section):
     min_presented: int = Field(default=20, ge=1, le=MAX_ITEMS)
 
     @model_validator(mode="after")
-    def _warn_below_crit(self) -> "OmitThresholds":
+    def _warn_below_crit(self) -> OmitThresholds:
         _require_order("omit.warn_pct", self.warn_pct, "omit.crit_pct", self.crit_pct,
                        "WARN fires at a lower omit rate than CRIT; e.g. warn_pct: 8, crit_pct: 15")
         return self
@@ -74,7 +75,7 @@ class GuessThresholds(_Section):
     warn: float = Field(default=0.30, gt=0, le=0.5)
     crit: float = Field(default=0.40, gt=0, le=0.5)
     gate: Gate = "none"
-    z_min: float = Field(1.645, gt=0, le=Z_BOUND, description=(
+    z_min: float = Field(default=1.645, gt=0, le=Z_BOUND, description=(
         "the gate asks whether c_hat is significantly ABOVE the items' c (one-sided, e.g. 1.645 for 5 %)"))
     prior_alpha: float = Field(default=2.0, ge=1, le=MAX_PRIOR)
     prior_beta: float = Field(default=5.0, ge=1, le=MAX_PRIOR)
@@ -83,7 +84,7 @@ class GuessThresholds(_Section):
     hard_p: float = Field(default=0.35, gt=0, lt=1)
 
     @model_validator(mode="after")
-    def _warn_below_crit(self) -> "GuessThresholds":
+    def _warn_below_crit(self) -> GuessThresholds:
         _require_order("guess.warn", self.warn, "guess.crit", self.crit,
                        "WARN fires at a lower c_hat than CRIT; e.g. warn: 0.30, crit: 0.40")
         return self
@@ -103,7 +104,7 @@ class AttendanceThresholds(_Section):
         "the two weeks have at most 14 school days"))
 
     @model_validator(mode="after")
-    def _warn_below_crit(self) -> "AttendanceThresholds":
+    def _warn_below_crit(self) -> AttendanceThresholds:
         _require_order("attendance.week_warn_pct", self.week_warn_pct, "attendance.week_crit_pct",
                        self.week_crit_pct, "e.g. week_warn_pct: 10, week_crit_pct: 20")
         _require_order("attendance.two_week_warn_pct", self.two_week_warn_pct, "attendance.two_week_crit_pct",
@@ -124,7 +125,7 @@ class EngagementThresholds(_Section):
     crit_pct: Percent = Field(default=30, ge=0, le=100)
 
     @model_validator(mode="after")
-    def _warn_below_crit(self) -> "EngagementThresholds":
+    def _warn_below_crit(self) -> EngagementThresholds:
         _require_order("engagement.warn_pct", self.warn_pct, "engagement.crit_pct", self.crit_pct,
                        "WARN fires at a lower rapid-guess rate than CRIT; e.g. warn_pct: 10, crit_pct: 30")
         return self
@@ -152,7 +153,7 @@ class Thresholds(_Section):
                 for key, value in values.items() if base[section][key] != value}
 
     @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any]) -> "Thresholds":
+    def from_mapping(cls, raw: Mapping[str, Any]) -> Thresholds:
         """Profile defaults first, then every key the file sets."""
         profile = raw.get("profile", "legacy")
         base = PROFILE_OVERRIDES.get(profile, {}) if isinstance(profile, str) else {}

@@ -16,7 +16,10 @@ MAX_CONFIG_BYTES = 16_000_000
 
 
 # libyaml's parser when it is there (PyYAML's wheels have it): 10,000 tenants parse in a fraction of the time.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeLoader as _Loader
 
 
 class _StrictLoader(_Loader):

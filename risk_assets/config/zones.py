@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import functools
 from importlib import resources
-from typing import Optional
 
 UTC = "UTC"
 _TABLES = ("zone.tab", "zone1970.tab")
@@ -47,7 +46,7 @@ def known_timezone(value: str) -> str:
                      "write the school's zone as Area/City, e.g. 'Asia/Seoul' or 'America/New_York' (or 'UTC')")
 
 
-def _suggestion(value: str) -> Optional[str]:
+def _suggestion(value: str) -> str | None:
     target = _aliases().get(value)
     if target in place_zones():
         return target

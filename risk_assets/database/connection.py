@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Mapping, Sequence
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 import adbc_driver_manager

@@ -16,9 +16,9 @@ import os
 import pwd
 import shutil
 import subprocess
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
 from urllib.parse import quote
 
 import psycopg2
@@ -102,7 +102,7 @@ class EmbeddedPostgres:
             return False
         return self._pg_ctl("status", check=False).returncode == 0
 
-    def start(self, owner: Optional[int] = None) -> bool:
+    def start(self, owner: int | None = None) -> bool:
         """Start the server unless it runs already; True when this call started it. `owner`: the pid of the
         command it runs for (stopped when that command ends), None for a server kept until `db stop`."""
         with self._locked():
@@ -178,7 +178,7 @@ class EmbeddedPostgres:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _server_user(self) -> Optional[pwd.struct_passwd]:
+    def _server_user(self) -> pwd.struct_passwd | None:
         # PostgreSQL refuses to run as root; as root we run it as a dedicated system user.
         return _ensure_os_user(SERVER_USER_WHEN_ROOT) if os.geteuid() == 0 else None
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from risk_assets.report.strings import STRINGS as REPORT_STRINGS
 from risk_assets.vocabulary import CRIT, ENGAGEMENT, WARN, Reason
@@ -47,7 +48,7 @@ class ReportDelivery:
         return self.report_path.name
 
     @property
-    def engagement(self) -> Optional[EngagementCounts]:
+    def engagement(self) -> EngagementCounts | None:
         """None while the ENGAGEMENT domain is off (the summary then has no such domain)."""
         counts = self.summary.get("domains", {}).get(ENGAGEMENT)
         if counts is None:
@@ -55,7 +56,7 @@ class ReportDelivery:
         return EngagementCounts(crit=counts[CRIT], warn=counts[WARN],
                                 theta_drops=self.summary["annotations"][Reason.THETA_DROP_WITH_DISENGAGEMENT])
 
-    def engagement_figure(self) -> Optional[tuple[str, str]]:
+    def engagement_figure(self) -> tuple[str, str] | None:
         """(label, value) of the rapid-guessing counts for e-mail and Slack, in the report's words; None while off."""
         counts = self.engagement
         if counts is None:
@@ -65,7 +66,7 @@ class ReportDelivery:
             crit=counts.crit, warn=counts.warn, drops=counts.theta_drops)
 
     @classmethod
-    def load(cls, summary_path: Path, report_path: Path) -> "ReportDelivery":
+    def load(cls, summary_path: Path, report_path: Path) -> ReportDelivery:
         summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
         if "content_id" not in summary:
             raise DeliveryError(f"{summary_path} has no content_id (written before this version): re-materialise "

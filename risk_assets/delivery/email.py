@@ -10,12 +10,13 @@ import smtplib
 import socket
 import ssl
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime, formatdate, make_msgid, parseaddr
 from pathlib import Path
-from typing import Callable, Literal, Mapping, Optional, Sequence
+from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -85,15 +86,15 @@ class SmtpSettings(BaseModel):
 
     host: str = Field(min_length=1)
     port: int = Field(default=587, ge=1, le=65535)
-    user: Optional[str] = None
-    password: Optional[SecretStr] = None
+    user: str | None = None
+    password: SecretStr | None = None
     sender: str = Field(min_length=3)  # the From address, e.g. "Risk reports <reports@school.example>"
     tls: TlsMode = "starttls"
     timeout: float = Field(default=30.0, gt=0)  # seconds, per connection and per reply
-    ca_file: Optional[str] = None  # PEM bundle to trust instead of the system's (private CA, self-signed test cert)
+    ca_file: str | None = None  # PEM bundle to trust instead of the system's (private CA, self-signed test cert)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> Optional["SmtpSettings"]:
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> SmtpSettings | None:
         """The settings in SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_FROM, SMTP_TLS, SMTP_CA_FILE;
         None without SMTP_HOST (the caller then writes to the outbox)."""
         host = _host_from_env(env)
@@ -105,12 +106,12 @@ class SmtpSettings(BaseModel):
                    sender=_sender_from_env(env), tls=tls, ca_file=_ca_file_from_env(env))
 
 
-def _env_value(env: Mapping[str, str], name: str) -> Optional[str]:
+def _env_value(env: Mapping[str, str], name: str) -> str | None:
     # An exported but empty variable means "not set", as in most shells' `VAR= command` idiom.
     return env.get(name, "").strip() or None
 
 
-def _host_from_env(env: Mapping[str, str]) -> Optional[str]:
+def _host_from_env(env: Mapping[str, str]) -> str | None:
     value = _env_value(env, "SMTP_HOST")
     if value is None:
         return None
@@ -144,7 +145,7 @@ def _port_from_env(env: Mapping[str, str], tls: TlsMode) -> int:
     return int(value)
 
 
-def _credentials_from_env(env: Mapping[str, str]) -> tuple[Optional[str], Optional[SecretStr]]:
+def _credentials_from_env(env: Mapping[str, str]) -> tuple[str | None, SecretStr | None]:
     user = _env_value(env, "SMTP_USER")
     password = env.get("SMTP_PASSWORD") or None  # not stripped: spaces may be part of a password
     if password is not None and user is None:
@@ -180,7 +181,7 @@ def _is_mail_address(value: str) -> bool:
     return bool(at and local and domain)
 
 
-def _ca_file_from_env(env: Mapping[str, str]) -> Optional[str]:
+def _ca_file_from_env(env: Mapping[str, str]) -> str | None:
     value = _env_value(env, "SMTP_CA_FILE")
     if value is not None and not Path(value).is_file():
         raise DeliveryError(f"SMTP_CA_FILE={value!r} is not a file: point it at the PEM file of the CA that "
@@ -194,26 +195,27 @@ def _ca_file_from_env(env: Mapping[str, str]) -> Optional[str]:
 class _WeekOverWeek:
     new: int
     resolved: int
-    persistent: Optional[int]  # None: fewer than three stored weeks
+    persistent: int | None  # None: fewer than three stored weeks
 
 
 @dataclass(frozen=True)
 class _Figures:
     total: int
     levels: dict[str, tuple[int, float]]  # level -> (count, percent)
-    week_over_week: Optional[_WeekOverWeek]  # None: last week is not stored
+    week_over_week: _WeekOverWeek | None  # None: last week is not stored
 
 
 def delivery_message_id(delivery: ReportDelivery, generation: int, sender: str) -> str:
     """The Message-ID of a report's e-mail: the same for every try of one ledger row (week, tenant, content,
     generation), so a retry after a crash is the same message, which mail systems and clients show once."""
-    return f"<risk.{delivery.week.isoformat()}.{delivery.tenant}.{delivery.checksum[:16]}.g{generation}@{_sender_domain(sender)}>"
+    return (f"<risk.{delivery.week.isoformat()}.{delivery.tenant}.{delivery.checksum[:16]}.g{generation}"
+            f"@{_sender_domain(sender)}>")
 
 
 def build_email(delivery: ReportDelivery, recipients: EmailDelivery, sender: str, *,
-                include_student_names: bool = False, students: Optional[pd.DataFrame] = None,
-                templates: Path = DEFAULT_TEMPLATES, message_id: Optional[str] = None,
-                date: Optional[dt.datetime] = None) -> EmailMessage:
+                include_student_names: bool = False, students: pd.DataFrame | None = None,
+                templates: Path = DEFAULT_TEMPLATES, message_id: str | None = None,
+                date: dt.datetime | None = None) -> EmailMessage:
     """The report e-mail: figures as plain text and e-mail-safe HTML, the report attached.
 
     Bcc addresses are deliberately not in any header: pass `recipients.recipients` (to + cc + bcc) to
@@ -232,7 +234,7 @@ def build_email(delivery: ReportDelivery, recipients: EmailDelivery, sender: str
         message["To"] = ", ".join(recipients.to)
     if recipients.cc:
         message["Cc"] = ", ".join(recipients.cc)
-    message["Date"] = format_datetime(date.astimezone(dt.timezone.utc), usegmt=True) if date else formatdate(usegmt=True)
+    message["Date"] = format_datetime(date.astimezone(dt.UTC), usegmt=True) if date else formatdate(usegmt=True)
     message["Message-ID"] = message_id or make_msgid(domain=_sender_domain(sender))
     # base64 keeps every part 7-bit clean, so servers without 8BITMIME relay the Korean text unchanged.
     message.set_content(_text_body(delivery, figures, names, words), subtype="plain", cte="base64")
@@ -276,7 +278,7 @@ def _figures(delivery: ReportDelivery) -> _Figures:
                             "re-materialise the tenant's summary and report") from None
 
 
-def _crit_student_names(students: Optional[pd.DataFrame]) -> list[str]:
+def _crit_student_names(students: pd.DataFrame | None) -> list[str]:
     """Names of CRIT students as "name (class)", ordered by class then name."""
     if students is None:
         raise DeliveryError("include_student_names is on but no students table was given to build_email")
@@ -314,13 +316,13 @@ def _week_over_week_rows(week_over_week: _WeekOverWeek, words: dict) -> list[tup
             (words["persistent"], persistent)]
 
 
-def _shown_names(names: list[str], words: dict) -> tuple[list[str], Optional[str]]:
+def _shown_names(names: list[str], words: dict) -> tuple[list[str], str | None]:
     """The names listed in the body, and the "and N more" line when the list is cut."""
     rest = len(names) - MAX_NAMED_STUDENTS
     return names[:MAX_NAMED_STUDENTS], words["more_students"].format(n=rest) if rest > 0 else None
 
 
-def _text_body(delivery: ReportDelivery, figures: _Figures, names: Optional[list[str]], words: dict) -> str:
+def _text_body(delivery: ReportDelivery, figures: _Figures, names: list[str] | None, words: dict) -> str:
     lines = [f"{delivery.org_name} · {words['title']}",
              f"{words['week']}: {delivery.week} – {delivery.week_end}",
              f"{words['students']}: {_count(figures.total)}", ""]
@@ -343,7 +345,7 @@ def _text_body(delivery: ReportDelivery, figures: _Figures, names: Optional[list
     return "\n".join(lines) + "\n"
 
 
-def _html_body(delivery: ReportDelivery, figures: _Figures, names: Optional[list[str]], words: dict,
+def _html_body(delivery: ReportDelivery, figures: _Figures, names: list[str] | None, words: dict,
                subject: str, templates: Path) -> str:
     """quarto/templates/email.html.j2 (or the school's copy), with the figures as display strings."""
     shown, more = _shown_names(names, words) if names is not None else (None, None)
@@ -411,7 +413,7 @@ def send_email(settings: SmtpSettings, message: EmailMessage, envelope_to: Seque
     raise _failure(settings, f"gave up after {attempts} attempts: {reason}")
 
 
-def _tls_context(settings: SmtpSettings) -> Optional[ssl.SSLContext]:
+def _tls_context(settings: SmtpSettings) -> ssl.SSLContext | None:
     if settings.tls == "none":
         return None
     try:
@@ -421,7 +423,7 @@ def _tls_context(settings: SmtpSettings) -> Optional[ssl.SSLContext]:
                                  "file of the CA that signed the server's certificate") from None
 
 
-def _send_once(settings: SmtpSettings, context: Optional[ssl.SSLContext], message: EmailMessage,
+def _send_once(settings: SmtpSettings, context: ssl.SSLContext | None, message: EmailMessage,
                envelope_to: Sequence[str]) -> dict[str, tuple[int, bytes]]:
     """One connection: TLS, login, send. Returns the recipients the server refused while accepting others."""
     client = _connect(settings, context)
@@ -435,13 +437,13 @@ def _send_once(settings: SmtpSettings, context: Optional[ssl.SSLContext], messag
         _close(client)
 
 
-def _connect(settings: SmtpSettings, context: Optional[ssl.SSLContext]) -> smtplib.SMTP:
+def _connect(settings: SmtpSettings, context: ssl.SSLContext | None) -> smtplib.SMTP:
     if settings.tls == "ssl":
         return smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
     return smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
 
 
-def _start_tls(client: smtplib.SMTP, settings: SmtpSettings, context: Optional[ssl.SSLContext]) -> None:
+def _start_tls(client: smtplib.SMTP, settings: SmtpSettings, context: ssl.SSLContext | None) -> None:
     client.ehlo()
     if not client.has_extn("starttls"):
         raise _failure(settings, "the server does not offer STARTTLS: use SMTP_TLS=ssl (usually port 465), "
@@ -463,6 +465,7 @@ def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
         raise _failure(settings, f"the server offers login only by {', '.join(offered)}; "
                                  f"supported are {', '.join(_AUTH_MECHANISMS)}")
     # auth_plain / auth_login read the credentials from these attributes (documented for SMTP.auth).
+    assert settings.user is not None  # send_email logs in only when SMTP_USER is set
     client.user = settings.user
     client.password = settings.password.get_secret_value() if settings.password else ""
     client.auth(mechanism, getattr(client, f"auth_{mechanism.lower()}"))  # ASCII: checked in from_env

@@ -8,9 +8,9 @@ generations that were not become `superseded`, so the newest row of a channel is
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Optional
 
 import pandas as pd
 import psycopg2.extensions
@@ -33,8 +33,8 @@ class LedgerEntry:
     generation: int
     status: str  # the status this run found: pending, sending (interrupted), failed or unknown
     created_at: dt.datetime  # when the row was created: an e-mail's Date, the same for every try
-    started_at: Optional[dt.datetime]  # when the last send began
-    error: Optional[str]  # why the last attempt failed, or why its outcome is unknown
+    started_at: dt.datetime | None  # when the last send began
+    error: str | None  # why the last attempt failed, or why its outcome is unknown
 
     @property
     def interrupted(self) -> bool:
@@ -61,7 +61,7 @@ class Ledger:
                 cur.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
             self.conn.commit()
 
-    def claim(self, week: dt.date, tenant: str, channel: str, checksum: str, run_id: str) -> Optional[LedgerEntry]:
+    def claim(self, week: dt.date, tenant: str, channel: str, checksum: str, run_id: str) -> LedgerEntry | None:
         """The newest generation's row for this report and channel, created as pending if new; None when it is
         settled (sent, or e-mail switched off): nothing to do. Call inside exclusive()."""
         with self.conn.cursor() as cur:
@@ -121,8 +121,8 @@ class Ledger:
                         (entry.id,))
         self.conn.commit()
 
-    def record(self, entry: LedgerEntry, status: str, *, destination: str, message_id: Optional[str] = None,
-               error: Optional[str] = None) -> None:
+    def record(self, entry: LedgerEntry, status: str, *, destination: str, message_id: str | None = None,
+               error: str | None = None) -> None:
         """The outcome; a sent row supersedes the older generations of its channel that were not sent."""
         with self.conn.cursor() as cur:
             cur.execute(
@@ -147,7 +147,7 @@ class Ledger:
             return {row[0] for row in cur.fetchall()}
 
     def record_recipients(self, entry: LedgerEntry, accepted: list[str], refused: Mapping[str, str]) -> None:
-        rows = [(entry.id, address, SENT, None) for address in accepted]
+        rows: list[tuple[int, str, str, str | None]] = [(entry.id, address, SENT, None) for address in accepted]
         rows += [(entry.id, address, "refused", reply) for address, reply in refused.items()]
         with self.conn.cursor() as cur:
             for row in rows:
@@ -159,14 +159,14 @@ class Ledger:
                 )
         self.conn.commit()
 
-    def parts(self, entry: LedgerEntry) -> dict[str, tuple[str, Optional[str]]]:
+    def parts(self, entry: LedgerEntry) -> dict[str, tuple[str, str | None]]:
         """Each part of the row tried so far: part -> (status, provider id)."""
         with self.conn.cursor() as cur:
             cur.execute("SELECT part, status, provider_id FROM risk.delivery_parts WHERE delivery_id = %s",
                         (entry.id,))
             return {part: (status, provider_id) for part, status, provider_id in cur.fetchall()}
 
-    def record_part(self, entry: LedgerEntry, part: str, status: str, provider_id: Optional[str] = None) -> None:
+    def record_part(self, entry: LedgerEntry, part: str, status: str, provider_id: str | None = None) -> None:
         """A part's outcome, committed at once: `sending` goes in before its request goes out."""
         with self.conn.cursor() as cur:
             cur.execute(

@@ -5,7 +5,7 @@ tenants.yaml names, and in production a configured channel for every tenant's e-
 from __future__ import annotations
 
 import os
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from risk_assets.config import Tenant
 from risk_assets.delivery.content import DeliveryError

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable, Mapping, Optional
 
 import pandas as pd
 
@@ -61,10 +61,10 @@ class Channels:
     """What a delivery run may use: SMTP (None: outbox), the environment for Slack secrets, the outbox (None in
     production, where an unconfigured channel is an error or, for Slack, skipped)."""
 
-    smtp: Optional[SmtpSettings]
-    outbox: Optional[Outbox]
+    smtp: SmtpSettings | None
+    outbox: Outbox | None
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    slack_base_url: Optional[str] = None  # Slack Web API base (tests point it at a local server)
+    slack_base_url: str | None = None  # Slack Web API base (tests point it at a local server)
     slack_timeout: int = DEFAULT_TIMEOUT_SECONDS  # seconds a Slack request waits for the answer (SLACK_TIMEOUT)
     templates: Path = DEFAULT_TEMPLATES  # the e-mail's template folder (the report template's templates/)
 
@@ -73,7 +73,7 @@ class OutcomeUnknown(DeliveryError):
     """An interrupted send whose result cannot be looked up: an operator decides whether to send again."""
 
 
-def _send_email(delivery: ReportDelivery, tenant: Tenant, channels: Channels, students: Optional[pd.DataFrame],
+def _send_email(delivery: ReportDelivery, tenant: Tenant, channels: Channels, students: pd.DataFrame | None,
                 entry: LedgerEntry, ledger: Ledger) -> tuple[str, str]:
     recipients = tenant.delivery.email
     sender = channels.smtp.sender if channels.smtp else OUTBOX_SENDER
@@ -81,9 +81,10 @@ def _send_email(delivery: ReportDelivery, tenant: Tenant, channels: Channels, st
                           students=students, templates=channels.templates,
                           message_id=delivery_message_id(delivery, entry.generation, sender), date=entry.created_at)
     if channels.smtp is None:
-        if channels.outbox is None:
+        outbox = channels.outbox
+        if outbox is None:
             raise DeliveryError(no_outbox(tenant))
-        return "outbox", _to_outbox(entry, ledger, lambda: channels.outbox.put_email(delivery, message))
+        return "outbox", _to_outbox(entry, ledger, lambda: outbox.put_email(delivery, message))
     if not recipients.recipients:
         raise DeliveryError(no_recipient(tenant))
     already = ledger.sent_recipients(entry)
@@ -112,7 +113,9 @@ def _send_slack(delivery: ReportDelivery, tenant: Tenant, channels: Channels, en
     payload = build_payload(delivery)
     webhook = resolve_webhook(tenant.delivery.slack, channels.env)
     if webhook is None:
-        return "outbox", _to_outbox(entry, ledger, lambda: channels.outbox.put_slack(delivery, payload))
+        outbox = channels.outbox
+        assert outbox is not None  # without a webhook or an outbox, _skip_reason skipped the channel
+        return "outbox", _to_outbox(entry, ledger, lambda: outbox.put_slack(delivery, payload))
     url, secret_name = webhook
     bot = resolve_bot(tenant.delivery.slack, channels.env)
     destination = "webhook" if bot is None else "webhook+upload"
@@ -134,7 +137,7 @@ def _send_slack(delivery: ReportDelivery, tenant: Tenant, channels: Channels, en
     return destination, file_id
 
 
-def _send_part(ledger: Ledger, entry: LedgerEntry, part: str, send: Callable[[], Optional[str]],
+def _send_part(ledger: Ledger, entry: LedgerEntry, part: str, send: Callable[[], str | None],
                when_unanswered: Callable[[NoAnswer], DeliveryError]) -> str:
     """One part with its outcome in the ledger, `sending` before its request goes out; returns its provider id."""
     ledger.record_part(entry, part, SENDING)
@@ -156,7 +159,7 @@ def _resend_hint(delivery: ReportDelivery) -> str:
 
 
 def _unanswered_message(unanswered: NoAnswer, delivery: ReportDelivery,
-                        bot: Optional[tuple[str, str, str]]) -> DeliveryError:
+                        bot: tuple[str, str, str] | None) -> DeliveryError:
     if bot is None:
         return OutcomeUnknown(f"{unanswered}; a webhook cannot tell whether the message arrived, so it is not "
                               f"posted again blindly: {_resend_hint(delivery)}")
@@ -164,13 +167,14 @@ def _unanswered_message(unanswered: NoAnswer, delivery: ReportDelivery,
 
 
 def _delivered_parts(delivery: ReportDelivery, channels: Channels, entry: LedgerEntry, ledger: Ledger,
-                     bot: Optional[tuple[str, str, str]]) -> dict[str, str]:
+                     bot: tuple[str, str, str] | None) -> dict[str, str]:
     """part -> provider id of each part an earlier try delivered: recorded as sent, or, for a part whose try
     ended without an answer (its process died, or Slack did not answer), found in the channel's history."""
     parts = ledger.parts(entry)
     delivered = {part: provider_id or "" for part, (status, provider_id) in parts.items() if status == SENT}
     if not any(status in (SENDING, UNKNOWN) for status, _ in parts.values()):
         return delivered
+    assert entry.started_at is not None  # parts are recorded only after begin() set it
     if bot is None:
         ledger.record_part(entry, MESSAGE, UNKNOWN)
         started = f"{entry.started_at:%Y-%m-%d %H:%M:%S %Z}"
@@ -188,7 +192,7 @@ def _delivered_parts(delivery: ReportDelivery, channels: Channels, entry: Ledger
 
 
 def deliver(delivery: ReportDelivery, tenant: Tenant, ledger: Ledger, channels: Channels, run_id: str,
-            students: Optional[pd.DataFrame] = None, only: Optional[str] = None) -> list[ChannelOutcome]:
+            students: pd.DataFrame | None = None, only: str | None = None) -> list[ChannelOutcome]:
     """Each channel not yet sent for this report content is sent (or written to the outbox) and recorded;
     a failing channel is recorded as failed and does not stop the others."""
     outcomes = []
@@ -204,7 +208,7 @@ def deliver(delivery: ReportDelivery, tenant: Tenant, ledger: Ledger, channels: 
     return outcomes
 
 
-def _skip_reason(tenant: Tenant, channels: Channels, channel: str) -> Optional[str]:
+def _skip_reason(tenant: Tenant, channels: Channels, channel: str) -> str | None:
     """Why the channel is not sent for this tenant, or None."""
     if channel == "email" and not tenant.delivery.email.enabled:
         return "e-mail is off for this tenant (delivery.email.enabled: false in tenants.yaml)"
@@ -215,7 +219,7 @@ def _skip_reason(tenant: Tenant, channels: Channels, channel: str) -> Optional[s
 
 
 def _deliver_channel(delivery: ReportDelivery, tenant: Tenant, ledger: Ledger, channels: Channels,
-                     students: Optional[pd.DataFrame], entry: LedgerEntry) -> ChannelOutcome:
+                     students: pd.DataFrame | None, entry: LedgerEntry) -> ChannelOutcome:
     channel = entry.channel
     skipped = _skip_reason(tenant, channels, channel)
     if skipped:

@@ -7,8 +7,9 @@ import http.client
 import json
 import logging
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 from urllib.error import URLError
 from urllib.parse import urlsplit
 
@@ -164,7 +165,7 @@ def _secret_from_env(name: str, env: Mapping[str, str], what: str, without_it: s
     return value
 
 
-def resolve_webhook(slack: SlackDelivery, env: Mapping[str, str] = os.environ) -> Optional[tuple[str, str]]:
+def resolve_webhook(slack: SlackDelivery, env: Mapping[str, str] = os.environ) -> tuple[str, str] | None:
     """(webhook URL, name of its variable); None when the tenant has no webhook, so the caller uses the outbox."""
     if slack.webhook_env is None:
         return None
@@ -174,7 +175,7 @@ def resolve_webhook(slack: SlackDelivery, env: Mapping[str, str] = os.environ) -
     return url, slack.webhook_env
 
 
-def resolve_bot(slack: SlackDelivery, env: Mapping[str, str] = os.environ) -> Optional[tuple[str, str, str]]:
+def resolve_bot(slack: SlackDelivery, env: Mapping[str, str] = os.environ) -> tuple[str, str, str] | None:
     """(bot token, channel, name of the token's variable); None when the tenant uploads no report file."""
     if slack.bot_token_env is None:
         if slack.channel:
@@ -254,7 +255,7 @@ def _scrub(text: str, *secrets: str) -> str:
     return text
 
 
-def _retry_after(headers: Mapping[str, Any]) -> Optional[int]:
+def _retry_after(headers: Mapping[str, Any]) -> int | None:
     for name, value in headers.items():
         if name.lower() == "retry-after":
             text = str(value[0] if isinstance(value, (list, tuple)) else value).strip()
@@ -366,7 +367,7 @@ def _api_failure(exc: SlackApiError, delivery: ReportDelivery, channel: str, max
     return f"Slack refused the upload of {delivery.attachment_name} to channel {channel}: {code}"
 
 
-def _web_client(token: str, base_url: Optional[str], max_retries: int, timeout: int = DEFAULT_TIMEOUT_SECONDS,
+def _web_client(token: str, base_url: str | None, max_retries: int, timeout: int = DEFAULT_TIMEOUT_SECONDS,
                 on_retry: OnAttempt = _no_attempt) -> WebClient:
     return WebClient(token=token, base_url=base_url or WebClient.BASE_URL, timeout=timeout,
                      retry_handlers=_retry_handlers(max_retries, on_retry), logger=_SDK_LOGGER)
@@ -382,11 +383,11 @@ class FoundPosts:
     """What an interrupted run had posted, as the channel's history shows it."""
 
     message: bool  # the webhook message
-    file_id: Optional[str]  # the uploaded report
+    file_id: str | None  # the uploaded report
 
 
 def find_posts(token: str, channel: str, delivery: ReportDelivery, since: dt.datetime, *,
-               base_url: Optional[str] = None, max_retries: int = 3,
+               base_url: str | None = None, max_retries: int = 3,
                timeout: int = DEFAULT_TIMEOUT_SECONDS) -> FoundPosts:
     """The report's messages in the channel since `since` (conversations.history), recognised by report_id.
     The webhook is assumed to post into the same channel as the bot."""
@@ -412,7 +413,7 @@ def find_posts(token: str, channel: str, delivery: ReportDelivery, since: dt.dat
     return FoundPosts(message, file_id)
 
 
-def upload_report(token: str, channel: str, delivery: ReportDelivery, *, base_url: Optional[str] = None,
+def upload_report(token: str, channel: str, delivery: ReportDelivery, *, base_url: str | None = None,
                   max_retries: int = 3, timeout: int = DEFAULT_TIMEOUT_SECONDS,
                   on_attempt: OnAttempt = _no_attempt) -> str:
     """Uploads the report file to the channel and returns Slack's file id.

@@ -41,4 +41,5 @@ def _daytime_offset(date: dt.date, zone: ZoneInfo) -> dt.timedelta:
     start, end = (dt.datetime.combine(date, moment, zone).utcoffset() for moment in DAYTIME)
     if start != end:
         raise ValueError(f"{zone.key} changes its UTC offset during the day on {date}")
+    assert start is not None  # a datetime with a ZoneInfo always has an offset
     return start

@@ -156,6 +156,8 @@ class _Day:
 def simulate_practice(
     rng: np.random.Generator, learners: Learners, items: UsableItems, dates: np.ndarray
 ) -> PracticeLog:
+    n_students: int
+    n_days: int
     n_students, n_days = learners.attends.shape
     picker = _ItemPicker(items, n_students)
     tracker = _AbilityTracker(n_students)
@@ -228,8 +230,8 @@ def _practice_day(
         last_shown[rows] = clock[rows]
         clock[rows] += rng.integers(ITEM_GAP_MS[0], ITEM_GAP_MS[1] + 1, rows.size)
 
-    row, position, item_pos, clock_ms, outcome, response_time = (np.concatenate(column) for column in zip(*shown))
-    return _DayLog(row, position, item_pos, clock_ms, outcome, response_time, loglik, last_shown)
+    row, positions, item_pos, clock_ms, outcome, response_time = (np.concatenate(column) for column in zip(*shown))
+    return _DayLog(row, positions, item_pos, clock_ms, outcome, response_time, loglik, last_shown)
 
 
 def _score_table(items: UsableItems) -> np.ndarray:

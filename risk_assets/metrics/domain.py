@@ -59,7 +59,7 @@ class Roster:
     student_ids: np.ndarray
 
     @classmethod
-    def from_students(cls, students: pd.DataFrame) -> "Roster":
+    def from_students(cls, students: pd.DataFrame) -> Roster:
         return cls(np.sort(students["student_id"].to_numpy(dtype=np.int64)))
 
     def __len__(self) -> int:

@@ -44,7 +44,7 @@ class InexactInteger(UserError):
     pass
 
 
-def window_document(snapshot: "Snapshot") -> dict:
+def window_document(snapshot: Snapshot) -> dict:
     window = snapshot.window
     instants = {f"c_minus_{days}d": int(pd.Timestamp(window.instant(days)).value // _MICROS)
                 for days in range(0, HISTORY_DAYS + 1, 7)}
@@ -60,7 +60,7 @@ def window_document(snapshot: "Snapshot") -> dict:
     }
 
 
-def export_snapshot(snapshot: "Snapshot", folder: Path) -> Path:
+def export_snapshot(snapshot: Snapshot, folder: Path) -> Path:
     """Write every table's column files, tables.json and window.json into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     layout = {name: write_table(frame, name, folder / name) for name, frame in snapshot.tables().items()}

@@ -75,7 +75,8 @@ class _Model:
 
     def score(self, c: np.ndarray) -> np.ndarray:
         """s(c) = Σ_{x=1} q/(p + c·q) − (n0 + β − 1)/(1 − c) + (α − 1)/c, strictly decreasing."""
-        return self._sum(self.q / (self.p + c[self.pos] * self.q)) - (self.n0 + self.beta - 1) / (1 - c) + self._prior(c, 1)
+        return (self._sum(self.q / (self.p + c[self.pos] * self.q)) - (self.n0 + self.beta - 1) / (1 - c)
+                + self._prior(c, 1))
 
     def information(self, c: np.ndarray) -> np.ndarray:
         """I(c) = −s'(c) = Σ_{x=1} (q/P)² + (n0 + β − 1)/(1 − c)² + (α − 1)/c², P = p + c·q."""

@@ -38,7 +38,7 @@ class Presentations:
         return self.outcome != OMITTED
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, roster: Roster) -> "Presentations":
+    def from_frame(cls, frame: pd.DataFrame, roster: Roster) -> Presentations:
         """Rows of counted students with a valid outcome, in the spec's order."""
         pos = roster.positions(frame["student_id"].to_numpy())
         outcome = pd.Categorical(frame["outcome"], categories=VALID_OUTCOMES).codes

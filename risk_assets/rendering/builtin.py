@@ -7,9 +7,9 @@ Cell output follows Quarto's rules for the options the template may use (see qua
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
-from typing import Mapping, Optional
 
 from markdown_it import MarkdownIt
 
@@ -36,14 +36,14 @@ ECHO_DEFAULT = False
 
 
 def render_builtin(template: Path, params: Mapping[str, ParamValue], output: Path, *, label: str,
-                   lang: Optional[str] = None) -> Path:
+                   lang: str | None = None) -> Path:
     """Render completely in memory, check it references nothing external, then replace `output` atomically."""
     html = render_html(template, params, label=label, lang=lang)
     check_self_contained(html, label=label)
     return write_atomically(output, html.encode("utf-8"))
 
 
-def render_html(template: Path, params: Mapping[str, ParamValue], *, label: str, lang: Optional[str] = None) -> str:
+def render_html(template: Path, params: Mapping[str, ParamValue], *, label: str, lang: str | None = None) -> str:
     try:
         document = read_document(template)
     except QmdError as error:

@@ -24,7 +24,6 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Optional
 
 from risk_assets.rendering.notebook import INJECTED_TAG, document_notebook
 from risk_assets.rendering.qmd import Cell, Document, html_option, read_document
@@ -117,7 +116,7 @@ def _execute(shell, document: Document, request: dict) -> dict:
     return {"ok": True}
 
 
-def _run(shell, cell: Cell) -> Optional[dict]:
+def _run(shell, cell: Cell) -> dict | None:
     """Run one cell; on an error, what failed and on which line of the .qmd."""
     result = shell.run_cell(cell.source, store_history=False)
     error = result.error_before_exec or result.error_in_exec
@@ -128,7 +127,7 @@ def _run(shell, cell: Cell) -> Optional[dict]:
             "error": type(error).__name__, "message": str(error)}
 
 
-def _cell_line(error: BaseException, namespace: dict) -> Optional[int]:
+def _cell_line(error: BaseException, namespace: dict) -> int | None:
     """The line of the cell the error was raised on: the innermost frame in the code of the cell that ran, which
     is the first frame running in the cells' namespace."""
     if isinstance(error, SyntaxError):

@@ -13,7 +13,7 @@ import functools
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 
 from risk_assets.rendering.errors import RenderError
 from risk_assets.rendering.quarto_cli import (
@@ -39,8 +39,8 @@ _FIND_MISSING = ("import importlib.util, sys; "
 class Renderer:
     name: Literal["quarto", "builtin"]
     reason: str  # one line for the run log: what was chosen and why
-    quarto: Optional[Path] = None
-    version: Optional[str] = None
+    quarto: Path | None = None
+    version: str | None = None
 
 
 BUILTIN = Renderer("builtin", "report renderer: built-in (report.renderer: builtin)")
@@ -95,8 +95,8 @@ def _quarto_version(quarto: Path) -> str:
 def _missing_modules(python: str) -> tuple[str, ...]:
     done = _probe([python, "-c", _FIND_MISSING, *JUPYTER_MODULES], f"{python} (the Python that runs the cells)")
     if done.returncode != 0:
-        raise _Unusable(f"the Python that runs the template's cells, {python}, does not run (exit status {done.returncode}): "
-                        f"point {QUARTO_PYTHON_ENV} at a working Python")
+        raise _Unusable(f"the Python that runs the template's cells, {python}, does not run "
+                        f"(exit status {done.returncode}): point {QUARTO_PYTHON_ENV} at a working Python")
     return tuple(done.stdout.split())
 
 

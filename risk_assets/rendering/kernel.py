@@ -6,11 +6,11 @@ import ast
 import builtins
 import io
 import sys
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType
-from typing import Iterator, Mapping, Optional
 
 from risk_assets.rendering.qmd import Cell
 
@@ -42,7 +42,7 @@ class Kernel:
             value = eval(trailing, self.namespace) if trailing is not None else None
         return CellResult(stdout=stdout.getvalue(), value=value)
 
-    def failing_line(self, error: BaseException) -> Optional[int]:
+    def failing_line(self, error: BaseException) -> int | None:
         """The .qmd line a cell's exception was raised on (the innermost frame in the template)."""
         if isinstance(error, SyntaxError) and error.filename == self.filename:
             return error.lineno
@@ -54,13 +54,14 @@ class Kernel:
             traceback = traceback.tb_next
         return line
 
-    def _compile(self, cell: Cell) -> tuple[CodeType, Optional[CodeType]]:
+    def _compile(self, cell: Cell) -> tuple[CodeType, CodeType | None]:
         # Padding with blank lines makes the code's line numbers those of the .qmd.
         source = "\n" * (cell.line - 1) + cell.source
         tree = ast.parse(source, filename=self.filename)
         # Like Jupyter, a trailing expression is evaluated separately so its value can be shown.
-        if tree.body and isinstance(tree.body[-1], ast.Expr):
-            last = tree.body.pop()
+        last = tree.body[-1] if tree.body else None
+        if isinstance(last, ast.Expr):
+            tree.body.pop()
             trailing = compile(ast.Expression(last.value), self.filename, "eval")
         else:
             trailing = None

@@ -1,12 +1,14 @@
 """A Quarto document as the Jupyter notebook Quarto renders (what `quarto convert` writes): the front matter in the
-first markdown cell, markdown cells, and code cells whose `#|` option lines stay in their source, where Quarto reads them.
+first markdown cell, markdown cells, and code cells whose `#|` option lines stay in their source, where Quarto
+reads them.
 
 The cell worker fills the code cells' outputs; Quarto then renders the notebook without executing it.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from risk_assets.rendering.params import ParamValue
 from risk_assets.rendering.qmd import Cell, Document, Markdown
@@ -59,7 +61,8 @@ def _code_cell(index: int, cell: Cell) -> dict:
 def _cell(index: int, kind: str, source: str) -> dict:
     # Quarto reads a cell's source as a list of lines (as Jupyter writes it): as one string, a front matter cell
     # would not be recognised.
-    cell = {"id": f"cell-{index}", "cell_type": kind, "metadata": {}, "source": source.splitlines(keepends=True)}
+    cell: dict[str, Any] = {"id": f"cell-{index}", "cell_type": kind, "metadata": {},
+                            "source": source.splitlines(keepends=True)}
     if kind == "code":
         cell.update(execution_count=None, outputs=[])
     return cell

@@ -7,7 +7,6 @@ the file opens identically offline, from an e-mail attachment or from a file sha
 from __future__ import annotations
 
 from html import escape
-from typing import Optional
 
 GENERATOR = "risk_assets built-in renderer"
 
@@ -32,7 +31,7 @@ img { max-width: 100%; height: auto; }
 """
 
 
-def html_page(*, body: str, title: Optional[str], page_title: str, lang: str) -> str:
+def html_page(*, body: str, title: str | None, page_title: str, lang: str) -> str:
     """`title` becomes the visible title block (as Quarto shows it); `page_title` the <title> fallback."""
     title_block = (
         f'<header id="title-block-header">\n<h1 class="title">{escape(title)}</h1>\n</header>\n' if title else ""

@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from typing import Mapping, Union
+from collections.abc import Mapping
 
 from risk_assets.rendering.errors import RenderError
 
-ParamValue = Union[str, int, float, bool]
+ParamValue = str | int | float | bool
 
 
 def normalize_params(params: Mapping[str, object], *, label: str) -> dict[str, ParamValue]:

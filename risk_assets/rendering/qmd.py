@@ -7,9 +7,9 @@ rejected here with the line they are on, rather than rendered differently from Q
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional, Union
 
 import yaml
 
@@ -68,10 +68,14 @@ class Cell:
     @property
     def tags(self) -> tuple[str, ...]:
         tags = self.options.get("tags") or ()
-        return (tags,) if isinstance(tags, str) else tuple(str(tag) for tag in tags)
+        if isinstance(tags, str):
+            return (tags,)
+        if not isinstance(tags, Iterable):  # e.g. `#| tags: 5`, which the option checks let through
+            raise QmdError(f"cell {self.name}: tags: {tags!r} is not supported; use a tag or a list of tags")
+        return tuple(str(tag) for tag in tags)
 
 
-Block = Union[Markdown, Cell]
+Block = Markdown | Cell
 
 
 @dataclass(frozen=True)
@@ -81,12 +85,12 @@ class Document:
     front_matter_text: str = ""  # the YAML between the fences, as written (comments included)
 
     @property
-    def title(self) -> Optional[str]:
+    def title(self) -> str | None:
         title = self.front_matter.get("title")
         return None if title is None else str(title)
 
     @property
-    def pagetitle(self) -> Optional[str]:
+    def pagetitle(self) -> str | None:
         """Quarto's `pagetitle`: the browser title without a visible title block."""
         title = self.front_matter.get("pagetitle")
         return None if title is None else str(title)
@@ -97,14 +101,16 @@ class Document:
 
     @property
     def execute_defaults(self) -> Mapping[str, object]:
-        return self.front_matter.get("execute") or {}
+        execute = self.front_matter.get("execute") or {}
+        assert isinstance(execute, Mapping)  # parse_document checked it (_check_options)
+        return execute
 
     @property
     def cells(self) -> tuple[Cell, ...]:
         return tuple(block for block in self.blocks if isinstance(block, Cell))
 
     @property
-    def parameters_cell(self) -> Optional[Cell]:
+    def parameters_cell(self) -> Cell | None:
         return next((cell for cell in self.cells if PARAMETERS_TAG in cell.tags), None)
 
     def option(self, cell: Cell, name: str, fallback: object) -> object:

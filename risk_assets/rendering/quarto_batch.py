@@ -16,9 +16,10 @@ import os
 import select
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Any
 
 from risk_assets.files import write_atomically
 from risk_assets.rendering.choice import Renderer
@@ -56,24 +57,28 @@ class _Template:
 class QuartoBatch:
     """Renders reports one after another with `renderer` (a Quarto); close() ends its worker and scratch files."""
 
-    def __init__(self, renderer: Renderer, cache_dir: Optional[Path] = None):
+    def __init__(self, renderer: Renderer, cache_dir: Path | None = None):
+        if renderer.quarto is None:  # RenderSession renders with the built-in renderer itself
+            raise ValueError(f"QuartoBatch needs a Quarto renderer, not {renderer.name}")
         self.renderer = renderer
+        self.quarto: Path = renderer.quarto
         self.cache_dir = cache_dir
         self._scratch = tempfile.TemporaryDirectory(prefix="risk-quarto-")
         self._templates: dict[Path, _Template] = {}
-        self._skeletons: dict[str, Optional[str]] = {}
-        self._worker: Optional[CellWorker] = None
+        self._skeletons: dict[str, str | None] = {}
+        self._worker: CellWorker | None = None
         self._count = 0
 
     def render(self, template: Path, params: Mapping[str, ParamValue], output: Path, *, label: str,
-               lang: Optional[str] = None) -> Path:
+               lang: str | None = None) -> Path:
         prepared = self._template(template, label)
         notebook = self._execute(prepared, params, label)
         found = slots(prepared.document, notebook)
-        page = None if found is None else self._skeleton_page(prepared, notebook, found, lang, label)
-        if page is not None:
-            return write_atomically(output, substitute(page, found).encode("utf-8"))
-        return write_atomically(output, render_notebook(self.renderer.quarto, prepared.workdir, notebook,
+        if found is not None:
+            page = self._skeleton_page(prepared, notebook, found, lang, label)
+            if page is not None:
+                return write_atomically(output, substitute(page, found).encode("utf-8"))
+        return write_atomically(output, render_notebook(self.quarto, prepared.workdir, notebook,
                                                         template.stem, label=label, lang=lang))
 
     def close(self) -> None:
@@ -81,7 +86,7 @@ class QuartoBatch:
             self._worker.close()
         self._scratch.cleanup()
 
-    def __enter__(self) -> "QuartoBatch":
+    def __enter__(self) -> QuartoBatch:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -108,14 +113,16 @@ class QuartoBatch:
         """The template's notebook with this school's cell outputs."""
         self._count += 1
         files = Path(self._scratch.name) / f"school-{self._count}"
-        request = {"template": str(prepared.path), "params": dict(params), "cwd": str(prepared.workdir),
-                   "notebook": f"{files}.ipynb", "result": f"{files}.json"}
+        request: dict[str, Any] = {"template": str(prepared.path), "params": dict(params),
+                                   "cwd": str(prepared.workdir), "notebook": f"{files}.ipynb",
+                                   "result": f"{files}.json"}
         result, executed = Path(request["result"]), Path(request["notebook"])
         try:
-            status = self._live_worker().execute(request, label)
+            worker = self._live_worker()
+            status = worker.execute(request, label)
             if status != 0 or not result.is_file():
                 raise RenderError(f"{label}: the template's cells ended their process (exit status {status}) "
-                                  f"before they finished{self._worker.log_tail()}")
+                                  f"before they finished{worker.log_tail()}")
             outcome = json.loads(result.read_text(encoding="utf-8"))
             if "failed" in outcome:
                 failed = outcome["failed"]
@@ -136,8 +143,8 @@ class QuartoBatch:
             self._worker = CellWorker(kernel_python(), Path(self._scratch.name))
         return self._worker
 
-    def _skeleton_page(self, prepared: _Template, notebook: dict, found: list[Slot], lang: Optional[str],
-                       label: str) -> Optional[str]:
+    def _skeleton_page(self, prepared: _Template, notebook: dict, found: list[Slot], lang: str | None,
+                       label: str) -> str | None:
         """The skeleton's page for this shape of outputs, from memory, the cache folder or one Quarto render;
         None when Quarto did not keep every placeholder exactly once (the school is then rendered on its own)."""
         key = self._skeleton_key(prepared, found, lang)
@@ -148,7 +155,7 @@ class QuartoBatch:
             page = cached.read_text(encoding="utf-8")
         else:
             skeleton = skeleton_notebook(prepared.document, notebook)
-            page = render_notebook(self.renderer.quarto, prepared.workdir, skeleton, prepared.path.stem,
+            page = render_notebook(self.quarto, prepared.workdir, skeleton, prepared.path.stem,
                                    label=f"{label} (the batch's skeleton page)", lang=lang).decode("utf-8")
             if cached is not None:
                 write_atomically(cached, page.encode("utf-8"))
@@ -156,7 +163,7 @@ class QuartoBatch:
         self._skeletons[key] = page if usable else None
         return self._skeletons[key]
 
-    def _skeleton_key(self, prepared: _Template, found: list[Slot], lang: Optional[str]) -> str:
+    def _skeleton_key(self, prepared: _Template, found: list[Slot], lang: str | None) -> str:
         parts = [SKELETON_FORMAT, str(self.renderer.quarto), self.renderer.version, prepared.digest,
                  prepared.path.name, lang, [slot.shape for slot in found]]
         return hashlib.sha256(json.dumps(parts, default=str).encode("utf-8")).hexdigest()[:32]
@@ -175,19 +182,21 @@ class CellWorker:
         except OSError as error:
             self.log.close()
             raise RenderError(f"cannot start the cell worker with {python}: {error.strerror or error}") from None
+        assert self.process.stdin is not None and self.process.stdout is not None  # both are pipes
+        self._requests, self._replies = self.process.stdin, self.process.stdout
 
     def execute(self, request: dict, label: str) -> int:
         """Send one request; the exit status of the child that ran it."""
         try:
-            self.process.stdin.write(json.dumps(request, ensure_ascii=False) + "\n")
-            self.process.stdin.flush()
+            self._requests.write(json.dumps(request, ensure_ascii=False) + "\n")
+            self._requests.flush()
         except (BrokenPipeError, OSError):
             raise RenderError(f"{label}: the cell worker ({self.python}) has stopped{self.log_tail()}") from None
-        ready, _, _ = select.select([self.process.stdout], [], [], RENDER_TIMEOUT_SECONDS)
+        ready, _, _ = select.select([self._replies], [], [], RENDER_TIMEOUT_SECONDS)
         if not ready:
             self.process.kill()
             raise RenderError(f"{label}: the template's cells did not finish within {RENDER_TIMEOUT_SECONDS} s")
-        line = self.process.stdout.readline()
+        line = self._replies.readline()
         if not line:
             raise RenderError(f"{label}: the cell worker ({self.python}) has stopped{self.log_tail()}")
         return int(json.loads(line)["done"])
@@ -205,7 +214,7 @@ class CellWorker:
 
     def close(self) -> None:
         try:
-            self.process.stdin.close()  # the worker's signal to end
+            self._requests.close()  # the worker's signal to end
         except OSError:  # it has ended already: nothing left to flush to it
             pass
         if self.process.poll() is None:
@@ -214,7 +223,7 @@ class CellWorker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.process.stdout.close()
+        self._replies.close()
         self.log.close()
 
 

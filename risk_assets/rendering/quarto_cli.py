@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Optional
 
 from risk_assets.rendering.errors import RenderError
 
@@ -29,7 +28,7 @@ RENDER_TIMEOUT_SECONDS = 900
 STDERR_TAIL_LINES = 20
 
 
-def find_quarto() -> Optional[Path]:
+def find_quarto() -> Path | None:
     """The quarto binary: RISK_QUARTO_BIN if set, else `quarto` on PATH, else None."""
     configured = os.environ.get(QUARTO_BIN_ENV, "").strip()
     if configured:
@@ -50,7 +49,7 @@ def kernel_python() -> str:
     return os.environ.get(QUARTO_PYTHON_ENV) or sys.executable
 
 
-def quarto_argv(quarto: Path, notebook_name: str, output_name: str, lang: Optional[str] = None) -> list[str]:
+def quarto_argv(quarto: Path, notebook_name: str, output_name: str, lang: str | None = None) -> list[str]:
     """The command line, run from the folder holding the notebook; `output_name` is a bare file name (Quarto refuses
     a path in --output). Quarto renders a notebook without executing it: its outputs are already there."""
     argv = [str(quarto), "render", notebook_name, "--to", "html", "-M", "embed-resources:true"]
@@ -67,7 +66,7 @@ def copy_template_folder(template: Path, scratch: Path) -> Path:
 
 
 def render_notebook(quarto: Path, workdir: Path, notebook: dict, name: str, *, label: str,
-                    lang: Optional[str] = None) -> bytes:
+                    lang: str | None = None) -> bytes:
     """The self-contained HTML page Quarto makes of `notebook`, written as `<name>.ipynb` in `workdir`."""
     (workdir / f"{name}.ipynb").write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
     produced = workdir / OUTPUT_DIR / f"{name}.html"

@@ -3,8 +3,8 @@ fixed costs to one per session (quarto_batch.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping, Optional
 
 from risk_assets.rendering.builtin import render_builtin
 from risk_assets.rendering.choice import Renderer, choose_renderer
@@ -20,13 +20,13 @@ class RenderSession:
     first report. `cache_dir` keeps Quarto skeleton pages across sessions (None: for this session only).
     """
 
-    def __init__(self, engine: Renderer | str = "auto", *, cache_dir: Optional[Path] = None):
+    def __init__(self, engine: Renderer | str = "auto", *, cache_dir: Path | None = None):
         self.engine = engine
         self.cache_dir = cache_dir
-        self._quarto: Optional[QuartoBatch] = None
+        self._quarto: QuartoBatch | None = None
 
     def render(self, template: Path, params: Mapping[str, object], output: Path, *, label: str,
-               lang: Optional[str] = None) -> Path:
+               lang: str | None = None) -> Path:
         """Render `template` with `params` into the self-contained HTML file `output` (atomically). Returns output.
 
         `label` (e.g. "seoul 2025-01-06") starts every error message. On any failure `output` is left as it was.
@@ -56,7 +56,7 @@ class RenderSession:
             self._quarto.close()
             self._quarto = None
 
-    def __enter__(self) -> "RenderSession":
+    def __enter__(self) -> RenderSession:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -64,7 +64,7 @@ class RenderSession:
 
 
 def render_report(template: Path, params: Mapping[str, object], output: Path, *, label: str,
-                  engine: Renderer | str = "auto", lang: Optional[str] = None) -> Path:
+                  engine: Renderer | str = "auto", lang: str | None = None) -> Path:
     """One report in a session of its own (RenderSession.render says what the arguments mean)."""
     with RenderSession(engine) as session:
         return session.render(template, params, output, label=label, lang=lang)

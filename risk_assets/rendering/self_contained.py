@@ -12,7 +12,8 @@ from html.parser import HTMLParser
 from risk_assets.rendering.errors import RenderError
 
 # Attributes whose value the browser fetches or navigates to.
-URL_ATTRIBUTES = frozenset({"src", "href", "srcset", "poster", "action", "formaction", "data", "background", "xlink:href"})
+URL_ATTRIBUTES = frozenset({"src", "href", "srcset", "poster", "action", "formaction", "data", "background",
+                            "xlink:href"})
 LOCAL_PREFIXES = ("data:", "#", "mailto:")
 REPORTED_AT_MOST = 5
 

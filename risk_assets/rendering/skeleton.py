@@ -19,7 +19,6 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import Optional
 
 from risk_assets.rendering.notebook import code_cells
 from risk_assets.rendering.qmd import ASIS, Document, html_option
@@ -43,7 +42,7 @@ class Slot:
         return (self.kind, self.metadata)
 
 
-def slots(document: Document, notebook: dict) -> Optional[list[Slot]]:
+def slots(document: Document, notebook: dict) -> list[Slot] | None:
     """The substitutable outputs of an executed notebook, in order; None when any output is not substitutable."""
     found: list[Slot] = []
     tables_processed = html_option(document, "html-table-processing") != "none"
@@ -108,7 +107,7 @@ def _shown(document: Document, cell) -> bool:
     return document.option(cell, "include", True) is not False and document.option(cell, "output", True) is not False
 
 
-def _asis_slots(outputs: list[dict], tables_processed: bool) -> Optional[list[Slot]]:
+def _asis_slots(outputs: list[dict], tables_processed: bool) -> list[Slot] | None:
     if not outputs:
         return [Slot("html", "")]
     if any(output["output_type"] != "stream" or output["name"] != "stdout" for output in outputs):
@@ -122,7 +121,7 @@ def _asis_slots(outputs: list[dict], tables_processed: bool) -> Optional[list[Sl
     return [Slot("html", html)]
 
 
-def _figure_slots(outputs: list[dict]) -> Optional[list[Slot]]:
+def _figure_slots(outputs: list[dict]) -> list[Slot] | None:
     found = []
     for output in outputs:
         data = output.get("data", {})

@@ -11,9 +11,9 @@ import base64
 import functools
 import mimetypes
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from brand_yml import Brand
 from pydantic import ValidationError

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from html import escape
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -22,7 +22,7 @@ def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int]]], labels: Mapping[
     for i, (name, counts) in enumerate(rows):
         y = i * (bar_h + gap)
         total = sum(counts.get(s, 0) for s in STATUS_ORDER) or 1
-        x = label_w
+        x: float = label_w
         parts.append(f'<text x="0" y="{y + bar_h * 0.7:.1f}" class="chart-label">{escape(name)}</text>')
         for status in STATUS_ORDER:
             n = counts.get(status, 0)
@@ -59,7 +59,8 @@ def histogram(values: np.ndarray, median: float, title: str, colour: str, marker
                      f'height="{h:.1f}" fill="{colour}"><title>{edges[i]:.1f} … {edges[i + 1]:.1f}: {n}</title></rect>')
     for tick in (-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5):
         x = left + (tick + 1.5) / 3.0 * (width - left)
-        parts.append(f'<text x="{x:.1f}" y="{bottom + 18}" class="chart-tick">{tick:+.1f}</text>'.replace("-", "\u2212"))
+        label = f"{tick:+.1f}".replace("-", "\u2212")  # a true minus sign, on the number only (not the class)
+        parts.append(f'<text x="{x:.1f}" y="{bottom + 18}" class="chart-tick">{label}</text>')
     mx = left + (min(max(median, -1.5), 1.5) + 1.5) / 3.0 * (width - left)
     parts.append(f'<line x1="{mx:.1f}" x2="{mx:.1f}" y1="5" y2="{bottom}" stroke="{marker}" stroke-width="2" '
                  f'stroke-dasharray="4 3"/>')
@@ -103,9 +104,10 @@ def trajectory(points: Sequence, colours: Mapping[str, str], title: str) -> str:
     xs = [x0 + i * step for i in range(len(points))]
     theta = [None if p is None else p[1] for p in points]
     se = [None if p is None else p[2] for p in points]
-    known = [t for t in theta if t is not None]
-    spread = [t + s for t, s in zip(theta, se) if t is not None and s is not None]
-    spread += [t - s for t, s in zip(theta, se) if t is not None and s is not None] + known
+    known = {i: t for i, t in enumerate(theta) if t is not None}  # week index → θ
+    band = {i: (t + s, t - s) for i, (t, s) in enumerate(zip(theta, se))  # week index → (θ + se, θ − se)
+            if t is not None and s is not None}
+    spread = [upper for upper, _ in band.values()] + [lower for _, lower in band.values()] + list(known.values())
     # The <title> names the image for screen readers (role="img"): written once, as 300 rows carry one each.
     parts = [f'<svg class="trajectory" role="img" viewBox="0 0 {width} 40" width="{width}" height="40">'
              f'<title>{escape(title)}</title>']
@@ -117,20 +119,20 @@ def trajectory(points: Sequence, colours: Mapping[str, str], title: str) -> str:
         def y(value: float) -> float:
             return bottom - (value - lo) / (hi - lo) * (bottom - top)
 
-        for run in _runs([t is not None and s is not None for t, s in zip(theta, se)]):
-            upper = " ".join(f"{xs[i]:.1f},{y(theta[i] + se[i]):.1f}" for i in run)
-            lower = " ".join(f"{xs[i]:.1f},{y(theta[i] - se[i]):.1f}" for i in reversed(run))
+        for run in _runs([i in band for i in range(len(points))]):
+            upper = " ".join(f"{xs[i]:.1f},{y(band[i][0]):.1f}" for i in run)
+            lower = " ".join(f"{xs[i]:.1f},{y(band[i][1]):.1f}" for i in reversed(run))
             if len(run) == 1:
                 i = run[0]
-                parts.append(f'<rect class="se" x="{xs[i] - 3:.1f}" y="{y(theta[i] + se[i]):.1f}" width="6" '
-                             f'height="{y(theta[i] - se[i]) - y(theta[i] + se[i]):.1f}" fill="{colours["band"]}"/>')
+                parts.append(f'<rect class="se" x="{xs[i] - 3:.1f}" y="{y(band[i][0]):.1f}" width="6" '
+                             f'height="{y(band[i][1]) - y(band[i][0]):.1f}" fill="{colours["band"]}"/>')
             else:
                 parts.append(f'<polygon class="se" points="{upper} {lower}" fill="{colours["band"]}"/>')
-        for run in _runs([t is not None for t in theta]):
-            line = " ".join(f"{xs[i]:.1f},{y(theta[i]):.1f}" for i in run)
+        for run in _runs([i in known for i in range(len(points))]):
+            line = " ".join(f"{xs[i]:.1f},{y(known[i]):.1f}" for i in run)
             if len(run) > 1:
                 parts.append(f'<polyline points="{line}" fill="none" stroke="{colours["line"]}" stroke-width="1.5"/>')
-            parts += [f'<circle class="theta" cx="{xs[i]:.1f}" cy="{y(theta[i]):.1f}" r="2" fill="{colours["line"]}"/>'
+            parts += [f'<circle class="theta" cx="{xs[i]:.1f}" cy="{y(known[i]):.1f}" r="2" fill="{colours["line"]}"/>'
                       for i in run]
     for x, point in zip(xs, points):
         if point is None:

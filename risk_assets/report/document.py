@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -24,7 +24,7 @@ from risk_assets.report.fragments import (
     raw_html_block,
     render_fragment,
 )
-from risk_assets.report.reasons import annotations, explain, signed
+from risk_assets.report.reasons import annotation_texts, explain, signed
 from risk_assets.report.strings import STRINGS
 from risk_assets.summary.trajectories import reading as trajectory_reading
 from risk_assets.vocabulary import (
@@ -53,7 +53,7 @@ class WeeklyReport:
         self.new_ids = set(summary.get("new_student_ids") or [])
 
     @classmethod
-    def load(cls, summary_path: str | Path, students_path: str | Path, brand_dir: str | Path) -> "WeeklyReport":
+    def load(cls, summary_path: str | Path, students_path: str | Path, brand_dir: str | Path) -> WeeklyReport:
         """`brand_dir` is the template folder: its `_brand.yml` and its `templates/`."""
         summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
         students = read_students_csv(Path(students_path))
@@ -160,7 +160,8 @@ class WeeklyReport:
                 frame["delta_14d"] / t["theta"]["delta_14d_crit"],
                 frame["omit_rate"] * 100 / t["omit"]["crit_pct"],
                 frame["c_hat"] / t["guess"]["crit"],
-                frame["absent_2wk"] / frame["sched_2wk"].where(frame["sched_2wk"] > 0) * 100 / t["attendance"]["two_week_crit_pct"],
+                frame["absent_2wk"] / frame["sched_2wk"].where(frame["sched_2wk"] > 0) * 100
+                / t["attendance"]["two_week_crit_pct"],
                 frame["max_streak"] / t["attendance"]["streak_crit_days"],
                 frame["rg_rate"] * 100 / t["engagement"]["crit_pct"],  # NaN while the domain is off
             ], axis=1)
@@ -192,5 +193,5 @@ class WeeklyReport:
             "class_name": row["class_name"], "level": row["level"], "rank": row["_level"],
             "new": row["student_id"] in self.new_ids, "domains": row["_domains"],
             "reasons": explain(row, self.summary["thresholds"], self.words["reasons"]),
-            "notes": annotations(row, self.words["annotations"]),
+            "notes": annotation_texts(row, self.words["annotations"]),
         }

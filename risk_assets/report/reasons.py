@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from risk_assets.vocabulary import ANNOTATIONS, flag_family, is_flag
 
@@ -65,8 +65,8 @@ EXPLAIN = {
     "ABSENCE_2WK": _plain(lambda row, w: w["ABSENCE_2WK"].format(absent=int(row["absent_2wk"]),
                                                                  scheduled=int(row["sched_2wk"]))),
     "ABSENCE_STREAK": _plain(lambda row, w: w["ABSENCE_STREAK"].format(days=int(row["max_streak"]))),
-    "RAPID_GUESS": _plain(lambda row, w: w["RAPID_GUESS"].format(rate=percent(row["rg_rate"]), rapid=int(row["n_rapid"]),
-                                                                 timed=int(row["n_timed"]))),
+    "RAPID_GUESS": _plain(lambda row, w: w["RAPID_GUESS"].format(rate=percent(row["rg_rate"]),
+                                                                 rapid=int(row["n_rapid"]), timed=int(row["n_timed"]))),
 }
 
 
@@ -80,7 +80,7 @@ def explain(row: Mapping, thresholds: Mapping, words: Mapping[str, str]) -> list
     return explanations
 
 
-def annotations(row: Mapping, words: Mapping[str, str]) -> list[str]:
+def annotation_texts(row: Mapping, words: Mapping[str, str]) -> list[str]:
     """What qualifies the student's flags (a θ drop that came with disengagement), in plain language."""
     codes = set(filter(None, str(row["reason_codes"] or "").split(";")))
     return [words[code] for code in ANNOTATIONS if code in codes]

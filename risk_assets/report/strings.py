@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-KO = {
+from typing import Any
+
+# Values are text, or mappings of text (a code → its words): Any, so that a lookup is the str or dict it holds.
+KO: dict[str, Any] = {
     "title": "주간 학생 위험 보고서",
     "week": "보고 주간",
     "generated": "생성(자료 기준)",
@@ -91,7 +94,8 @@ KO = {
         "RAPID_GUESS": "빠른 추측 응답 {rate} ({rapid}/{timed}문항)",
     },
     "annotations": {
-        "THETA_DROP_WITH_DISENGAGEMENT": "능력치 하락과 함께 무응답·빠른 추측이 나타남: 실력 저하보다 학습 참여 문제일 수 있음",
+        "THETA_DROP_WITH_DISENGAGEMENT": "능력치 하락과 함께 무응답·빠른 추측이 나타남: "
+                                         "실력 저하보다 학습 참여 문제일 수 있음",
     },
     "engagement_counts": "위험 {crit}명 · 주의 {warn}명 (능력치 하락과 겹침 {drops}명)",
     "method_engagement": "빠른 추측 영역도 켜져 있어 다섯 영역으로 판정합니다. 문항을 읽을 수 없을 만큼 빨리 한 "
@@ -101,7 +105,7 @@ KO = {
                          "않습니다. 능력치 하락이 무응답이나 빠른 추측과 함께 나타나면 따로 표시합니다.",
 }
 
-EN = {
+EN: dict[str, Any] = {
     "title": "Weekly student risk report",
     "week": "Report week",
     "generated": "Generated (data as of)",
@@ -206,4 +210,4 @@ EN = {
                          "marked as such.",
 }
 
-STRINGS = {"ko": KO, "en": EN}
+STRINGS: dict[str, dict[str, Any]] = {"ko": KO, "en": EN}

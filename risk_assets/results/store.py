@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from typing import Optional
 
 import pandas as pd
 import psycopg2.extensions
@@ -59,7 +58,7 @@ class ResultsStore:
             )
         self.conn.commit()
 
-    def levels(self, week: dt.date, tenant: str) -> Optional[pd.Series]:
+    def levels(self, week: dt.date, tenant: str) -> pd.Series | None:
         """Each student's stored level for a week (indexed by student_id); None if never materialised."""
         with self.conn.cursor() as cur:
             cur.execute("SELECT 1 FROM risk.tenant_weeks WHERE week = %s AND tenant = %s", (week, tenant))

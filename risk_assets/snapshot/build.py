@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Optional
 
 import adbc_driver_manager
 import adbc_driver_postgresql.dbapi as adbc
@@ -28,13 +27,15 @@ from risk_assets.snapshot.schema import (
 )
 from risk_assets.window import ReportWindow
 
+DEFAULT_DATA_QUALITY = DataQuality()  # frozen, so one shared default is safe
+
 
 class UnknownOrganization(UserError):
     pass
 
 
 def take_snapshot(source_url: str, sql_dir: Path, tenant: Tenant, window: ReportWindow,
-                  data_quality: DataQuality = DataQuality()) -> Snapshot:
+                  data_quality: DataQuality = DEFAULT_DATA_QUALITY) -> Snapshot:
     with SnapshotReader(source_url, sql_dir) as reader:
         return reader.snapshot(tenant, window, data_quality)
 
@@ -47,15 +48,16 @@ class SnapshotReader:
     def __init__(self, source_url: str, sql_dir: Path):
         self.source_url, self.sql_dir = source_url, sql_dir
         self._stack = ExitStack()
-        self._conn: Optional[adbc.Connection] = None
+        self._conn: adbc.Connection | None = None
 
-    def __enter__(self) -> "SnapshotReader":
+    def __enter__(self) -> SnapshotReader:
         return self
 
     def __exit__(self, *exc_info) -> None:
         self._stack.close()
 
-    def snapshot(self, tenant: Tenant, window: ReportWindow, data_quality: DataQuality = DataQuality()) -> Snapshot:
+    def snapshot(self, tenant: Tenant, window: ReportWindow,
+                 data_quality: DataQuality = DEFAULT_DATA_QUALITY) -> Snapshot:
         if self._conn is None:
             self._conn = self._stack.enter_context(arrow_connection(self.source_url, purpose="source database"))
         try:

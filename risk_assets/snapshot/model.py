@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Optional
 
 import pandas as pd
 
@@ -26,9 +25,9 @@ class Snapshot:
     quality: dict[str, int]
     # When the source was read: the "data as of" time shown in reports. Re-rendering from the same snapshot
     # therefore gives byte-identical reports, which delivery recognises as already sent.
-    taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    taken_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     # Per-item response-time statistics (ENGAGEMENT); None in a snapshot stored before they were taken.
-    item_times: Optional[pd.DataFrame] = None
+    item_times: pd.DataFrame | None = None
 
     @property
     def week(self) -> dt.date:

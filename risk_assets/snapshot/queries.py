@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import adbc_driver_manager
 import adbc_driver_postgresql.dbapi as adbc

@@ -47,7 +47,8 @@ class SnapshotStore:
             for name, frame in {**snapshot.tables(), "rejected": snapshot.rejected}.items():
                 write_parquet(frame, staging / f"{name}.parquet")
                 make_private(staging / f"{name}.parquet")
-            (staging / MANIFEST).write_text(json.dumps(_manifest(snapshot), ensure_ascii=False, indent=2), encoding="utf-8")
+            (staging / MANIFEST).write_text(json.dumps(_manifest(snapshot), ensure_ascii=False, indent=2),
+                                            encoding="utf-8")
             make_private(staging / MANIFEST)
             self._replace(staging, target)
         except OSError as error:

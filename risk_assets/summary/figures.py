@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -33,8 +32,8 @@ SMALL_CELL = 10  # counts below this are shown as "<10" in the class breakdown
 class History:
     """Stored levels of earlier weeks (None: that week was never materialised)."""
 
-    previous: Optional[pd.Series]
-    before_previous: Optional[pd.Series]
+    previous: pd.Series | None
+    before_previous: pd.Series | None
 
 
 def display_level(frame: pd.DataFrame) -> pd.Series:
@@ -74,7 +73,7 @@ def annotation_counts(frame: pd.DataFrame) -> dict[str, int]:
     return {code: int(holds.sum())}
 
 
-def delta_theta_spread(frame: pd.DataFrame) -> dict[str, Optional[float]]:
+def delta_theta_spread(frame: pd.DataFrame) -> dict[str, float | None]:
     values = frame["delta_14d"].dropna().to_numpy(dtype=float)
     if len(values) == 0:
         return {"n": 0, "median": None, "q1": None, "q3": None, "iqr": None}
@@ -82,11 +81,11 @@ def delta_theta_spread(frame: pd.DataFrame) -> dict[str, Optional[float]]:
     return {"n": int(len(values)), "median": float(median), "q1": float(q1), "q3": float(q3), "iqr": float(q3 - q1)}
 
 
-def _flagged_ids(levels: Optional[pd.Series]) -> set[int]:
+def _flagged_ids(levels: pd.Series | None) -> set[int]:
     return set() if levels is None else set(levels.index[levels.isin(FLAGGED)].astype(int))
 
 
-def new_this_week(frame: pd.DataFrame, history: History) -> Optional[set[int]]:
+def new_this_week(frame: pd.DataFrame, history: History) -> set[int] | None:
     """WARN+ now and not WARN+ (OK, insufficient or absent) in the previous stored week."""
     if history.previous is None:
         return None
@@ -94,7 +93,7 @@ def new_this_week(frame: pd.DataFrame, history: History) -> Optional[set[int]]:
     return now - _flagged_ids(history.previous)
 
 
-def week_over_week(frame: pd.DataFrame, history: History, new: Optional[set[int]]) -> dict:
+def week_over_week(frame: pd.DataFrame, history: History, new: set[int] | None) -> dict:
     if history.previous is None:
         return {"available": False}
     now = set(frame.loc[frame["level"].isin(FLAGGED), "student_id"].astype(int))

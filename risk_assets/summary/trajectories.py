@@ -8,7 +8,6 @@ persistent or easing, from the levels of the stored weeks alone.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 import pandas as pd
 
@@ -31,7 +30,7 @@ def flagged_ids(frame: pd.DataFrame) -> list[int]:
 
 def _point(level: str, theta: float, se: float) -> list:
     """[report level, θ or None, se or None]: compact, as 300 students × 6 weeks go into summary.json."""
-    def number(value) -> Optional[float]:
+    def number(value) -> float | None:
         return None if pd.isna(value) else float(value)
     return [level, number(theta), number(se)]
 
@@ -58,7 +57,7 @@ def trajectories(frame: pd.DataFrame, week: dt.date, stored_weeks: list[dt.date]
             "students": students}
 
 
-def reading(points: list, stored_weeks: list[bool]) -> Optional[str]:
+def reading(points: list, stored_weeks: list[bool]) -> str | None:
     """new (not flagged, or not counted, in the stored week before), persistent (flagged PERSISTENT_WEEKS weeks
     running) or easing (CRIT the week before, WARN now); None when the week before was never stored, or when the
     levels say none of these."""

@@ -247,8 +247,8 @@ def test_report_renderer_and_template(tmp_path):
     assert "is not a Quarto document: give the path of an existing .qmd file" in tenants_error(
         tmp_path, "report:\n  template: report.html\n" + GOOD_TENANTS)
 
-    write(tmp_path, "tenants.yaml", "report:\n  renderer: quarto\n  template: quarto/examples/custom/custom_report.qmd\n"
-          + GOOD_TENANTS)
+    write(tmp_path, "tenants.yaml", "report:\n  renderer: quarto\n"
+          "  template: quarto/examples/custom/custom_report.qmd\n" + GOOD_TENANTS)
     write(tmp_path, "thresholds.yaml", "profile: legacy\n")
     config = load_config(tmp_path)
     project = Project(config, Settings.from_env({"RISK_CONFIG_DIR": str(tmp_path)}))

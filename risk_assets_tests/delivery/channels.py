@@ -4,8 +4,9 @@ Production writes no outbox, so such a test counts what arrived on the wire."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import trustme
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,14 @@ NYC_SUBJECT = "[Weekly risk report] Bridge Academy NYC 2026-11-16 – 2026-11-22
 # Non-ASCII text, CRLF and trailing blanks: any re-encoding of the attachment would show as a byte difference.
 REPORT_BYTES = ('<!DOCTYPE html>\r\n<html lang="ko"><head><meta charset="utf-8"><title>주간 학생 위험 보고서</title>'
                 "</head>\n<body><h1>서울중앙중학교 · 주간 학생 위험 보고서</h1>   \n<p>Δθ₁₄ −0.28</p></body></html>\n"
-                ).encode("utf-8")
+                ).encode()
+
+
+def body_text(message: EmailMessage, subtype: str) -> str:
+    """The text of the message's text/`subtype` body (plain or html)."""
+    body = message.get_body((subtype,))
+    assert body is not None, f"the message has no text/{subtype} body"
+    return body.get_content()
 
 
 def _levels(counts: dict[str, int], total: int) -> dict[str, dict[str, Any]]:

@@ -6,9 +6,10 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator, Union
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -19,7 +20,7 @@ PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
 @dataclass(frozen=True)
 class Reply:
     status: int = 200
-    body: Union[bytes, str, dict[str, Any]] = b"ok"
+    body: bytes | str | dict[str, Any] = b"ok"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds between receiving the request and answering (a stalled server)
 
@@ -63,6 +64,7 @@ class SlackStandIn:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET address, never bytes
         return f"http://{host}:{port}"
 
     def script(self, path: str, *replies: Reply) -> None:

@@ -6,10 +6,11 @@ import asyncio
 import socket
 import ssl
 import threading
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Collection, Iterator, Literal, Optional
+from typing import Any, Literal
 
 import pytest
 import trustme
@@ -37,7 +38,7 @@ class RecordingHandler:
     no reply: a crash there leaves it not knowing that the message was accepted). A test that sets `gate` to a
     threading.Event holds the next DATA, after storing its message, until the event is set."""
 
-    def __init__(self, *, fail_first: Optional[Literal["MAIL", "DATA"]] = None, refuse: Collection[str] = (),
+    def __init__(self, *, fail_first: Literal["MAIL", "DATA"] | None = None, refuse: Collection[str] = (),
                  refusal: str = "550 5.1.1 No such user here", stall_first_data: float = 0.0) -> None:
         self.received: list[ReceivedMessage] = []
         self.connections = 0
@@ -46,7 +47,7 @@ class RecordingHandler:
         self._refuse = set(refuse)
         self._refusal = refusal
         self._stall = stall_first_data
-        self.gate: Optional[threading.Event] = None
+        self.gate: threading.Event | None = None
 
     def _fails_now(self, command: str) -> bool:
         if self._fail_first != command:
@@ -124,14 +125,14 @@ def issue_certificate(ca: trustme.CA) -> ssl.SSLContext:
 
 
 @contextmanager
-def running_smtp_server(ca: trustme.CA, handler: Optional[RecordingHandler] = None, *,
+def running_smtp_server(ca: trustme.CA, handler: RecordingHandler | None = None, *,
                         implicit_tls: bool = False,
                         mechanisms: Collection[str] = ("LOGIN", "PLAIN")) -> Iterator[RunningServer]:
     """STARTTLS required before AUTH, AUTH required before MAIL; or, with implicit_tls, TLS from the first byte."""
     server = RunningServer(port=free_port(), handler=handler or RecordingHandler())
     tls = issue_certificate(ca)
-    options = dict(authenticator=server.authenticator, auth_required=True,
-                   auth_exclude_mechanism=[m for m in ("LOGIN", "PLAIN") if m not in mechanisms])
+    options: dict[str, Any] = dict(authenticator=server.authenticator, auth_required=True,
+                                   auth_exclude_mechanism=[m for m in ("LOGIN", "PLAIN") if m not in mechanisms])
     if implicit_tls:
         # aiosmtpd's auth_require_tls knows only STARTTLS; here the whole connection is TLS already.
         controller = Controller(server.handler, hostname=HOST, port=server.port, ssl_context=tls,

@@ -10,7 +10,6 @@ from email import policy
 from pathlib import Path
 
 import psycopg2
-import pytest
 from dagster import (
     AssetMaterialization,
     AssetSelection,
@@ -20,19 +19,18 @@ from dagster import (
 )
 
 from risk_assets.config import AppConfig, TenantsFile, Thresholds
+from risk_assets.definitions import definitions_for
 from risk_assets.defs.delivery.job import DELIVERY_JOB, run_config
 from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.partitions import partition_key
-from risk_assets.definitions import definitions_for
 from risk_assets.project import Project
 from risk_assets.settings import Settings
 from risk_assets.window import ReportWindow
+from risk_assets_tests.delivery.conftest import WEEK
 from risk_assets_tests.delivery.smtp_server import PASSWORD, USER
 from risk_assets_tests.source_rows import SourceRows
-from risk_assets_tests.product_env import point_product_at
 from risk_assets_tests.tenant_partitions import with_tenants
 
-WEEK = dt.date(2026, 11, 16)
 SECRET_WEBHOOK = "http://127.0.0.1:9/services/T000/B000/SUPERSECRETHOOK"
 WRONG_PASSWORD = "hunter2-not-the-password"
 
@@ -48,22 +46,6 @@ def tenants(webhook_env: str | None = None) -> TenantsFile:
              "delivery": {"email": {"to": ["office@beta.example.org"], "bcc": ["audit@beta.example.org"]}}},
         ],
     })
-
-
-@pytest.fixture
-def env(source_conn, source_url, risk_url, tmp_path, monkeypatch):
-    point_product_at(monkeypatch, source_url, risk_url, tmp_path)
-    rows = SourceRows(source_conn)
-    cutoff = ReportWindow(WEEK, "Asia/Seoul").cutoff
-    for org in (601, 602):
-        rows.organization(org, f"org {org}")
-        item = rows.item()
-        for n in range(3):
-            sid = rows.student(org, f"학생 {org}-{n}")
-            rows.presentation(sid, item, cutoff - dt.timedelta(days=1))
-            rows.theta(sid, cutoff - dt.timedelta(days=9), 0.5, 0.2)
-            rows.theta(sid, cutoff - dt.timedelta(days=2), 0.5 - 0.3 * n, 0.2)
-    return tmp_path
 
 
 def definitions(config_tenants: TenantsFile):
@@ -132,7 +114,8 @@ def test_sensor_delivers_new_reports_in_one_run_and_none_twice(env, risk_url, so
         assert "알파" in message["Subject"] or "org 601" in message["Subject"]
         [attachment] = list(message.iter_attachments())
         assert attachment.get_filename() == "alpha_report.html"
-        assert attachment.get_content().encode("utf-8") == (env / "reports" / "2026-11-16" / "alpha_report.html").read_bytes()
+        assert (attachment.get_content().encode("utf-8")
+                == (env / "reports" / "2026-11-16" / "alpha_report.html").read_bytes())
         beta = email.message_from_bytes((outbox / "beta" / "email.eml").read_bytes(), policy=policy.default)
         assert beta["Bcc"] is None
         payload = json.loads((outbox / "alpha" / "slack.json").read_text(encoding="utf-8"))

@@ -13,13 +13,12 @@ import pytest
 import yaml
 from dagster import DagsterInstance
 
+from risk_assets.cli.main import EXIT_USER_ERROR, main
 from risk_assets.config import TenantsFile
 from risk_assets.delivery.preflight import delivery_problems
-from risk_assets.cli.main import EXIT_USER_ERROR, main
 from risk_assets.settings import PROJECT_DIR
 from risk_assets_tests.delivery.smtp_server import PASSWORD, USER
-from risk_assets_tests.delivery.test_delivery_flow import deliver_alpha, definitions, ledger, materialise
-from risk_assets_tests.delivery.test_delivery_flow import env  # noqa: F401 — a source, databases and folders
+from risk_assets_tests.delivery.test_delivery_flow import definitions, deliver_alpha, ledger, materialise
 
 NO_OUTBOX = ("tenant 'alpha' has e-mail on (delivery.email in tenants.yaml) but SMTP_HOST is not set, and "
              "RISK_DEPLOYMENT=production writes no outbox (it is for RISK_DEPLOYMENT=local): export SMTP_HOST and "

@@ -15,6 +15,7 @@ from risk_assets_tests.delivery.email_samples import (
     NYC_SUBJECT,
     REPORT_BYTES,
     SEOUL_SUBJECT,
+    body_text,
     nyc_summary,
     seoul_summary,
     students_frame,
@@ -32,7 +33,7 @@ def seoul(tmp_path: Path) -> ReportDelivery:
 
 
 def bodies(message: EmailMessage) -> tuple[str, str]:
-    return message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()
+    return body_text(message, "plain"), body_text(message, "html")
 
 
 def test_headers(seoul: ReportDelivery) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import email
 import time
 import traceback
+from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Literal, TypedDict
 
 import pytest
 import trustme
@@ -20,6 +21,7 @@ from risk_assets_tests.delivery.email_samples import (
     NYC_SUBJECT,
     REPORT_BYTES,
     SEOUL_SUBJECT,
+    body_text,
     nyc_summary,
     seoul_summary,
     students_frame,
@@ -39,7 +41,11 @@ RECIPIENTS = EmailDelivery(to=["principal@seoul.example.kr"], cc=["office@seoul.
                            bcc=["audit@platform.example"])
 SENDER = "Risk reports <reports@school.example>"
 WRONG_PASSWORD = "wrong-horse-battery-staple"
-QUICK = {"backoff_seconds": 0.01}
+class _Quick(TypedDict):
+    backoff_seconds: float
+
+
+QUICK: _Quick = {"backoff_seconds": 0.01}  # send_email's retries, without the wait
 
 
 def settings_for(port: int, ca_file: str | None, **overrides: Any) -> SmtpSettings:
@@ -81,7 +87,7 @@ def test_one_send_delivers_one_message(smtp_server: RunningServer, smtp_ca_file:
     assert got["Message-ID"] == message_id
     levels = make_summary()["levels"]
     crit, warn = str(levels["CRIT"]["count"]), str(levels["WARN"]["count"])
-    html, text = got.get_body(("html",)).get_content(), got.get_body(("plain",)).get_content()
+    html, text = body_text(got, "html"), body_text(got, "plain")
     assert f">{crit}<" in html and f">{warn}<" in html
     assert f": {crit} (" in text and f": {warn} (" in text
     [attachment] = got.iter_attachments()
@@ -98,7 +104,7 @@ def test_student_names_travel_only_on_request(smtp_server: RunningServer, smtp_c
     send_email(settings_for(smtp_server.port, smtp_ca_file), message, RECIPIENTS.recipients)
 
     got = received(smtp_server)
-    bodies = got.get_body(("plain",)).get_content() + got.get_body(("html",)).get_content()
+    bodies = body_text(got, "plain") + body_text(got, "html")
     assert ("유예서" in bodies) is include_student_names
     assert "김유준" not in bodies  # an OK student is never named
 
@@ -148,7 +154,7 @@ def test_server_down_is_retried_then_reported(smtp_ca_file: str, tmp_path: Path)
 
 @pytest.mark.parametrize("failing_command", ["MAIL", "DATA"])
 def test_temporary_failure_is_retried(smtp_ca: trustme.CA, smtp_ca_file: str, tmp_path: Path,
-                                      failing_command: str) -> None:
+                                      failing_command: Literal["MAIL", "DATA"]) -> None:
     with running_smtp_server(smtp_ca, RecordingHandler(fail_first=failing_command)) as server:
         message = report_email(tmp_path)
         message_id = send_email(settings_for(server.port, smtp_ca_file), message, RECIPIENTS.recipients, **QUICK)

@@ -27,7 +27,7 @@ from risk_assets_tests.delivery.slack_server import Reply, SlackStandIn
 WEBHOOK_PATH = "/services/T/B/SECRET"
 TOKEN = "xoxb-test-token"
 STUDENT_IDS = [10100001, 10100006, 10100007]
-REPORT_BYTES = "<!doctype html>\r\n<title>주간 학생 위험 보고서</title>\n<p>147 &amp; 78</p>\n".encode("utf-8")
+REPORT_BYTES = "<!doctype html>\r\n<title>주간 학생 위험 보고서</title>\n<p>147 &amp; 78</p>\n".encode()
 
 
 def summary(*, tenant: str = "seoul-central", org_name: str = "서울중앙중학교", locale: str = "ko",
@@ -102,9 +102,11 @@ def test_korean_message_shows_the_week_in_korean(ko_delivery: ReportDelivery) ->
     assert payload["blocks"][-1] == {
         "type": "context",
         "elements": [{"type": "plain_text", "text": "보고서 파일: seoul-central_report.html", "emoji": False},
-                     {"type": "plain_text", "text": f"보고서 ID: 2026-11-16/{ko_delivery.checksum[:12]}", "emoji": False}],
+                     {"type": "plain_text", "text": f"보고서 ID: 2026-11-16/{ko_delivery.checksum[:12]}",
+                      "emoji": False}],
     }
-    assert payload["text"] == "서울중앙중학교 주간 위험 보고서 (2026-11-16 – 2026-11-22): 위험 147명, 주의 78명 / 전체 300명"
+    assert payload["text"] == ("서울중앙중학교 주간 위험 보고서 (2026-11-16 – 2026-11-22): "
+                               "위험 147명, 주의 78명 / 전체 300명")
 
 
 def test_english_message_shows_the_week_in_english(en_delivery: ReportDelivery) -> None:
@@ -121,7 +123,8 @@ def test_english_message_shows_the_week_in_english(en_delivery: ReportDelivery) 
         "*New this week*\n79",
     ]
     assert payload["blocks"][-1]["elements"][0]["text"] == "Report file: nyc-bridge_report.html"
-    assert payload["text"] == "Bridge Academy Weekly Risk Report (2026-11-16 – 2026-11-22): 147 critical, 78 warning of 300 students"
+    assert payload["text"] == ("Bridge Academy Weekly Risk Report (2026-11-16 – 2026-11-22): "
+                               "147 critical, 78 warning of 300 students")
 
 
 @pytest.mark.parametrize(("locale", "expected"), [("ko", "*이번 주 새로 주의 이상*\n비교 불가"),

@@ -54,7 +54,8 @@ def test_loading_twice_gives_the_same_rows(source_conn, small_demo):
     first = _fetch(source_conn, "SELECT presentation_id, outcome, presented_at FROM item_presentations ORDER BY 1")
     assert load_dataset(source_conn, small_demo) == _frame_counts(small_demo)
     assert _counts(source_conn) == _frame_counts(small_demo)
-    assert _fetch(source_conn, "SELECT presentation_id, outcome, presented_at FROM item_presentations ORDER BY 1") == first
+    assert _fetch(source_conn,
+                  "SELECT presentation_id, outcome, presented_at FROM item_presentations ORDER BY 1") == first
 
 
 def test_text_dates_and_nulls_round_trip(source_conn, small_demo):

@@ -36,4 +36,5 @@ def test_times_outside_the_daytime_span_are_refused():
 
 def test_local_midnight():
     assert local_midnight_utc(dt.date(2026, 11, 2), NEW_YORK) == pd.Timestamp("2026-11-02 05:00", tz="UTC")
-    assert local_midnight_utc(dt.date(2026, 11, 2), ZoneInfo("Asia/Seoul")) == pd.Timestamp("2026-11-01 15:00", tz="UTC")
+    assert (local_midnight_utc(dt.date(2026, 11, 2), ZoneInfo("Asia/Seoul"))
+            == pd.Timestamp("2026-11-01 15:00", tz="UTC"))

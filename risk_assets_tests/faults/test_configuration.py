@@ -113,7 +113,8 @@ SMTP = {"SMTP_HOST": "127.0.0.1", "SMTP_FROM": "reports@school.example"}
     (GOOD_TENANTS, {**SMTP, "SMTP_TLS": "tls"}, "SMTP_TLS='tls' is not one of starttls, ssl, none"),
     (GOOD_TENANTS, {"SMTP_HOST": "127.0.0.1"}, "SMTP_HOST is set but SMTP_FROM is not"),
     (GOOD_TENANTS, {**SMTP, "SMTP_USER": "reports"}, "SMTP_USER is set ('reports') but SMTP_PASSWORD is not"),
-    (SLACK_TENANTS, {}, "tenant 'seoul-central': environment variable SLACK_HOOK_SEOUL named in tenants.yaml is not set"),
+    (SLACK_TENANTS, {},
+     "tenant 'seoul-central': environment variable SLACK_HOOK_SEOUL named in tenants.yaml is not set"),
     (GOOD_TENANTS.replace("first_week", "metrics_engine: r\nfirst_week"), {"RISK_RSCRIPT": "/nonexistent"},
      "RISK_RSCRIPT='/nonexistent' is not an executable file"),
 ])

@@ -25,7 +25,6 @@ from risk_assets.delivery.content import ReportDelivery
 from risk_assets.delivery.ledger import Ledger
 from risk_assets.delivery.preflight import delivery_problems
 from risk_assets.delivery.slack import report_id
-from risk_assets.errors import UserError
 from risk_assets.partitions import partition_key
 from risk_assets_tests.delivery.slack_server import Reply, SlackStandIn
 from risk_assets_tests.delivery.smtp_server import HOST, PASSWORD, USER, RecordingHandler, running_smtp_server
@@ -199,7 +198,8 @@ def test_with_a_bot_token_an_interrupted_post_is_looked_up(env, risk_url, slack_
     assert len(slack_server.requests_to("/api/files.completeUploadExternal")) == 1
     summary = ReportDelivery.load(env / "reports" / WEEK.isoformat() / "alpha_summary.json",
                                   env / "reports" / WEEK.isoformat() / "alpha_report.html")
-    assert report_id(summary) in slack_server.requests_to("/api/files.completeUploadExternal")[0].form()["initial_comment"]
+    upload = slack_server.requests_to("/api/files.completeUploadExternal")[0]
+    assert report_id(summary) in upload.form()["initial_comment"]
     assert rows(risk_url)[1] == ("slack", 0, "sent", "webhook+upload", 2, 2)
 
 
@@ -391,19 +391,29 @@ def test_a_long_retry_after_fails_the_channel_instead_of_waiting(env, risk_url, 
                      "the 10 s a delivery run waits; the next delivery run tries again")
 
 
-def test_a_tenant_without_recipients_is_a_configuration_error_or_explicitly_off(env, risk_url, smtp_ca, smtp_env):
+def test_a_tenant_without_recipients_fails_its_own_e_mail_and_the_code_location_still_loads(env, risk_url, smtp_ca,
+                                                                                          smtp_env):
+    """`to: []` while SMTP_HOST is set: `risk-report validate` and the CLI refuse before anything starts (the same
+    problem text); the definitions load all the same, and the tenant's delivery run fails its e-mail alone."""
     handler = RecordingHandler()
     with running_smtp_server(smtp_ca, handler) as server, DagsterInstance.ephemeral() as instance:
         smtp_env(server.port)
         nobody = alpha({"to": []})
-        assert delivery_problems(nobody.tenants) == [
-            "tenant 'alpha' has no e-mail recipient while SMTP_HOST is set: add delivery.email.to (or cc, bcc) in "
-            "tenants.yaml, or set delivery.email.enabled: false"]
-        with pytest.raises(Exception) as loading:  # what `dagster definitions validate` and the UI show
-            definitions(nobody)
-        assert isinstance(loading.value.__cause__, UserError)
-        assert "tenant 'alpha' has no e-mail recipient" in str(loading.value.__cause__)
+        problem = ("tenant 'alpha' has no e-mail recipient while SMTP_HOST is set: add delivery.email.to (or cc, bcc) "
+                   "in tenants.yaml, or set delivery.email.enabled: false")
+        assert delivery_problems(nobody.tenants) == [problem]
+        materialise(definitions(nobody), instance, "alpha")
+        delivered = deliver(nobody, instance)
+    failure = delivered.failure_data_for_node("deliver_reports")
+    assert not delivered.success and failure is not None and problem in str(failure.user_failure_data.description)
+    assert handler.received == []
+    assert rows(risk_url) == [("email", 0, "failed", "", 0, 1), ("slack", 0, "sent", "outbox", 1, 1)]
 
+
+def test_a_tenant_with_e_mail_off_is_skipped(env, risk_url, smtp_ca, smtp_env):
+    handler = RecordingHandler()
+    with running_smtp_server(smtp_ca, handler) as server, DagsterInstance.ephemeral() as instance:
+        smtp_env(server.port)
         off = alpha({"enabled": False})
         materialise(definitions(off), instance, "alpha")
         assert deliver(off, instance).success

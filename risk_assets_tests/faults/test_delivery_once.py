@@ -39,7 +39,7 @@ def test_a_rerun_of_an_unchanged_week_sends_nothing(env, risk_url, monkeypatch):
         sent = {path: path.read_bytes() for path in (env / "outbox").rglob("*") if path.is_file()}
 
         # The same data an hour later: the report shows the new "data as of" time.
-        monkeypatch.setattr(model, "dt", SimpleNamespace(datetime=_AnHourLater, timezone=dt.timezone))
+        monkeypatch.setattr(model, "dt", SimpleNamespace(datetime=_AnHourLater, timezone=dt.timezone, UTC=dt.UTC))
         materialise(defs, instance, "alpha")
         [second], cursor, _ = run_requests(defs, instance, cursor)
         deliver(defs, instance, second)
@@ -48,7 +48,8 @@ def test_a_rerun_of_an_unchanged_week_sends_nothing(env, risk_url, monkeypatch):
         assert after["generated_at"] != before["generated_at"]
         assert (reports / "alpha_report.html").read_bytes() != report_before
         assert after["content_id"] == before["content_id"]
-        assert ledger(risk_url) == [("alpha", "email", 0, "sent", "outbox", 1), ("alpha", "slack", 0, "sent", "outbox", 1)]
+        assert ledger(risk_url) == [("alpha", "email", 0, "sent", "outbox", 1),
+                                    ("alpha", "slack", 0, "sent", "outbox", 1)]
         assert {path: path.read_bytes() for path in (env / "outbox").rglob("*") if path.is_file()} == sent
 
 

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import psycopg2
@@ -57,7 +58,7 @@ def full_dump(url: str) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture
-def cli_env(tmp_path) -> dict[str, str]:
+def cli_env(tmp_path) -> Iterator[dict[str, str]]:
     data = traversable_tmp_dir("risk-test-demo-safety-")
     env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATABASE_URL", "RISK_DATABASE_URL",
                                                             "RISK_DEPLOYMENT")}
@@ -85,21 +86,23 @@ def test_demo_commands_refuse_a_real_source_and_change_no_row(real_source, cli_e
         assert result.stderr.startswith(
             "risk-report: error: SOURCE_DATABASE_URL names a database that risk-report did not create for the demo "
             "(host "), result.stderr
-        assert f"database {urlsplit(real_source).path.lstrip('/')}, user postgres): demo data would delete" in result.stderr
+        assert (f"database {urlsplit(real_source).path.lstrip('/')}, user postgres): demo data would delete"
+                in result.stderr)
         assert ("so nothing was written. Unset SOURCE_DATABASE_URL to load the demo into the embedded server, or "
                 "point it at the embedded server's demo database") in result.stderr
         assert "starting Dagster" not in result.stdout and "generating demo data" not in result.stdout
         assert full_dump(real_source) == before, command
 
-    # `validate` loads its synthetic school into a database it creates on the embedded server, whatever the URL.
-    validated = risk_report("validate", "--students", "40", env=env)
-    assert validated.returncode == 0, validated.stdout + validated.stderr
+    # `accuracy` loads its synthetic school into a database it creates on the embedded server, whatever the URL.
+    measured = risk_report("accuracy", "--students", "40", env=env)
+    assert measured.returncode == 0, measured.stdout + measured.stderr
     assert full_dump(real_source) == before
 
 
 def test_demo_commands_never_run_in_production(real_source, risk_url, cli_env):
     before = full_dump(real_source)
-    env = {**cli_env, "RISK_DEPLOYMENT": "production", "SOURCE_DATABASE_URL": real_source, "RISK_DATABASE_URL": risk_url}
+    env = {**cli_env, "RISK_DEPLOYMENT": "production", "SOURCE_DATABASE_URL": real_source,
+           "RISK_DATABASE_URL": risk_url}
     for command in ("seed-demo", "demo"):
         result = risk_report(command, env=env)
         assert result.returncode == 2, command + "\n" + result.stdout + result.stderr

@@ -25,7 +25,8 @@ from risk_assets_tests.tenant_partitions import with_tenants
 
 def _waiting_backends(risk_url: str) -> int:
     with psycopg2.connect(risk_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        cur.execute("SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'")
         return cur.fetchone()[0]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Optional
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -52,22 +51,22 @@ class SnapshotBuilder:
         return dt.datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=self.zone)
 
     # -- rows --------------------------------------------------------------------------------
-    def student(self, *, enrolled_on: dt.date = dt.date(2026, 1, 1), withdrawn_on: Optional[dt.date] = None,
-                name: str = "학생", class_name: Optional[str] = "1-1") -> int:
+    def student(self, *, enrolled_on: dt.date = dt.date(2026, 1, 1), withdrawn_on: dt.date | None = None,
+                name: str = "학생", class_name: str | None = "1-1") -> int:
         sid = 1000 + len(self.students)
         self.students.append(dict(student_id=sid, display_name=name, class_name=class_name,
                                   enrolled_on=enrolled_on, withdrawn_on=withdrawn_on))
         return sid
 
-    def estimate(self, sid: int, at: dt.datetime, theta: float, se: Optional[float] = 0.3,
-                 estimate_id: Optional[int] = None) -> int:
+    def estimate(self, sid: int, at: dt.datetime, theta: float, se: float | None = 0.3,
+                 estimate_id: int | None = None) -> int:
         estimate_id = estimate_id or next(self._ids)
         self.theta.append(dict(estimate_id=estimate_id, student_id=sid, estimated_at=at, theta=theta, se=se))
         return estimate_id
 
-    def present(self, sid: int, at: dt.datetime, outcome: str, *, session: int = 1, item_id: Optional[int] = None,
-                a: Optional[float] = 1.0, b: Optional[float] = 0.0, c: Optional[float] = 0.2,
-                n_options: Optional[int] = 4, seconds_apart: int = 0, response_time_ms: Optional[int] = 15000,
+    def present(self, sid: int, at: dt.datetime, outcome: str, *, session: int = 1, item_id: int | None = None,
+                a: float | None = 1.0, b: float | None = 0.0, c: float | None = 0.2,
+                n_options: int | None = 4, seconds_apart: int = 0, response_time_ms: int | None = 15000,
                 item_known: bool = True) -> int:
         pid = next(self._ids)
         self.presentations.append(dict(
@@ -77,7 +76,7 @@ class SnapshotBuilder:
         ))
         return pid
 
-    def session(self, sid: int, day: dt.date, outcomes: list[str], *, session: Optional[int] = None) -> None:
+    def session(self, sid: int, day: dt.date, outcomes: list[str], *, session: int | None = None) -> None:
         """One practice session: presentations 30 s apart from 10:00 local."""
         session = session or next(self._ids)
         start = self.local(day)

@@ -4,7 +4,6 @@ the R engine's parity test. Items without a history row use the 3 s default; ite
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from risk_assets.config.thresholds import Thresholds
 from risk_assets.snapshot.model import Snapshot
@@ -14,11 +13,11 @@ ENGAGEMENT_ON = Thresholds.from_mapping({"engagement": {"enabled": True}})
 DAY = dt.date(2026, 11, 17)  # inside the window of the week of 16 Nov 2026
 
 
-def answers(n: int, rt_ms: Optional[int]) -> list[Optional[int]]:
+def answers(n: int, rt_ms: int | None) -> list[int | None]:
     return [rt_ms] * n
 
 
-def rapid_student(b: SnapshotBuilder, name: str, times: list[Optional[int]], *, item_id: Optional[int] = None) -> int:
+def rapid_student(b: SnapshotBuilder, name: str, times: list[int | None], *, item_id: int | None = None) -> int:
     """One session of correct answers, 30 s apart, with these response times (None: no time recorded)."""
     sid = b.student(name=name)
     start = b.local(DAY)

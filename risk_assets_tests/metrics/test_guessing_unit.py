@@ -43,7 +43,7 @@ def test_newton_lands_on_the_60_step_bisection():
         x = rng.random(n_items) < p + rng.uniform(0, 0.6) * q
         n0 = float((~x).sum())
 
-        def s(c):
+        def s(c, p=p, q=q, x=x, n0=n0):
             return float(np.sum(q[x] / (p[x] + c * q[x])) - (n0 + 4) / (1 - c) + 1 / c)
 
         if s(0.5) >= 0:

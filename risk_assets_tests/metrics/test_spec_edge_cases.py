@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Set as AbstractSet
 
 import pandas as pd
 import pytest
@@ -281,8 +282,8 @@ def test_invalid_se_ref_keeps_c_hat_but_not_its_se():
 SCHOOL = weekdays(OCT26, dt.date(2026, 11, 20))
 
 
-def attendance_student(b: SnapshotBuilder, absent: set[dt.date] = frozenset(), missing: set[dt.date] = frozenset(),
-                       enrolled_on: dt.date = dt.date(2026, 1, 1)) -> int:
+def attendance_student(b: SnapshotBuilder, absent: AbstractSet[dt.date] = frozenset(),
+                       missing: AbstractSet[dt.date] = frozenset(), enrolled_on: dt.date = dt.date(2026, 1, 1)) -> int:
     sid = b.student(enrolled_on=enrolled_on)
     for day in sorted(set(b.school_days)):
         if day >= enrolled_on and day not in missing:
@@ -397,8 +398,8 @@ def test_late_is_present_and_counted():
 def test_dst_week_in_new_york_uses_local_midnights():
     b = SnapshotBuilder(dt.date(2026, 10, 26), "America/New_York")  # DST ends Sun 1 Nov 2026
     sid = b.student()
-    b.estimate(sid, dt.datetime(2026, 10, 26, 4, 30, tzinfo=dt.timezone.utc), 0.0)  # Mon 00:30 EDT: in the week
-    b.estimate(sid, dt.datetime(2026, 10, 26, 3, 30, tzinfo=dt.timezone.utc), 0.5)  # Sun 23:30 EDT: baseline
+    b.estimate(sid, dt.datetime(2026, 10, 26, 4, 30, tzinfo=dt.UTC), 0.0)  # Mon 00:30 EDT: in the week
+    b.estimate(sid, dt.datetime(2026, 10, 26, 3, 30, tzinfo=dt.UTC), 0.5)  # Sun 23:30 EDT: baseline
     row = metrics_row(b, sid)
     assert row["theta_now"] == 0.0 and row["delta_7d"] == -0.5
     assert row["theta_status"] == "CRIT"
@@ -426,7 +427,8 @@ def test_level_is_the_worst_domain_and_coverage_counts_evaluated_domains():
     b.estimate(sid, b.days_before(1), 0.0)
     b.estimate(sid, b.days_before(8), 0.2)  # θ WARN
     row = metrics_row(b, sid)
-    assert (row["theta_status"], row["attendance_status"], row["level"], row["coverage"]) == ("WARN", "CRIT", "CRIT", 0.5)
+    assert ((row["theta_status"], row["attendance_status"], row["level"], row["coverage"])
+            == ("WARN", "CRIT", "CRIT", 0.5))
     other = b.student()
     b.estimate(other, b.days_before(1), 0.0)
     b.estimate(other, b.days_before(8), 0.0)

@@ -140,9 +140,9 @@ def _theta(b: SnapshotBuilder) -> None:
     for name, thetas, se in (("하락 작음", [0.0, 0.1, 0.2, 0.3], 0.3), ("하락 큼", [0.0, 0.6, 1.2, 1.8], 0.1),
                              ("하락 미세", [0.0, 0.04, 0.08, 0.12], 0.3), ("하락 결측", [0.0, 0.1, None, 0.3], 0.3)):
         sid = b.student(name=name)
-        for k, theta in enumerate(thetas):
-            if theta is not None:
-                b.estimate(sid, b.days_before(7 * k + 3), theta, se)
+        for k, weekly in enumerate(thetas):
+            if weekly is not None:
+                b.estimate(sid, b.days_before(7 * k + 3), weekly, se)
     # z gate on drops: a noisy and a precise drop of the same size.
     for name, se in (("잡음", 0.3), ("정밀", 0.1)):
         sid = b.student(name=name)

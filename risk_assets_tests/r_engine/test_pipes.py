@@ -29,6 +29,8 @@ LEVELS = ("CRIT", "WARN", "OK", "INSUFFICIENT_DATA")
 
 
 def run_in_dagster(snapshot_dir: Path, thresholds_file: Path, out_csv: Path):
+    assert RSCRIPT is not None  # requires_r skips the module without it
+
     @asset(name="r_metrics")
     def r_metrics(context: AssetExecutionContext, pipes: PipesSubprocessClient):
         command = [RSCRIPT, "--vanilla", str(R_SCRIPT), str(snapshot_dir), str(thresholds_file), str(out_csv)]

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from risk_assets.rendering import RenderError, RenderSession, choose_renderer
-from risk_assets.rendering import quarto_batch
+from risk_assets.rendering import RenderError, RenderSession, choose_renderer, quarto_batch
 from risk_assets.settings import PROJECT_DIR
 from risk_assets_tests.quarto_standin import write_standin
 from risk_assets_tests.rendering.conftest import LABEL

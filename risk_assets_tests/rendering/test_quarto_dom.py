@@ -46,6 +46,7 @@ SUMMARY_JS = """() => {
 
 
 def plain_quarto_render(template: Path, params: dict[str, str], output: Path) -> Path:
+    assert QUARTO is not None  # the module is skipped without it
     folder = output.parent / f"{output.stem}-template"
     shutil.copytree(template.parent, folder)
     argv = [QUARTO, "render", template.name, "--to", "html", "-M", "embed-resources:true", "-M", "lang:ko"]
@@ -53,7 +54,15 @@ def plain_quarto_render(template: Path, params: dict[str, str], output: Path) ->
         argv += ["-P", f'{name}:"{value}"']
     subprocess.run(argv + ["--output", output.name], cwd=folder, check=True, capture_output=True, timeout=600,
                    env={**os.environ, "QUARTO_PYTHON": os.environ.get("QUARTO_PYTHON", sys.executable)})
-    return shutil.move(folder / output.name, output)
+    shutil.move(folder / output.name, output)
+    return output
+
+
+def _remote_requests(page) -> list[str]:
+    """The URLs `page` requests from anywhere but file: and data:, as it requests them."""
+    remote: list[str] = []
+    page.on("request", lambda r: remote.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+    return remote
 
 
 def summaries(pages: dict[str, Path]) -> dict[str, dict]:
@@ -65,9 +74,7 @@ def summaries(pages: dict[str, Path]) -> dict[str, dict]:
         try:
             for name, path in pages.items():
                 page = browser.new_page(viewport={"width": 1200, "height": 900})
-                remote = []
-                page.on("request", lambda r: remote.append(r.url) if not r.url.startswith(("file:", "data:"))
-                        else None)
+                remote = _remote_requests(page)
                 page.goto(path.as_uri())
                 page.wait_for_load_state("load")
                 found[name] = {**page.evaluate(SUMMARY_JS), "remote": remote}

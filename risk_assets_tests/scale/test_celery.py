@@ -17,8 +17,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import psycopg2
 import pytest
@@ -72,14 +72,15 @@ def _tenants_yaml(folder: Path) -> None:
                 "delivery": {"email": {"to": [f"office@{key}.example.org"]}, "slack": {"webhook_env": HOOK_ENV}}}
                for n, key in enumerate(TENANTS)]
     folder.mkdir()
-    (folder / "tenants.yaml").write_text(yaml.safe_dump({"first_week": WEEK - dt.timedelta(days=14), "report": {"renderer": "builtin"},
-                                                         "tenants": tenants}))
+    (folder / "tenants.yaml").write_text(yaml.safe_dump({"first_week": WEEK - dt.timedelta(days=14),
+                                                         "report": {"renderer": "builtin"}, "tenants": tenants}))
     shutil.copyfile(PROJECT_DIR / "config" / "thresholds.yaml.example", folder / "thresholds.yaml")
 
 
 def _worker_config(path: Path) -> Path:
     config = yaml.safe_load(CELERY_YAML.read_text())
-    config["execution"]["config"]["config_source"]["broker_transport_options"]["visibility_timeout"] = VISIBILITY_TIMEOUT
+    transport = config["execution"]["config"]["config_source"]["broker_transport_options"]
+    transport["visibility_timeout"] = VISIBILITY_TIMEOUT
     path.write_text(yaml.safe_dump(config))
     return path
 
@@ -95,7 +96,8 @@ class Cluster:
     """Processes of the module, each in its own process group, stopped (and checked gone) at the end."""
 
     def __init__(self, folder: Path, env: dict[str, str]):
-        self.folder, self.env, self.processes = folder, env, {}
+        self.folder, self.env = folder, env
+        self.processes: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, command: list[str]) -> subprocess.Popen:
         log = (self.folder / f"{name}.log").open("ab")
@@ -223,7 +225,8 @@ def finished_runs(server: ui.Webserver, backfill_id: str, count: int, timeout: f
 
 def run_events(server: ui.Webserver, runs: list[dict]) -> tuple[collections.Counter, dict[tuple[str, str], str]]:
     """(asset, partition) → number of materialisations, and (run, step) → the Celery worker that ran it."""
-    materialised, workers = collections.Counter(), {}
+    materialised: collections.Counter[tuple[str, str]] = collections.Counter()
+    workers: dict[tuple[str, str], str] = {}
     for run in runs:
         for event in server.query(EVENTS, {"id": run["runId"]})["logsForRun"]["events"]:
             if event["__typename"] == "MaterializationEvent":
@@ -266,8 +269,10 @@ def _succeeded(log: str) -> list[str]:
 SENSOR_ID = """query Sensor($selector: SensorSelector!) { sensorOrError(sensorSelector: $selector) {
   ... on Sensor { id } } }"""
 STOP_SENSOR = """mutation Stop($id: String!) { stopSensor(id: $id) { __typename } }"""
-START_SENSOR = """mutation Start($selector: SensorSelector!) { startSensor(sensorSelector: $selector) { __typename } }"""
-DELIVERY_SENSOR = {"repositoryLocationName": ui.LOCATION, "repositoryName": ui.REPOSITORY, "sensorName": "report_delivery"}
+START_SENSOR = """mutation Start($selector: SensorSelector!) {
+  startSensor(sensorSelector: $selector) { __typename } }"""
+DELIVERY_SENSOR = {"repositoryLocationName": ui.LOCATION, "repositoryName": ui.REPOSITORY,
+                   "sensorName": "report_delivery"}
 
 
 @pytest.fixture(scope="module")
@@ -290,7 +295,8 @@ def week_with_a_lost_worker(cluster):
     lost = set(_received(log_1)) - set(_succeeded(log_1))
 
     runs = finished_runs(server, backfill_id, len(TENANTS) // BATCH_SIZE)
-    print(f"{len(TENANTS)} partitions in batches of {BATCH_SIZE} on 2 Celery workers, one lost mid-batch: {time.monotonic() - started:.0f} s")
+    print(f"{len(TENANTS)} partitions in batches of {BATCH_SIZE} on 2 Celery workers, one lost mid-batch: "
+          f"{time.monotonic() - started:.0f} s")
     assert server.query(START_SENSOR, {"selector": DELIVERY_SENSOR})["startSensor"]["__typename"] == "Sensor"
     return runs, lost
 

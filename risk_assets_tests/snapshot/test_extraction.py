@@ -98,7 +98,8 @@ def test_every_table_of_every_demo_school_reads_the_same_both_ways(demo_source, 
 
 
 def test_batches_with_different_spellings_join_into_one_categorical():
-    parts = [pd.DataFrame({"id": pd.array([1, None], dtype="Int64"), "outcome": pd.Categorical(["correct", "Correct "])}),
+    parts = [pd.DataFrame({"id": pd.array([1, None], dtype="Int64"),
+                           "outcome": pd.Categorical(["correct", "Correct "])}),
              pd.DataFrame({"id": pd.array([3], dtype="Int64"), "outcome": pd.Categorical(["bogus"])})]
     joined = queries.concatenate_columns(parts)
     assert joined["outcome"].tolist() == ["correct", "Correct ", "bogus"]

@@ -9,7 +9,7 @@ import pandas as pd
 from risk_assets.snapshot import hygiene
 from risk_assets.snapshot.schema import THETA
 
-AT = dt.datetime(2026, 11, 20, 1, tzinfo=dt.timezone.utc)
+AT = dt.datetime(2026, 11, 20, 1, tzinfo=dt.UTC)
 
 
 def conflicts(rows: list[tuple[int, int, dt.datetime, float]]) -> int:

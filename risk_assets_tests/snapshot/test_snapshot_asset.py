@@ -40,8 +40,8 @@ def run_snapshot(source_url: str, tmp_path: Path, tenant: str):
             "risk_db": RiskDatabase(url="postgresql+psycopg2://unused/not-connected-by-a-snapshot"),
             "thresholds": MetricThresholds.of(Thresholds(), Path("thresholds.yaml")),
             "pipes_subprocess_client": PipesSubprocessClient(),
-            "storage": Storage(data_dir=str(tmp_path), sql_dir=str(PROJECT_DIR / "sql"), reports_dir=str(tmp_path / "reports"),
-                               outbox_dir=str(tmp_path / "outbox")),
+            "storage": Storage(data_dir=str(tmp_path), sql_dir=str(PROJECT_DIR / "sql"),
+                               reports_dir=str(tmp_path / "reports"), outbox_dir=str(tmp_path / "outbox")),
         },
         instance=with_tenants(DagsterInstance.ephemeral(), tenant),
         raise_on_error=False,
@@ -65,7 +65,7 @@ def test_materialization_reports_rows_window_and_quality(source_conn, source_url
 
     assert result.success
     metadata = materialization_metadata(result)
-    assert metadata["rows/students"] == 1
+    assert metadata["rows/students"] == metadata["dagster/row_count"] == 1
     assert metadata["rows/presentations"] == 1
     assert metadata["rejected_rows"] == 1
     assert metadata["data_quality"]["presentations_unknown_outcome"] == 1

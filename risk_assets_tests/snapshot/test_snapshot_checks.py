@@ -4,6 +4,7 @@ as plain functions, and through Dagster (the check's recorded evaluation, what t
 from __future__ import annotations
 
 import datetime as dt
+
 import pandas as pd
 import pytest
 from dagster import DagsterInstance, build_sensor_context
@@ -14,6 +15,7 @@ from risk_assets.window import ReportWindow
 from risk_assets_tests.metrics.builder import SnapshotBuilder
 from risk_assets_tests.snapshot.weekly_run import WEEK, evaluations, materialisations, run_week, weekly_definitions
 from risk_assets_tests.source_rows import SourceRows
+
 C = ReportWindow(WEEK, "Asia/Seoul").cutoff
 EMPTY_ORG, FULL_ORG = 311, 312
 TENANTS = [{"key": "empty", "org_id": EMPTY_ORG, "name": "Empty School",

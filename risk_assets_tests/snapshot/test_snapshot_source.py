@@ -18,7 +18,7 @@ from risk_assets.window import ReportWindow
 from risk_assets_tests.source_rows import SourceRows
 
 SQL_DIR = PROJECT_DIR / "sql"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 WEEK = dt.date(2026, 11, 16)
 SEOUL = Tenant(key="seoul", org_id=101, name="서울", timezone="Asia/Seoul")
 BUSAN = Tenant(key="busan", org_id=102, name="부산", timezone="Asia/Seoul")
@@ -201,7 +201,8 @@ def test_tenant_without_students_gives_an_empty_snapshot(rows, source_conn, sour
 
 def test_unknown_org_id_is_a_clear_error(rows, source_conn, source_url):
     ghost = Tenant(key="ghost", org_id=999, name="Ghost")
-    with pytest.raises(UnknownOrganization, match="tenant 'ghost' has org_id 999, which is not in the source's organizations table"):
+    with pytest.raises(UnknownOrganization,
+                       match="tenant 'ghost' has org_id 999, which is not in the source's organizations table"):
         take_snapshot(source_url, SQL_DIR, ghost, WINDOW)
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from dagster import DagsterInstance, Definitions
 
 from risk_assets.config import AppConfig, TenantsFile, Thresholds
+from risk_assets.definitions import definitions_for
 from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.partitions import partition_key
-from risk_assets.definitions import definitions_for
 from risk_assets.project import Project
 from risk_assets.settings import Settings
 from risk_assets_tests.product_env import point_product_at

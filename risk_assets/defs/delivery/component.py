@@ -7,7 +7,6 @@ in the delivery run, by `risk-report validate`, and by the CLI's check before a 
 """
 
 from dataclasses import dataclass
-from typing import Optional
 
 import dagster as dg
 
@@ -21,7 +20,7 @@ from risk_assets.report.fragments import TEMPLATES_FOLDER
 class Delivery(dg.Component, dg.Resolvable):
     """E-mail and Slack for every report, exactly once. The attribute, when set, takes the place of its variable."""
 
-    config_dir: Optional[str] = None
+    config_dir: str | None = None
     """The folder of tenants.yaml and thresholds.yaml (RISK_CONFIG_DIR; unset: the project's config/)."""
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:

@@ -6,6 +6,7 @@ report that fails does not stop the others, and the ledger makes a retry send on
 
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -67,7 +68,7 @@ def build_delivery_job(tenants: TenantsFile, templates: Path, outbox: bool) -> d
                         risk_db: RiskDatabase, smtp: SmtpServer, slack: SlackApi) -> dg.Output[None]:
         results, failures = {}, []
         try:
-            channels = Channels(smtp=smtp.settings(), outbox=Outbox(storage.outbox_dir) if outbox else None,
+            channels = Channels(smtp=smtp.settings(), outbox=Outbox(Path(storage.outbox_dir)) if outbox else None,
                                 templates=templates, slack_base_url=slack.url(), slack_timeout=slack.timeout_seconds())
             with risk_db.connect(storage.sql_path) as conn:
                 for key in config.reports:
@@ -82,7 +83,7 @@ def build_delivery_job(tenants: TenantsFile, templates: Path, outbox: bool) -> d
                     context.log.info("delivered %s: %s", key, results[key])
         except (DeliveryError, DatabaseUnavailable) as exc:  # SMTP settings or the ledger: every report would fail
             raise dg.Failure(description=str(exc)) from None
-        metadata = {"reports": len(config.reports), "delivered": dg.MetadataValue.json(results)}
+        metadata: dict[str, Any] = {"reports": len(config.reports), "delivered": dg.MetadataValue.json(results)}
         if failures:
             raise dg.Failure(description="; ".join(failures), metadata=metadata)
         return dg.Output(None, metadata=metadata)

@@ -7,8 +7,9 @@ and records each partition's materialisation and check evaluations on their own 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import dagster as dg
 
@@ -17,6 +18,9 @@ OWNERS = ["team:risk-reports"]
 SNAPSHOT, METRICS, SUMMARY, REPORT = "snapshot", "metrics", "tenant_summary", "tenant_report"
 ASSETS = (SNAPSHOT, METRICS, SUMMARY, REPORT)  # in the order a partition goes through them
 FAILED_PARTITIONS = "failed_partitions"  # the failure metadata of a weekly run: partition → why it was held or failed
+# The catalog's column schema and row count: Dagster's documented metadata keys (dagster 1.13.27 does not export the
+# TableMetadataSet class that writes them).
+COLUMN_SCHEMA, ROW_COUNT = "dagster/column_schema", "dagster/row_count"
 
 
 def weekly_spec(name: str, upstream: str | None = None, **options: Any) -> dg.AssetSpec:
@@ -34,3 +38,11 @@ def code_version(*sources: Path | str, files: Iterable[Path] = ()) -> str:
     for path in sorted(files):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def column_schema(columns: Iterable[tuple[str, str, str, bool]]) -> dg.TableSchema:
+    """The catalog's column schema from (name, type, description, nullable) of each column."""
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name, type=kind, description=description or None,
+                       constraints=dg.TableColumnConstraints(nullable=nullable))
+        for name, kind, description, nullable in columns])

@@ -3,7 +3,6 @@
 the project's configuration. What each part does: docs/orchestration.md."""
 
 from dataclasses import dataclass
-from typing import Optional
 
 import dagster as dg
 
@@ -20,11 +19,11 @@ from risk_assets.settings import ReportRenderer
 class WeeklyPipeline(dg.Component, dg.Resolvable):
     """Every school's weekly pipeline. Each attribute, when set, takes the place of its environment variable."""
 
-    config_dir: Optional[str] = None
+    config_dir: str | None = None
     """The folder of tenants.yaml and thresholds.yaml (RISK_CONFIG_DIR; unset: the project's config/)."""
-    report_renderer: Optional[ReportRenderer] = None
+    report_renderer: ReportRenderer | None = None
     """auto | quarto | builtin (RISK_REPORT_RENDERER; unset: tenants.yaml's report.renderer)."""
-    batch_size: Optional[int] = None
+    batch_size: int | None = None
     """Partitions per run of a backfill (RISK_BATCH_SIZE; unset: tenants.yaml's batch.size)."""
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:

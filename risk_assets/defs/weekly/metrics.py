@@ -12,10 +12,10 @@ import pandas as pd
 from dagster_pandas import PandasColumn
 
 from risk_assets.config import Thresholds
-from risk_assets.defs.weekly.asset_conventions import code_version, weekly_spec
+from risk_assets.defs.weekly.asset_conventions import COLUMN_SCHEMA, ROW_COUNT, code_version, column_schema, weekly_spec
 from risk_assets.errors import UserError
-from risk_assets.frame_checks import column_violation
 from risk_assets.files import write_atomically
+from risk_assets.frame_checks import column_violation
 from risk_assets.metrics import compute_metrics, r_engine
 from risk_assets.metrics.engagement import require_response_times
 from risk_assets.metrics.exchange import export_snapshot
@@ -30,6 +30,7 @@ from risk_assets.vocabulary import (
     INTEGER,
     LEVELS,
     NULLABLE_INTEGER,
+    NUMBER,
     OPTIONAL_DOMAINS,
     SPEC_VERSION,
     STATUSES,
@@ -87,6 +88,7 @@ def metrics_metadata(frame: pd.DataFrame, thresholds: Thresholds, seconds: float
                      quality: dict[str, int], engine: str = "python") -> dict[str, object]:
     metadata: dict[str, object] = {
         "students": len(frame),
+        ROW_COUNT: len(frame),
         **{f"level/{level}": n for level, n in level_counts(frame).items()},
         "profile": thresholds.profile,
         "spec_version": SPEC_VERSION,
@@ -122,6 +124,16 @@ def compute_with_r(context: dg.AssetExecutionContext, pipes: dg.PipesSubprocessC
         return r_engine.read_result(folder / "students.csv")
 
 
+def _catalog_column(name: str) -> tuple[str, str, str, bool]:
+    """(name, type, description, nullable) of a students-table column for the catalog, from the vocabulary."""
+    if name == "level":
+        return name, "category", f"one of {', '.join(LEVELS)}", False
+    if name.endswith("_status"):
+        return name, "category", f"one of {', '.join(STATUSES)}", name in OPTIONAL_STATUSES
+    kind = STUDENT_COLUMN_KINDS[name]
+    return name, kind, "", kind in (NULLABLE_INTEGER, NUMBER) or name == "class_name"
+
+
 def metrics_spec(project: Project) -> dg.AssetSpec:
     engine = project.config.tenants.metrics_engine
     engine_sources = [r_engine.R_SCRIPT] if engine == "r" else []
@@ -130,6 +142,7 @@ def metrics_spec(project: Project) -> dg.AssetSpec:
         upstream="snapshot",
         kinds={"pandas", "csv"} | ({"r"} if engine == "r" else set()),
         code_version=code_version(SPEC_VERSION, engine, *engine_sources),
+        metadata={COLUMN_SCHEMA: column_schema(_catalog_column(name) for name in STUDENT_COLUMNS)},
         description=(
             "Per-student risk metrics (spec v1): Δθ over 7 and 14 days and the 3-week decline, omit rate, "
             "c_hat, absences → OK / WARN / CRIT / INSUFFICIENT_DATA with reason codes. Writes "

@@ -10,8 +10,9 @@ docs/orchestration.md.
 
 import datetime as dt
 import time
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Callable, Iterator, Optional, TypeVar
+from typing import TypeVar
 
 import dagster as dg
 import pandas as pd
@@ -62,7 +63,7 @@ class WeeklyBatch:
         self.materialized: dict[str, dict[str, dict]] = {asset: {} for asset in ASSETS}  # asset → partition → metadata
         self.evaluations: list[dg.AssetCheckEvaluation] = []
         self.problems: dict[str, str] = {}  # partition → why it was held or failed
-        self.source_down: Optional[str] = None
+        self.source_down: str | None = None
         self.earlier_in_progress: set[str] = set()
 
     # -- the run ---------------------------------------------------------------------------------------------------
@@ -117,7 +118,7 @@ class WeeklyBatch:
         except DatabaseUnavailable as exc:
             raise dg.Failure(description=str(exc), allow_retries=True) from None
 
-    def _render_session(self, stack: ExitStack) -> Optional[RenderSession]:
+    def _render_session(self, stack: ExitStack) -> RenderSession | None:
         """The batch's renderer, chosen once; with Quarto, its cell worker and skeleton pages serve every report."""
         if REPORT not in self.selected:
             return None
@@ -131,7 +132,7 @@ class WeeklyBatch:
     # -- one partition ---------------------------------------------------------------------------------------------
 
     def _partition(self, key: dg.MultiPartitionKey, reader: SnapshotReader, conn,
-                   session: Optional[RenderSession]) -> None:
+                   session: RenderSession | None) -> None:
         week, tenant = split_partition_key(key)
         partition = str(key)
         try:
@@ -146,6 +147,7 @@ class WeeklyBatch:
                 self.materialized[SUMMARY][partition] = summarise(self.project.config.tenants, self.rules,
                                                                   self.storage, conn, week, tenant)
             if REPORT in self.selected:
+                assert session is not None  # _render_session opens one whenever REPORT is selected
                 self.materialized[REPORT][partition] = render(self.project, session, self.storage, conn, week, tenant,
                                                               self.context.run.run_id)
                 self.context.log.info("report %s week %s: %s", tenant, week, self.materialized[REPORT][partition]
@@ -162,7 +164,7 @@ class WeeklyBatch:
         if conn is not None:
             conn.rollback()  # the next school starts on a clean transaction
 
-    def _snapshot(self, reader: SnapshotReader, week: dt.date, tenant: str, partition: str) -> Optional[Snapshot]:
+    def _snapshot(self, reader: SnapshotReader, week: dt.date, tenant: str, partition: str) -> Snapshot | None:
         if SNAPSHOT not in self.selected:
             return None
         if self.source_down:
@@ -211,7 +213,7 @@ class WeeklyBatch:
         following = ASSETS[ASSETS.index(asset) + 1:]
         return bool(following) and following[0] in self.selected
 
-    def _metrics(self, week: dt.date, tenant: str, partition: str, snapshot: Optional[Snapshot]):
+    def _metrics(self, week: dt.date, tenant: str, partition: str, snapshot: Snapshot | None):
         if METRICS not in self.selected:
             return None
         snapshot = snapshot if snapshot is not None else stored_snapshot(self.storage, week, tenant)

@@ -3,9 +3,9 @@
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import dagster as dg
 import psycopg2.extensions

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from risk_assets.config import Tenant, TenantsFile, current_tenants
+from risk_assets.config import TenantsFile, current_tenants
 from risk_assets.defs.weekly.job import WEEKLY_JOB
-from risk_assets.partitions import TENANT_PARTITIONS, WEEK, listed, partition_key
+from risk_assets.partitions import TENANT_PARTITIONS, WEEK, listed, newest_complete_week, partition_key
 from risk_assets.run_queue import PARTITION_DIMENSION_TAG, PARTITION_TAG
 
 TRIGGER_TAG = "risk/trigger"
@@ -54,11 +54,6 @@ def shards(tenants: TenantsFile) -> list[Shard]:
     return result
 
 
-def newest_complete_week(now: dt.datetime, tenant: Tenant) -> dt.date:
-    today = now.astimezone(tenant.zone).date()
-    return today - dt.timedelta(days=today.weekday() + 7)
-
-
 def zones(tenants: TenantsFile) -> list[str]:
     return sorted({t.timezone for t in tenants.tenants})
 
@@ -70,7 +65,7 @@ def _launched(instance: dg.DagsterInstance | None, week: dt.date) -> set[str]:
         return set()
     records = instance.get_run_records(dg.RunsFilter(tags={TRIGGER_TAG: "schedule",
                                                           PARTITION_DIMENSION_TAG.format(WEEK): week.isoformat()}))
-    return {record.dagster_run.tags.get(PARTITION_TAG) for record in records}
+    return {tag for record in records if (tag := record.dagster_run.tags.get(PARTITION_TAG)) is not None}
 
 
 def weekly_requests(tenants: TenantsFile, shard: Shard, now: dt.datetime,
@@ -80,13 +75,13 @@ def weekly_requests(tenants: TenantsFile, shard: Shard, now: dt.datetime,
     for tenant in (t for t in tenants.enabled if t.timezone == shard.zone and shard.holds(t.key)):
         if registered is not None and tenant.key not in registered:
             continue  # not a partition yet: the tenant_partitions sensor adds it, the next tick requests it
-        week = newest_complete_week(now, tenant)
+        week = newest_complete_week(now, tenant.zone)
         key = partition_key(week, tenant.key)
         if week not in launched:
             launched[week] = _launched(instance, week)
         if week < tenants.first_week or str(key) in launched[week]:
             continue
-        requests.append(dg.RunRequest(run_key=f"{week}|{tenant.key}", partition_key=key,
+        requests.append(dg.RunRequest(run_key=str(key), partition_key=key,
                                       tags={TRIGGER_TAG: "schedule"}))
     return requests
 

@@ -5,14 +5,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from risk_assets.defs.weekly.asset_conventions import code_version, weekly_spec
+from risk_assets.defs.weekly.asset_conventions import COLUMN_SCHEMA, ROW_COUNT, code_version, column_schema, weekly_spec
 from risk_assets.project import Project
 from risk_assets.resources import Storage
 from risk_assets.snapshot import Snapshot
 from risk_assets.snapshot.build import SnapshotReader
 from risk_assets.snapshot.schema import SNAPSHOT_TABLES
 from risk_assets.window import ReportWindow
-
 
 
 def snapshot_metadata(snapshot: Snapshot, folder: Path) -> dict[str, object]:
@@ -24,6 +23,7 @@ def snapshot_metadata(snapshot: Snapshot, folder: Path) -> dict[str, object]:
         **{f"window/{name}": text for name, text in snapshot.window.describe().items()},
         "data_quality": dg.MetadataValue.json(dict(sorted(snapshot.quality.items()))),
         "rejected_rows": len(snapshot.rejected),
+        ROW_COUNT: snapshot.row_counts()["students"],  # the catalog's row count: the students counted
     }
     if snapshot.is_empty:
         metadata["note"] = (f"no students of org {snapshot.org_id} enrolled in this week: empty snapshot (the "
@@ -38,7 +38,12 @@ def snapshot_spec(project: Project) -> dg.AssetSpec:
         "snapshot",
         kinds={"postgres", "parquet"},
         code_version=code_version(files=project.settings.sql_dir.glob("snapshot_*.sql")),
-        metadata={f"schema/{t.name}": dg.MetadataValue.md(t.dagster_type.description or "") for t in SNAPSHOT_TABLES},
+        metadata={
+            **{f"schema/{t.name}": dg.MetadataValue.md(t.dagster_type.description or "") for t in SNAPSHOT_TABLES},
+            # Every table's columns as `<table>.<column>`, so that the catalog shows the whole snapshot.
+            COLUMN_SCHEMA: column_schema((f"{t.name}.{c.name}", c.kind, t.description, c.nullable)
+                                         for t in SNAPSHOT_TABLES for c in t.columns),
+        },
         description=(
             "The tenant's source rows for the report week: counted students, item presentations in "
             "[C − 14 d, C) with IRT parameters, θ estimates, school days and attendance in [C − 28 d, C), "

@@ -27,7 +27,8 @@ def build_tenant_partitions_sensor(tenants_path: Path) -> dg.SensorDefinition:
         if removed:
             context.log.info(f"removing {len(removed)} tenant partitions no longer in {tenants_path.name}: "
                              f"{listed(removed, LOGGED_TENANTS)}")
-        requests = [dg.AddDynamicPartitionsRequest(TENANT_PARTITIONS, added)] if added else []
+        requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = (
+            [dg.AddDynamicPartitionsRequest(TENANT_PARTITIONS, added)] if added else [])
         if removed:
             requests.append(dg.DeleteDynamicPartitionsRequest(TENANT_PARTITIONS, removed))
         return dg.SensorResult(dynamic_partitions_requests=requests)
