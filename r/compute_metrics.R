@@ -1,5 +1,5 @@
 #!/usr/bin/env Rscript
-# The R metrics engine: spec v1 (/work/shared/spec/metrics.md §1-11, the optional ENGAGEMENT of §9
+# The R metrics engine: spec v1 (docs/metrics.md, with the optional ENGAGEMENT domain
 # included), result-identical to the Python engine (risk_assets/metrics/), which is the reference.
 #
 #   Rscript --vanilla r/compute_metrics.R <snapshot_dir> <thresholds.yaml> <out.csv>
@@ -226,7 +226,7 @@ highest <- function(crit_code, crit, warn_code, warn) {
 #' A domain's result: statuses, reason-code flags and the numbers behind them (plus any extras).
 domain <- function(status, codes, values, ...) c(list(status = status, codes = codes, values = values), list(...))
 
-# -- THETA (spec §3) --------------------------------------------------------------------------------------
+# -- THETA (docs/metrics.md: THETA) ------------------------------------------------------------------------------------
 
 theta_domain <- function(theta, n, window, rules) {
   estimates <- theta[!is.na(pos)]
@@ -289,10 +289,10 @@ theta_domain <- function(theta, n, window, rules) {
   )
 }
 
-# -- OMIT (spec §4) ---------------------------------------------------------------------------------------
+# -- OMIT (docs/metrics.md: OMIT) --------------------------------------------------------------------------------------
 
 omit_domain <- function(pres, n, rules) {
-  # Rows are in the spec's order (student, presented_at, item_id, presentation_id): an omitted presentation
+  # Rows are in the metrics' order (student, presented_at, item_id, presentation_id): an omitted presentation
   # is OMITTED when a later answered presentation exists in its session, otherwise NOT_REACHED.
   answered <- pres$oc != OMITTED
   rank <- seq_len(nrow(pres))
@@ -324,7 +324,7 @@ omit_domain <- function(pres, n, rules) {
   )
 }
 
-# -- GUESS (spec §5) --------------------------------------------------------------------------------------
+# -- GUESS (docs/metrics.md: GUESS) ------------------------------------------------------------------------------------
 
 #' First answered presentation of each item per student, kept when n_options >= 3, a > 0 and b finite.
 guess_items <- function(pres) {
@@ -464,7 +464,7 @@ guess_domain <- function(items, n, theta_ref, se_ref, rules, D) {
   )
 }
 
-# -- ATTENDANCE (spec §6) ---------------------------------------------------------------------------------
+# -- ATTENDANCE (docs/metrics.md: ATTENDANCE) --------------------------------------------------------------------------
 
 attendance_domain <- function(students, school_days, attendance, n, window, rules) {
   # Every (student, scheduled day): the tenant's dates within [enrolled_on, withdrawn_on), by student, date.
@@ -522,7 +522,7 @@ attendance_domain <- function(students, school_days, attendance, n, window, rule
   )
 }
 
-# -- ENGAGEMENT (spec §9, optional) ------------------------------------------------------------------------
+# -- ENGAGEMENT (docs/metrics.md: ENGAGEMENT, optional) ----------------------------------------------------------------
 
 #' Each item's limit in ms (an answer is rapid below it): with n timed answers summing to S in the 90 days before
 #' C, `rt < pct/100 * S/n` is, for a whole number of ms, `rt < ceiling(pct * S / (100 * n))`, capped; the default
@@ -570,7 +570,7 @@ theta_drop_with_disengagement <- function(theta, omit, engagement) {
   flagged(theta) & (flagged(omit) | flagged(engagement))
 }
 
-# -- levels and the whole table (spec §7) -----------------------------------------------------------------
+# -- levels and the whole table (docs/metrics.md: Student level) -------------------------------------------------------
 
 #' Per student: the codes that hold, sorted by code point, joined with ';' (empty when none).
 join_codes <- function(codes, n) {
@@ -583,7 +583,7 @@ join_codes <- function(codes, n) {
 }
 
 #' TRUE when the rows are already in lexicographic order of `keys` (the usual case: the snapshot query
-#' returns the spec's order), so sorting can be skipped.
+#' returns the metrics' order), so sorting can be skipped.
 is_sorted_by <- function(frame, keys) {
   if (nrow(frame) < 2L) return(TRUE)
   tied <- rep(TRUE, nrow(frame) - 1L)
@@ -601,7 +601,7 @@ compute_metrics <- function(snapshot, thresholds) {
   roster <- students$student_id
   n <- length(roster)
 
-  # Rows of counted students with a valid outcome, in the spec's order (student, presented_at, item_id,
+  # Rows of counted students with a valid outcome, in the metrics' order (student, presented_at, item_id,
   # presentation_id); an invalid presentation does not exist for any rule.
   source <- snapshot$presentations
   presentations <- data.table::setDT(list(

@@ -29,7 +29,8 @@ FLAGGED_LEVELS = (CRIT, WARN)
 
 
 class Reason(StrEnum):
-    """Every reason code a student row can carry (spec §3–7), sorted into a row by code point."""
+    """Every reason code a student row can carry (docs/metrics.md: Four domains, Student level), sorted into a row by
+    code point."""
 
     THETA_DROP_7D_CRIT = "THETA_DROP_7D_CRIT"
     THETA_DROP_7D_WARN = "THETA_DROP_7D_WARN"

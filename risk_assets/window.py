@@ -1,4 +1,5 @@
-"""The report window of one (week, tenant): cut-off C and the look-back instants of spec §1, in tenant time."""
+"""The report window of one (week, tenant): cut-off C and the look-back instants (docs/metrics.md: Time), in tenant
+time."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 EVALUATION_DAYS = 14
 HISTORY_DAYS = 28
-# Response times behind the ENGAGEMENT domain's per-item thresholds (spec §9).
+# Response times behind the ENGAGEMENT domain's per-item thresholds (docs/metrics.md: ENGAGEMENT).
 RESPONSE_TIME_DAYS = 90
 
 

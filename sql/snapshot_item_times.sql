@@ -1,6 +1,6 @@
 -- Response-time statistics per item over the 90 days before the cut-off, [C - 90 d, C): what the ENGAGEMENT
--- domain's per-item rapid-guess thresholds are made of (spec §9). Aggregated here, so the snapshot holds one
--- row per item instead of 90 days of presentations.
+-- domain's per-item rapid-guess thresholds are made of (docs/metrics.md: ENGAGEMENT). Aggregated here, so the
+-- snapshot holds one row per item instead of 90 days of presentations.
 -- Counted: answered presentations (outcome correct or incorrect once trimmed and lower-cased, as the snapshot
 -- reads outcomes) with a valid response time (not NULL, not negative), by the organisation's students; a
 -- student_id that another organisation also uses is left out, as in snapshot_presentations.sql.

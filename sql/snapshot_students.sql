@@ -1,4 +1,4 @@
--- Students counted in report week W (spec §11): enrolled before the cut-off date and not
+-- Students counted in report week W (docs/metrics.md: Time): enrolled before the cut-off date and not
 -- withdrawn on or before the Monday of W; a student_id another organisation also uses is left out
 -- (snapshot_shared_students.sql counts it).
 -- Parameters, bound as settings risk.<name> (snapshot/queries.py): org_id, week_start, cutoff_date.

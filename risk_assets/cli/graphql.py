@@ -149,7 +149,7 @@ def run(server: Webserver, run_id: str) -> dict:
 
 
 def run_events(server: Webserver, run_id: str) -> list[dict]:
-    """The run's materialisations, check evaluations and step failures, every page of them."""
+    """The run's materializations, check evaluations and step failures, every page of them."""
     events, after = [], None
     while True:
         page = server.query(RUN_EVENTS, {"id": run_id, "after": after})["logsForRun"]

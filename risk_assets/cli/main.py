@@ -65,8 +65,8 @@ def _print_outputs(settings: Settings, outcomes) -> None:
     import pandas as pd
 
     from risk_assets.cli.table import format_table
-    from risk_assets.report_files import REPORT
-    from risk_assets.resources import Storage
+    from risk_assets.partition_files import REPORT
+    from risk_assets.resource_types import Storage
     from risk_assets.summary.figures import level_counts
 
     storage = Storage.from_settings(settings)
@@ -225,7 +225,7 @@ def cmd_accuracy(args: argparse.Namespace, settings: Settings, progress: Progres
     from risk_assets.cli.accuracy import ACCURACY_DATABASE, measure_accuracy, print_accuracy
     from risk_assets.config import Thresholds
     from risk_assets.partitions import latest_complete_week
-    from risk_assets.resources import embedded_server
+    from risk_assets.resource_types import embedded_server
 
     config = _config(settings, progress)
     week = latest_complete_week(config.tenants)
@@ -280,7 +280,7 @@ def cmd_deliveries(args: argparse.Namespace, settings: Settings, progress: Progr
     from risk_assets.cli.runtime import databases
     from risk_assets.cli.table import format_table
     from risk_assets.delivery.ledger import Ledger
-    from risk_assets.resources import RiskDatabase
+    from risk_assets.resource_types import RiskDatabase
 
     config = _config(settings, progress)
     week = _any_week(args.week, config)
@@ -303,9 +303,9 @@ def cmd_resend(args: argparse.Namespace, settings: Settings, progress: Progress)
     from risk_assets.defs.delivery.job import ONLY_CHANNEL_TAG
     from risk_assets.delivery.content import ReportDelivery
     from risk_assets.delivery.ledger import CHANNELS, Ledger
+    from risk_assets.partition_files import REPORT, SUMMARY
     from risk_assets.partitions import partition_key
-    from risk_assets.report_files import REPORT, SUMMARY
-    from risk_assets.resources import RiskDatabase, Storage
+    from risk_assets.resource_types import RiskDatabase, Storage
 
     config = _config(settings, progress)
     tenant = config.tenants.get(args.tenant).key
@@ -342,7 +342,7 @@ def _any_week(text: str, config: AppConfig):
 
 def cmd_db(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
     from risk_assets.cli.runtime import prepare_embedded_source
-    from risk_assets.resources import RISK_DATABASE, SOURCE_DATABASE, embedded_server
+    from risk_assets.resource_types import RISK_DATABASE, SOURCE_DATABASE, embedded_server
 
     server = embedded_server(settings)
     if args.action == "start":

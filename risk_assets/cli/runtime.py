@@ -12,7 +12,7 @@ from pathlib import Path
 from risk_assets.database.connection import connection
 from risk_assets.database.demo_marker import mark_demo_database
 from risk_assets.database.embedded import SHARED, STARTED, TAKEN_OVER
-from risk_assets.resources import RISK_DATABASE, SOURCE_DATABASE, embedded_server
+from risk_assets.resource_types import RISK_DATABASE, SOURCE_DATABASE, embedded_server
 from risk_assets.settings import PROJECT_DIR, Settings, check_production_databases
 
 
@@ -59,7 +59,8 @@ def databases(settings: Settings, progress=print) -> Iterator[Databases]:
         risk_url = settings.risk_database_url or server.ensure_database(RISK_DATABASE)
         if not settings.source_database_url:
             prepare_embedded_source(settings, source_url)
-        # Dagster's runs find the same server: the local resource set points at its socket (risk_assets/resources.py).
+        # Dagster's runs find the same server: the local resource set points at its socket
+        # (risk_assets/resource_types.py).
         yield Databases(source_url, risk_url)
     progress("left the embedded PostgreSQL server running; `risk-report db stop` stops it" if state == SHARED else
              "stopped the embedded PostgreSQL server")

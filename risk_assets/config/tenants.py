@@ -187,7 +187,7 @@ def template_path(template: str) -> Path:
 class BatchSettings(StrictModel):
     """How many partitions one run of a backfill materialises (Dagster's BackfillPolicy.multi_run): one week × up to
     `size` schools, or one school × up to `size` weeks. Larger batches pay a run's fixed cost over more schools;
-    a batch's materialisations are recorded when it ends (docs/orchestration.md)."""
+    a batch's materializations are recorded when it ends (docs/orchestration.md)."""
 
     size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE)
 

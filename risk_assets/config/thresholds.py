@@ -1,4 +1,5 @@
-"""Risk thresholds (spec §3–8): the `legacy` and `reliable` profiles, every key overridable."""
+"""Risk thresholds (docs/metrics.md: Profiles, Threshold keys): the `legacy` and `reliable` profiles, every key
+overridable."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
-# Ranges (docs/metrics.md, "Threshold keys"): beyond them a key can never matter or would be a mistake, and the
+# Ranges (docs/metrics.md: Threshold keys): beyond them a key can never matter or would be a mistake, and the
 # counts stay far inside numpy's int64 and R's 32-bit integers.
 THETA_SPAN = 12.0  # θ outside [−6, 6] is quarantined (tenants.yaml data_quality), so no change exceeds 12 logits
 Z_BOUND = 6.0  # a one-sided test beyond 6 standard errors (p < 1e-9) is no gate
@@ -113,7 +114,8 @@ class AttendanceThresholds(_Section):
 
 
 class EngagementThresholds(_Section):
-    """Rapid guessing (spec §9): an answer faster than the item's threshold was not a real attempt."""
+    """Rapid guessing (docs/metrics.md: ENGAGEMENT): an answer faster than the item's threshold was not a real
+    attempt."""
 
     enabled: bool = False
     min_history: int = Field(default=50, ge=1, le=MAX_HISTORY)  # timed answers an item needs for its own threshold
@@ -160,7 +162,7 @@ class Thresholds(_Section):
         return cls.model_validate(_deep_merge(base, raw))
 
 
-# `legacy` is the model defaults; `reliable` adds the measurement-error gates of spec §8.
+# `legacy` is the model defaults; `reliable` adds the measurement-error gates of docs/metrics.md: Profiles.
 PROFILE_OVERRIDES: dict[str, dict[str, Any]] = {
     "legacy": {},
     "reliable": {

@@ -1,11 +1,11 @@
 """The resources and executor every job uses, from the environment: the local or production set
-(`risk_assets.resources`) and where steps run (RISK_EXECUTOR: the run's own process, or Celery workers through
+(`risk_assets.resource_types`) and where steps run (RISK_EXECUTOR: the run's own process, or Celery workers through
 dagster-celery, docs/scale.md). The weekly pipeline's own resources (thresholds, the R engine's Pipes client) come
 with its component."""
 
 import dagster as dg
 
-from risk_assets.resources import resources_for
+from risk_assets.resource_types import resources_for
 from risk_assets.settings import Settings
 
 # The Celery executor's config; deploy/celery/celery.yaml gives the workers the same block (a test keeps them equal).

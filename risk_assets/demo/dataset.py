@@ -60,7 +60,7 @@ NOTES: tuple[str, ...] = (
     "θ estimates are EAP over the trailing 7 days (N(0,1) prior), which shrinks Δθ by about 10 %;",
     "θ and se are stored with 6 decimals.",
     "Guessing (c = 0.5) starts with the evaluation window [C-14 d, C), so θ_ref is uncontaminated.",
-    "expected_theta/omit/guess: the scripted truth; expected_attendance: spec §6 legacy rules "
+    "expected_theta/omit/guess: the scripted truth; expected_attendance: docs/metrics.md: ATTENDANCE legacy rules "
     "applied to the generated rows (dirty ones included), INSUFFICIENT where they imply it.",
 )
 

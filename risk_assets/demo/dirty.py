@@ -6,7 +6,7 @@ presentations and θ estimates of the final week, attendance of the final four w
 
 item_presentations
   - 2 'correct' rows written ' CORRECT ' and 1 'omitted' row written 'Omitted': valid after
-    trimming and lower-casing (spec §11), same meaning as before.
+    trimming and lower-casing (docs/snapshot.md: Dirty rows), same meaning as before.
   - 2 answered rows with outcome 'skipped': invalid, so for the pipeline they do not exist.
   - 1 answered row with a negative response_time_ms (its time, negated).
 attendance

@@ -18,13 +18,13 @@ the bands hold on average; single students scatter with SD ≈ 0.4 (se ≈ 0.29 
 
 The guessing group's person-level asymptote c = 0.5 (P = 0.5 + 0.5·p) starts with the
 evaluation window [C - 14 d, C): θ_ref, the estimate just before the window, is then still
-clean, which is the situation spec §5's c_hat is built to detect. Omission propensities are
+clean, which is the situation docs/metrics.md: GUESS's c_hat is built to detect. Omission propensities are
 realised by systematic sampling (simulate.py), so the omit groups land in their bands.
 
 The rapid guessers answer 60 % of their items in the final two weeks as fast as everyone's occasional rapid answer
-(0.5-3 s, spec §9's item thresholds are about 2.3 s here) and get those right only with the item's c: their true
-ability does not change, their estimates fall. Everyone else answers 3 % of items fast, which leaves ordinary
-students' rapid-guess rates near 2 %.
+(0.5-3 s; the ENGAGEMENT item thresholds of docs/metrics.md are about 2.3 s here) and get those right only with the
+item's c: their true ability does not change, their estimates fall. Everyone else answers 3 % of items fast, which
+leaves ordinary students' rapid-guess rates near 2 %.
 """
 
 from __future__ import annotations

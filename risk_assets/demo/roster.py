@@ -3,7 +3,7 @@
 Ids are org_id * 100_000 + n (n = 1..students), unique across tenants. Roles decided here:
 about 2 % enrol mid-period (on a school day inside the history, half of them in the final
 two weeks) and exactly one student withdraws during the final week, on Tuesday-Friday so
-that spec §11 still counts them in that week. Everyone else enrolled 1-57 weeks before the
+that the metrics still count them (docs/metrics.md: Time) in that week. Everyone else enrolled 1-57 weeks before the
 history starts.
 """
 
@@ -45,7 +45,7 @@ class Roster:
         return self.student_ids.size
 
     def scheduled(self, calendar: SchoolCalendar) -> np.ndarray:
-        """(students, days) bool: school days within [enrolled_on, withdrawn_on) (spec §6)."""
+        """(students, days) bool: school days within [enrolled_on, withdrawn_on) (docs/metrics.md: ATTENDANCE)."""
         dates = calendar.history.dates
         enrolled = dates >= self.enrolled_on[:, None]
         gone = dates >= self.withdrawn_on[:, None]  # always False against NaT

@@ -11,7 +11,7 @@ School days are Monday-Friday minus one Wednesday holiday per tenant. The holida
 week `weeks - 4 + tenant_index % 4`, so the first four tenants get four different weeks
 inside the last four. With the default three tenants the third tenant's holiday lands in
 the week where the scripted absence streak ends (see attendance.py): its streak then runs
-across the weekend *and* the holiday, on purpose (spec §10 lists both cases).
+across the weekend *and* the holiday, on purpose (docs/metrics.md: Edge cases lists both cases).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Per session: 12-18 items, the first at a local time in [09:00, 16:00), each next
 the student's latest θ estimate, N(θ̂, 0.7²), skipping items the student saw in the last
 7 days. The spread gives every student some easy and some hard items: with targets at θ̂
 exactly, about 80 % of ordinary students see fewer than 8 hard items in two weeks, so
-c_hat (spec §5) would be INSUFFICIENT for them; with it, about 4 %.
+c_hat (docs/metrics.md: GUESS) would be INSUFFICIENT for them; with it, about 4 %.
 
 Responses follow the 3PL with the item's c, or the student's scripted asymptote. Omissions
 use systematic sampling: each student carries an "omission debt" that grows by their

@@ -6,7 +6,7 @@ prediction of what the noisy legacy rules will flag, and not a promise that the 
 evaluable (a student enrolled last Friday is OK in truth but INSUFFICIENT in any report).
 
 expected_attendance is computed for every student from the attendance rows as generated,
-dirty ones included, with the legacy rules of spec §6 for the final report week
+dirty ones included, with the legacy rules of docs/metrics.md: ATTENDANCE for the final report week
 (C = last_week + 7): it is INSUFFICIENT where the records imply that (e.g. a student
 enrolled in the final week), so its values are OK, WARN, CRIT or INSUFFICIENT.
 """
@@ -28,7 +28,7 @@ GROUND_TRUTH_COLUMNS = (
     "expected_theta", "expected_omit", "expected_guess", "expected_attendance", "true_rapid_share",
     "expected_engagement",
 )
-# Legacy attendance rules (spec §6, profile legacy), as integer percents.
+# Legacy attendance rules (docs/metrics.md: ATTENDANCE, profile legacy), as integer percents.
 WEEK_CRIT_PCT, WEEK_WARN_PCT, TWO_WEEK_CRIT_PCT, TWO_WEEK_WARN_PCT = 20, 10, 30, 15
 WEEK_CRIT_MIN_DAYS = 1
 MIN_WEEK_DAYS, MIN_TWO_WEEK_DAYS = 3, 6
@@ -64,7 +64,7 @@ def ground_truth_frame(
 def legacy_attendance_levels(
     students: pd.DataFrame, school_days: pd.DataFrame, attendance: pd.DataFrame, cutoff: dt.date
 ) -> np.ndarray:
-    """Spec §6 attendance level (legacy profile) per row of `students`, from the source rows."""
+    """docs/metrics.md: ATTENDANCE attendance level (legacy profile) per row of `students`, from the source rows."""
     c_date = np.datetime64(cutoff, "D")
     days = np.sort(_dates(school_days["school_date"]))
     days = days[(days >= c_date - LOOKBACK_DAYS) & (days < c_date)]
@@ -101,7 +101,7 @@ def _dates(column: pd.Series) -> np.ndarray:
 
 
 def _status_codes(students: pd.DataFrame, days: np.ndarray, attendance: pd.DataFrame) -> np.ndarray:
-    """(students, days) status code of the valid record, -1 where there is none (spec §11)."""
+    """(students, days) status code of the valid record, -1 where there is none (docs/snapshot.md: Dirty rows)."""
     codes = np.full((len(students), days.size), -1, dtype=np.int8)
     status = attendance["status"].str.strip().str.lower()
     code = status.map({name: i for i, name in enumerate(STATUS_NAMES)})

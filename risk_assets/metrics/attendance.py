@@ -1,4 +1,5 @@
-"""ATTENDANCE domain (spec §6): absence rates over one and two weeks, and the longest absence streak."""
+"""ATTENDANCE domain (docs/metrics.md: ATTENDANCE): absence rates over one and two weeks, and the longest absence
+streak."""
 
 from __future__ import annotations
 

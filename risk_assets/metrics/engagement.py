@@ -1,4 +1,5 @@
-"""ENGAGEMENT domain (spec §9, optional): answers given faster than the item's rapid-guess threshold.
+"""ENGAGEMENT domain (optional, docs/metrics.md: ENGAGEMENT): answers given faster than the item's rapid-guess
+threshold.
 
 An item's threshold is `min(rt_fraction · mean response time, cap)` over the tenant's timed answers to it in the
 90 days before the cut-off when there are at least `min_history`, else a default. "Faster than" is decided on

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def compute_metrics(snapshot: Snapshot, thresholds: Thresholds) -> pd.DataFrame:
-    """Every rule of the spec for every counted student, ordered by student_id."""
+    """Every rule of docs/metrics.md for every counted student, ordered by student_id."""
     students = snapshot.students.sort_values("student_id", kind="mergesort").reset_index(drop=True)
     roster = Roster.from_students(students)
     presentations = Presentations.from_frame(snapshot.presentations, roster)

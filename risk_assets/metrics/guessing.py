@@ -1,4 +1,5 @@
-"""GUESS domain (spec §5): c_hat, the MAP person-level lower asymptote, found for all students at once."""
+"""GUESS domain (docs/metrics.md: GUESS): c_hat, the MAP person-level lower asymptote, found for all students at
+once."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from risk_assets.vocabulary import Reason
 
 C_MAX = 0.5
 MAX_NEWTON_STEPS = 100
-ROOT_TOLERANCE = 1e-14  # rounding in s(c) makes Newton jitter ~1e-15; the spec allows 1e-12
+# Rounding in s(c) makes Newton jitter ~1e-15; the contract allows 1e-12 (docs/metrics.md: GUESS).
+ROOT_TOLERANCE = 1e-14
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,8 @@ class _Model:
         return -self._sum(self.scale * self.p * self.q / big_p**2) / self.information(c)
 
     def solve(self) -> np.ndarray:
-        """The spec's root: ĉ = 0.5 when s(0.5) >= 0 (with α = 1 also ĉ = 0 when s(0) <= 0), else the
-        root of s on (0, 0.5). Safeguarded Newton inside a shrinking bracket reaches the 60-step
+        """The contract's root (docs/metrics.md: GUESS): ĉ = 0.5 when s(0.5) >= 0 (with α = 1 also ĉ = 0 when
+        s(0) <= 0), else the root of s on (0, 0.5). Safeguarded Newton inside a shrinking bracket reaches the 60-step
         bisection's answer (to rounding) in a handful of passes over the data instead of 60."""
         n = self.n_students
         c_hat = np.full(n, np.nan)

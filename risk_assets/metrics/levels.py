@@ -1,4 +1,4 @@
-"""Student level, coverage and reason codes from the domains judged (spec §7, §9)."""
+"""Student level, coverage and reason codes from the domains judged (docs/metrics.md: Student level)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""OMIT domain (spec §4): omitted items, with trailing omits of a session counted as not reached."""
+"""OMIT domain (docs/metrics.md: OMIT): omitted items, with trailing omits of a session counted as not reached."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from risk_assets.vocabulary import Reason
 
 def classify_omits(presentations: Presentations) -> tuple[np.ndarray, np.ndarray]:
     """Masks (omitted, not_reached): an omitted presentation is OMITTED when a later answered
-    presentation exists in its session (rows are in the spec's order), otherwise NOT_REACHED."""
+    presentation exists in its session (rows are in the metrics' order: student, presented_at, item_id,
+    presentation_id), otherwise NOT_REACHED."""
     answered = presentations.answered
     omitted = presentations.outcome == OMITTED
     session_code, sessions = pd.factorize(presentations.session)

@@ -1,4 +1,4 @@
-"""Item presentations as plain arrays in the spec's order, for the OMIT, GUESS and ENGAGEMENT domains.
+"""Item presentations as plain arrays in the metrics' order, for the OMIT, GUESS and ENGAGEMENT domains.
 
 Order: (student, presented_at, item_id, presentation_id). The snapshot query already returns that
 order, so sorting is skipped when a linear check confirms it.
@@ -39,7 +39,7 @@ class Presentations:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, roster: Roster) -> Presentations:
-        """Rows of counted students with a valid outcome, in the spec's order."""
+        """Rows of counted students with a valid outcome, in the metrics' order."""
         pos = roster.positions(frame["student_id"].to_numpy())
         outcome = pd.Categorical(frame["outcome"], categories=VALID_OUTCOMES).codes
         keep = (pos >= 0) & (outcome >= 0)

@@ -1,4 +1,4 @@
-"""THETA domain (spec §3): ability change over 7 and 14 days and the 3-week decline."""
+"""THETA domain (docs/metrics.md: THETA): ability change over 7 and 14 days and the 3-week decline."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dirty source rows (spec §11 input hygiene): normalised, repaired or quarantined — never silently dropped.
+"""Dirty source rows (docs/snapshot.md: Dirty rows): normalised, repaired or quarantined — never silently dropped.
 
 Rows that cannot be used go to a `rejected` table with the reason; values that make a row partly
 unusable are set to NULL; every case is counted for the snapshot's data-quality metadata.
@@ -131,8 +131,9 @@ def clean_presentations(frame: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
 
 
 def _blank_invalid_item_c(out: pd.DataFrame, hygiene: Hygiene) -> pd.DataFrame:
-    """An item's c is a probability: one outside [0, 1] (±inf included) is set to NULL, so c_ref (spec §11, the
-    mean of the c of the items used) leaves it out. The item's a and b stay usable; a NULL c is a gap, not counted."""
+    """An item's c is a probability: one outside [0, 1] (±inf included) is set to NULL, so c_ref (the mean of the c
+    of the items used, docs/metrics.md: GUESS) leaves it out. The item's a and b stay usable; a NULL c is a gap, not
+    counted."""
     c = out["c"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         invalid = ~np.isnan(c) & ~((c >= 0) & (c <= 1))
@@ -166,8 +167,9 @@ def clean_theta(frame: pd.DataFrame, hygiene: Hygiene, plausible: tuple[float, f
 
 def _overruled_by_another_theta(theta: pd.DataFrame) -> int:
     """Estimates of a student that another estimate at the same instant, with a different θ, overrules by the
-    tie rule (spec §2: the larger estimate_id wins). They are kept and the rule applied as written; counting them
-    tells the school's data team that their estimator disagrees with itself. Equal θ at one instant is a repeat."""
+    tie rule (the larger estimate_id wins, docs/metrics.md: THETA). They are kept and the rule applied as written;
+    counting them tells the school's data team that their estimator disagrees with itself. Equal θ at one instant is
+    a repeat."""
     student = theta["student_id"].to_numpy()
     at = theta["estimated_at"].to_numpy(dtype="datetime64[ns]")
     order = np.lexsort((theta["estimate_id"].to_numpy(), at, student))
@@ -189,8 +191,8 @@ def clean_attendance(frame: pd.DataFrame, school_days: pd.DataFrame, hygiene: Hy
     hygiene.reject("attendance", "unknown_status", keys, invalid["status"])
     cleaned = _valid_rows(frame, status.valid)
     cleaned["status"] = status.values[status.valid]
-    # Kept: the metrics ignore a record on a day that is not scheduled (spec §11), but an absence on a Saturday
-    # that is no school day says the calendar or the attendance feed is wrong.
+    # Kept: the metrics ignore a record on a day that is not scheduled (docs/metrics.md: ATTENDANCE), but an absence
+    # on a Saturday that is no school day says the calendar or the attendance feed is wrong.
     off_days = ~cleaned["school_date"].isin(school_days["school_date"]).to_numpy()
     hygiene.count("attendance_not_school_day", int(off_days.sum()))
     return cleaned

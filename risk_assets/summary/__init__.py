@@ -1,1 +1,1 @@
-"""The school's weekly figures (spec §7), as plain pandas functions."""
+"""The school's weekly figures (docs/metrics.md: Student level), as plain pandas functions."""

@@ -1,4 +1,4 @@
--- The ledger tells the truth at a glance (issue 12, items 2, 3, 6, 7):
+-- The ledger tells the truth at a glance (docs/delivery.md):
 --   sending    a send has started; found again by a later run, it was interrupted (the process died)
 --   unknown    an interrupted Slack webhook post: it may or may not be in the channel, an operator decides
 --   skipped    the tenant has e-mail switched off (delivery.email.enabled: false)

@@ -17,9 +17,9 @@ from risk_assets.delivery.ledger import FAILED, UNKNOWN, Ledger
 from risk_assets.delivery.outbox import Outbox
 from risk_assets.delivery.service import ChannelOutcome, Channels, deliver
 from risk_assets.metrics.student_table import read_students_csv
+from risk_assets.partition_files import REPORT, STUDENTS, SUMMARY
 from risk_assets.partitions import split_partition_key
-from risk_assets.report_files import REPORT, STUDENTS, SUMMARY
-from risk_assets.resources import RiskDatabase, SlackApi, SmtpServer, Storage
+from risk_assets.resource_types import RiskDatabase, SlackApi, SmtpServer, Storage
 
 DELIVERY_JOB = "delivery"
 ONLY_CHANNEL_TAG = "risk/only_channel"

@@ -50,5 +50,5 @@ def report_delivery(context: dg.SensorEvaluationContext):
         dg.AssetRecordsFilter(asset_key=REPORT_ASSET, after_storage_id=int(context.cursor)), limit=READ_PER_TICK,
         ascending=True).records
     if not records:
-        return dg.SkipReason("no new tenant_report materialisations")
+        return dg.SkipReason("no new tenant_report materializations")
     return dg.SensorResult(run_requests=_requests(records), cursor=str(records[-1].storage_id))

@@ -25,7 +25,7 @@ COLUMN_SCHEMA, ROW_COUNT = "dagster/column_schema", "dagster/row_count"
 
 def weekly_spec(name: str, upstream: str | None = None, **options: Any) -> dg.AssetSpec:
     """An asset of the weekly group: its owners and its one upstream asset. Skippable: a partition held by a
-    blocking check or failed is left out of a run's materialisations while the others are recorded."""
+    blocking check or failed is left out of a run's materializations while the others are recorded."""
     return dg.AssetSpec(name, deps=[upstream] if upstream else [], group_name=GROUP, owners=OWNERS, skippable=True,
                         **options)
 

@@ -4,7 +4,7 @@ They are check specs of the one `weekly_risk` step (`pipeline.py`), evaluated fo
 run and recorded with that partition, on every path (UI, backfill, schedule, CLI). `has_students` and
 `has_activity` are blocking: the metrics, summary, report — and so the delivery — of a school without students or
 with a stalled feed are held for that partition alone (docs/orchestration.md). Each rule is one plain function
-(the snapshot's in `risk_assets.snapshot.checks`).
+(the snapshot's in `risk_assets.snapshot.check_rules`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import dagster as dg
 import pandas as pd
 
 from risk_assets.project import Project
-from risk_assets.snapshot import checks
-from risk_assets.snapshot.checks import CheckOutcome
+from risk_assets.snapshot import check_rules as rules
+from risk_assets.snapshot.check_rules import CheckOutcome
 from risk_assets.vocabulary import LEVEL_INSUFFICIENT
 
 MAX_INSUFFICIENT_SHARE = 0.5
@@ -64,15 +64,15 @@ def weekly_checks(project: Project) -> list[WeeklyCheck]:
     return [
         WeeklyCheck("snapshot", "has_students", "An enabled tenant's organisation has enrolled students in the "
                     "week. Blocking: without students (a wrong org_id in tenants.yaml, a roster that stopped) the "
-                    "partition's metrics, summary, report and delivery are held.", checks.has_students, blocking=True),
+                    "partition's metrics, summary, report and delivery are held.", rules.has_students, blocking=True),
         WeeklyCheck("snapshot", "has_activity", "An enabled tenant with enrolled students has item presentations in "
                     "the window. Blocking: without activity the partition's metrics, summary, report and delivery "
-                    "are held.", checks.has_activity, blocking=True),
+                    "are held.", rules.has_activity, blocking=True),
         WeeklyCheck("snapshot", "theta_in_range", f"θ estimates are finite and within [{low:g}, {high:g}] "
                     "(tenants.yaml data_quality); others are quarantined and this check fails (ERROR).",
-                    lambda snap, _enabled: checks.theta_in_range(snap, (low, high))),
+                    lambda snap, _enabled: rules.theta_in_range(snap, (low, high))),
         WeeklyCheck("snapshot", "unique_attendance", "No duplicate (student, school_date) attendance rows.",
-                    lambda snap, _enabled: checks.unique_attendance(snap)),
+                    lambda snap, _enabled: rules.unique_attendance(snap)),
         WeeklyCheck("metrics", "insufficient_data_share", f"At most {MAX_INSUFFICIENT_SHARE:.0%} of students are "
                     f"{LEVEL_INSUFFICIENT} (a warning).", lambda frame, _enabled: insufficient_share(frame["level"]),
                     severity=dg.AssetCheckSeverity.WARN),

@@ -11,7 +11,7 @@ from risk_assets.defs.weekly.pipeline import build_weekly_risk
 from risk_assets.defs.weekly.schedules import build_schedules
 from risk_assets.defs.weekly.tenant_partitions import build_tenant_partitions_sensor
 from risk_assets.project import Project
-from risk_assets.resources import MetricThresholds
+from risk_assets.resource_types import MetricThresholds
 from risk_assets.settings import ReportRenderer
 
 

@@ -20,9 +20,9 @@ from risk_assets.metrics import compute_metrics, r_engine
 from risk_assets.metrics.engagement import require_response_times
 from risk_assets.metrics.exchange import export_snapshot
 from risk_assets.metrics.student_table import to_csv_bytes
+from risk_assets.partition_files import STUDENTS
 from risk_assets.project import Project
-from risk_assets.report_files import STUDENTS
-from risk_assets.resources import Storage
+from risk_assets.resource_types import Storage
 from risk_assets.snapshot import Snapshot
 from risk_assets.summary.figures import level_counts
 from risk_assets.vocabulary import (

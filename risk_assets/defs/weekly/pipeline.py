@@ -28,7 +28,7 @@ from risk_assets.errors import UserError
 from risk_assets.partitions import TENANT, WEEK, partition_key, split_partition_key
 from risk_assets.project import Project
 from risk_assets.rendering import RenderSession, choose_renderer
-from risk_assets.resources import MetricThresholds, RiskDatabase, SourceDatabase, Storage
+from risk_assets.resource_types import MetricThresholds, RiskDatabase, SourceDatabase, Storage
 from risk_assets.run_queue import PARTITION_DIMENSION_TAG, PARTITION_TAG, RUN_TAGS
 from risk_assets.snapshot import Snapshot
 from risk_assets.snapshot.build import SnapshotReader

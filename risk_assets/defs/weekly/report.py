@@ -14,12 +14,12 @@ from risk_assets.csv_cells import neutralise_text
 from risk_assets.defs.weekly.asset_conventions import code_version, weekly_spec
 from risk_assets.errors import UserError
 from risk_assets.files import write_atomically
+from risk_assets.partition_files import REPORT
 from risk_assets.project import Project
 from risk_assets.rendering import Renderer, RenderSession
 from risk_assets.report.brand import load_brand
 from risk_assets.report.strings import STRINGS
-from risk_assets.report_files import REPORT
-from risk_assets.resources import Storage
+from risk_assets.resource_types import Storage
 from risk_assets.results.store import ResultsStore
 from risk_assets.summary.week_table import week_table
 from risk_assets.vocabulary import REPORT_LEVELS

@@ -7,7 +7,7 @@ import dagster as dg
 
 from risk_assets.defs.weekly.asset_conventions import COLUMN_SCHEMA, ROW_COUNT, code_version, column_schema, weekly_spec
 from risk_assets.project import Project
-from risk_assets.resources import Storage
+from risk_assets.resource_types import Storage
 from risk_assets.snapshot import Snapshot
 from risk_assets.snapshot.build import SnapshotReader
 from risk_assets.snapshot.schema import SNAPSHOT_TABLES

@@ -13,9 +13,9 @@ from risk_assets.config import Thresholds
 from risk_assets.defs.weekly.asset_conventions import code_version, weekly_spec
 from risk_assets.errors import UserError
 from risk_assets.files import write_atomically
+from risk_assets.partition_files import STUDENTS, SUMMARY
 from risk_assets.project import Project
-from risk_assets.report_files import STUDENTS, SUMMARY
-from risk_assets.resources import Storage
+from risk_assets.resource_types import Storage
 from risk_assets.results.store import ResultsStore
 from risk_assets.summary.figures import History, content_id, tenant_figures
 from risk_assets.summary.trajectories import flagged_ids, trajectories, trajectory_weeks
@@ -93,8 +93,9 @@ def summary_spec(project: Project) -> dg.AssetSpec:
         kinds={"postgres", "json"},
         code_version=code_version(SPEC_VERSION, files=(project.settings.sql_dir / "risk_schema").glob("*.sql")),
         description=(
-            "The school's figures for the week (spec §7): levels, domains, Δθ_14 spread, new / resolved / "
-            "persistent against the stored earlier weeks, classes, data quality. Upserted into schema `risk`; "
-            "stages `<tenant>_summary.json`, which tenant_report publishes in `reports/<week>/` with the report."
+            "The school's figures for the week (docs/metrics.md: Student level): levels, domains, Δθ_14 spread, "
+            "new / resolved / persistent against the stored earlier weeks, classes, data quality. Upserted into "
+            "schema `risk`; stages `<tenant>_summary.json`, which tenant_report publishes in `reports/<week>/` with "
+            "the report."
         ),
     )

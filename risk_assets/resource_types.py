@@ -23,7 +23,7 @@ from risk_assets.database.connection import connection
 from risk_assets.database.embedded import EmbeddedPostgres
 from risk_assets.delivery.email import SmtpSettings
 from risk_assets.delivery.slack import timeout_from_env
-from risk_assets.report_files import PartitionFiles
+from risk_assets.partition_files import PartitionFiles
 from risk_assets.results.migrations import migrate
 from risk_assets.settings import Settings, check_production_databases
 from risk_assets.snapshot import SnapshotStore
