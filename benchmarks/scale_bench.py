@@ -6,11 +6,12 @@ temporary folder), with `partition_weeks: 8`:
   - the tenant_partitions sensor: first tick (adds N partitions) and an in-step tick;
   - the weekly schedule ticks of the zone of 80 % of the tenants (one request per tenant; a zone of more than
     500 tenants is split into shards, each its own schedule and tick): the slowest tick;
-  - the report_delivery sensor: one tick over N new tenant_report materialisations;
+  - the report_delivery sensor: one tick over N new tenant_report materializations;
   - the GraphQL query behind the asset's Partitions page (partition keys and the status of every partition), on a
     running dagster-webserver, N tenants × 8 weeks, with the newest two weeks materialised.
 
-Goals (issue 13): load ≤ 5 s, a tick ≤ 10 s, the partitions query ≤ 3 s at 10,000 tenants.
+Goals (docs/performance.md, "Partitions at scale"): load ≤ 5 s, a tick ≤ 10 s, the partitions query ≤ 3 s at
+10,000 tenants.
 
     .venv/bin/python benchmarks/scale_bench.py [--tenants 1000 10000]
 """
@@ -171,12 +172,12 @@ def measure(n: int, root: Path, dagster_url: str) -> dict[str, float]:
         keys = {d["name"]: len(d["partitionKeys"]) for d in node["partitionKeysByDimension"]}
         assert keys == {"tenant": n, "week": WEEKS}, keys
         ranges = node["assetPartitionStatuses"]["ranges"]
-        materialised = sum(len(r["secondaryDim"]["materializedPartitions"]) for r in ranges)
-        assert materialised == n, materialised  # one range of the two weeks, each with every tenant
+        materialized = sum(len(r["secondaryDim"]["materializedPartitions"]) for r in ranges)
+        assert materialized == n, materialized  # one range of the two weeks, each with every tenant
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
-    print(f"  ({n}: {2 * n} synthetic materialisations written in {events:.0f} s)", flush=True)
+    print(f"  ({n}: {2 * n} synthetic materializations written in {events:.0f} s)", flush=True)
     return figures
 
 

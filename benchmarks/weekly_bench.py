@@ -143,7 +143,7 @@ def main() -> None:
     from risk_assets.database.connection import connection
     from risk_assets.demo import DemoTenant, generate_demo, load_dataset
     from risk_assets.partitions import partition_key
-    from risk_assets.resources import embedded_server
+    from risk_assets.resource_types import embedded_server
     from risk_assets.settings import Settings
 
     settings = Settings.from_env()

@@ -25,6 +25,7 @@ from risk_assets.metrics import STUDENT_COLUMNS
 from risk_assets.settings import PROJECT_DIR
 from risk_assets_tests.cli_runner import postgres_processes_using, read_until, risk_report
 from risk_assets_tests.conftest import traversable_tmp_dir
+from risk_assets_tests.processes import free_port
 from risk_assets_tests.r_engine.helpers import requires_r, run_rscript
 
 # The module's demo (three schools, three weeks through dagster dev) takes about two minutes alone and up to five
@@ -45,7 +46,7 @@ def demo(tmp_path_factory):
     shutil.rmtree(data, ignore_errors=True)
 
 
-def test_demo_materialises_three_weeks_through_dagster_and_leaves_no_server(demo):
+def test_demo_materializes_three_weeks_through_dagster_and_leaves_no_server(demo):
     cli_env, first = demo
     data = Path(cli_env["RISK_DATA_DIR"])
 
@@ -153,7 +154,8 @@ def test_export_snapshot_gives_r_the_week_python_computed(demo, tmp_path):
 
 
 def poison_theta(cli_env: dict[str, str], org_id: int, week: str) -> int:
-    """θ = −1e308 for one student, inside the week (issue 12, item 14); returns the estimate id."""
+    """θ = −1e308 for one student, inside the week (quarantined as theta_out_of_range: docs/snapshot.md, "Dirty rows");
+    returns the estimate id."""
     url = risk_report("db", "start", env=cli_env).stdout.split("SOURCE_DATABASE_URL=")[1].split()[0]
     monday = dt.date.fromisoformat(week)
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
@@ -270,12 +272,6 @@ def test_run_beside_the_ui_launches_through_it_and_one_failed_school_among_three
     waited = time.monotonic()
     assert daemon_running(Path(cli_env["DAGSTER_HOME"]), print) is False
     assert time.monotonic() - waited < 5
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_killed_resend_leaves_no_dagster_process(demo):

@@ -38,8 +38,8 @@ def test_interrupted_demo_stops_the_server(cli_env):
 
 
 def test_sigterm_during_the_backfill_cancels_it(cli_env):
-    """Issue 12, item 17: SIGTERM once the backfill is launched ends the command with 143 and cancels the backfill,
-    so that the daemon does not run the remaining partitions later."""
+    """SIGTERM once the backfill is launched ends the command with 143 and cancels the backfill, so that the daemon
+    does not run the remaining partitions later (docs/reliability.md, "Pipeline faults")."""
     data = Path(cli_env["RISK_DATA_DIR"])
     process = subprocess.Popen([sys.executable, "-m", "risk_assets.cli.main", "demo"], env=cli_env, cwd=PROJECT_DIR,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -64,7 +64,7 @@ def test_failed_run_stops_the_server_and_names_the_tenant(cli_env, tmp_path):
     env = {**cli_env, "RISK_CONFIG_DIR": str(config)}
     data = Path(cli_env["RISK_DATA_DIR"])
 
-    # Issue 12, item 17: a run killed with SIGKILL leaves no `dagster dev`, and the next command takes its server over.
+    # A run killed with SIGKILL leaves no `dagster dev`, and the next command takes its server over.
     killed = subprocess.Popen([sys.executable, "-m", "risk_assets.cli.main", "run", "--week", "2026-11-16"], env=env,
                               cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     read_until(killed, "starting Dagster (webserver + daemon)")
@@ -87,7 +87,7 @@ def test_failed_run_stops_the_server_and_names_the_tenant(cli_env, tmp_path):
     assert "took over the embedded PostgreSQL server" in result.stdout and "it is stopped at the end" in result.stdout
     assert "ghost-school" in result.stdout and "FAILED" in result.stdout and "Traceback" not in result.stderr
     assert "tenant 'ghost-school' has org_id 4242, which is not in the source's organizations table" in result.stderr
-    assert result.stderr.count("ghost-school 2026-11-16: ") <= 1  # item 22: the prefix is not repeated
+    assert result.stderr.count("ghost-school 2026-11-16: ") <= 1  # the "<tenant> <week>: " prefix is not repeated
     assert postgres_processes_using(data) == []
 
 
@@ -141,7 +141,7 @@ def test_db_commands_start_report_and_stop_the_server(cli_env):
     assert postgres_processes_using(data) != []
     url = risk_report("db", "url", "--risk", env=cli_env)
     assert url.stdout.strip().startswith("postgresql://postgres@/risk?host=")
-    # A command that finds the server started by `db start` leaves it running, and says so (issue 12, item 17).
+    # A command that finds the server started by `db start` leaves it running, and says so.
     listing = risk_report("deliveries", "--week", "2026-11-16", env=cli_env)
     assert listing.returncode == 0, listing.stderr
     assert "using the embedded PostgreSQL server started by `risk-report db start`" in listing.stdout

@@ -15,13 +15,10 @@ import yaml
 from dagster import DagsterInstance
 
 from risk_assets.settings import PROJECT_DIR
+from risk_assets_tests.processes import sqlalchemy_url
 
 DEPLOY = PROJECT_DIR / "deploy"
 BIN = Path(sys.executable).parent
-
-
-def sqlalchemy_url(libpq_url: str) -> str:
-    return libpq_url.replace("postgresql://", "postgresql+psycopg2://", 1)
 
 
 def test_production_instance_runs_on_postgres(risk_url, tmp_path, monkeypatch):

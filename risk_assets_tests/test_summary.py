@@ -98,7 +98,7 @@ def _rows(risk_url: str, sql: str, params=()) -> list[tuple]:
         return cur.fetchall()
 
 
-def test_three_weeks_oldest_first_then_rematerialise(job, source_conn, tmp_path):
+def test_three_weeks_oldest_first_then_rematerialize(job, source_conn, tmp_path):
     job, risk_url = job
     students = _seed(source_conn)
     for week in WEEKS:

@@ -16,7 +16,7 @@ from risk_assets.config import Thresholds
 from risk_assets.metrics import compute_metrics
 from risk_assets.metrics.student_table import to_csv_bytes
 from risk_assets.rendering import render_report
-from risk_assets.resources import RiskDatabase
+from risk_assets.resource_types import RiskDatabase
 from risk_assets.results.store import ResultsStore
 from risk_assets.settings import DEFAULT_REPORT_TEMPLATE as TEMPLATE
 from risk_assets.settings import PROJECT_DIR

@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,8 +24,8 @@ import yaml
 from risk_assets.demo import DEFAULT_DEMO_TENANTS, generate_demo, load_dataset
 from risk_assets.settings import PROJECT_DIR
 from risk_assets_tests.delivery.channels import HOOK_ENV, HOOK_PATH, Channels, running_channels
+from risk_assets_tests.processes import free_port, group_members, sqlalchemy_url, wait_for, wait_for_tenant_partitions
 from risk_assets_tests.source_rows import SourceRows
-from risk_assets_tests.test_deploy import sqlalchemy_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = PROJECT_DIR / "build" / "screenshots"
@@ -43,12 +42,6 @@ BATCH_WEEKS = WEEKS[1:]  # the asset graph's backfills: schools × these two wee
 UNSET_HOOK_ENV = "BROKEN_SCHOOL_SLACK_WEBHOOK"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def graphql(port: int, query: str, variables: dict | None = None) -> dict:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
@@ -59,29 +52,6 @@ def graphql(port: int, query: str, variables: dict | None = None) -> dict:
     return body["data"]
 
 
-def wait_for(predicate, timeout: float, what: str, interval: float = 1.0):
-    deadline = time.monotonic() + timeout
-    last_error = None
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except (OSError, AssertionError, KeyError) as exc:
-            last_error = exc
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what} (last error: {last_error})")
-
-
-def wait_for_tenant_partitions(port: int, tenants: list[str]) -> None:
-    """The daemon's tenant_partitions sensor makes tenants.yaml's tenants partitions on its first tick."""
-    from risk_assets.cli import graphql as ui
-
-    server = ui.Webserver(f"http://127.0.0.1:{port}")
-    wait_for(lambda: set(tenants) <= set(ui.partition_keys(server, "snapshot", "tenant")), 120,
-             "the tenant_partitions sensor")
-
-
 def dismiss_welcome(page) -> None:
     """A first visit shows Dagster's community dialog over the page; close it as an operator would."""
     skip = page.get_by_role("button", name="Skip")
@@ -90,10 +60,6 @@ def dismiss_welcome(page) -> None:
     except Exception:  # noqa: BLE001 — no dialog this time
         return
     skip.click()
-
-
-def group_members(pgid: int) -> list[str]:
-    return subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True).stdout.split()
 
 
 def wait_gone(pgid: int, timeout: float) -> list[str]:
@@ -224,14 +190,14 @@ def run_tags(run: dict) -> dict[str, str]:
 
 def events_of(port: int, runs: list[dict]) -> tuple[set, set]:
     """(asset, partition) materialised and (check, partition) evaluated by these runs."""
-    materialised, evaluated = set(), set()
+    materialized, evaluated = set(), set()
     for run in runs:
         for event in graphql(port, EVENTS, {"id": run["runId"]})["logsForRun"]["events"]:
             if event["__typename"] == "MaterializationEvent":
-                materialised.add((event["assetKey"]["path"][-1], event["partition"]))
+                materialized.add((event["assetKey"]["path"][-1], event["partition"]))
             elif event["__typename"] == "AssetCheckEvaluationEvent":
                 evaluated.add((event["evaluation"]["checkName"], event["evaluation"]["partition"]))
-    return materialised, evaluated
+    return materialized, evaluated
 
 
 def partition_statuses(port: int, asset: str, keys: list[str]) -> dict[str, str]:
@@ -283,8 +249,8 @@ def test_the_asset_graph_backfills_in_batched_runs_and_the_job_page_one_run_per_
     assert len(state["runs"]) == 2 and {r["status"] for r in state["runs"]} == {"SUCCESS"}
     assert all("dagster/partition" not in run_tags(r) for r in state["runs"])
     assert sorted(run_tags(r)["risk/week"] for r in state["runs"]) == BATCH_WEEKS
-    materialised, evaluated = events_of(port, state["runs"])
-    assert materialised == {(asset, key) for asset in ASSETS for key in batched_keys}
+    materialized, evaluated = events_of(port, state["runs"])
+    assert materialized == {(asset, key) for asset in ASSETS for key in batched_keys}
     assert evaluated == {(check, key) for check in CHECKS for key in batched_keys}
 
     state = finished(port, job_backfill)
@@ -294,8 +260,8 @@ def test_the_asset_graph_backfills_in_batched_runs_and_the_job_page_one_run_per_
         tags = run_tags(run)
         assert run["status"] == "SUCCESS"
         assert (tags["risk/tenant"], tags["risk/week"]) == tuple(tags["dagster/partition"].split("|"))
-    materialised, evaluated = events_of(port, state["runs"])
-    assert materialised == {(asset, key) for asset in [*ASSETS, "weekly_risk_job_run"] for key in job_keys}
+    materialized, evaluated = events_of(port, state["runs"])
+    assert materialized == {(asset, key) for asset in [*ASSETS, "weekly_risk_job_run"] for key in job_keys}
     assert evaluated == {(check, key) for check in CHECKS for key in job_keys}
     for asset in ASSETS:
         assert set(partition_statuses(port, asset, batched_keys + job_keys).values()) == {"MATERIALIZED"}
@@ -337,8 +303,8 @@ def test_a_stalled_and_a_broken_school_fail_only_their_partitions_and_are_re_exe
 
     assert state["status"] == "COMPLETED_FAILED"
     assert len(state["runs"]) == 2 and {r["status"] for r in state["runs"]} == {"FAILURE"}  # a week each, 3 schools
-    materialised, evaluated = events_of(port, state["runs"])
-    assert materialised == ({(asset, key) for asset in ASSETS for key in ok} | {("snapshot", key) for key in stalled})
+    materialized, evaluated = events_of(port, state["runs"])
+    assert materialized == ({(asset, key) for asset in ASSETS for key in ok} | {("snapshot", key) for key in stalled})
     assert evaluated == ({(check, key) for check in CHECKS for key in ok}
                          | {(check, key) for check in SNAPSHOT_CHECKS for key in stalled})
     assert partition_statuses(port, "snapshot", ok + stalled + broken) == {
@@ -362,10 +328,10 @@ def test_a_stalled_and_a_broken_school_fail_only_their_partitions_and_are_re_exe
     result = graphql(port, REEXECUTE, {"params": {"parentRunId": backfill_id, "strategy": "FROM_FAILURE"}})
     retry = result["reexecutePartitionBackfill"]["backfillId"]
     state = finished(port, retry)
-    materialised, evaluated = events_of(port, state["runs"])
+    materialized, evaluated = events_of(port, state["runs"])
     # Exactly the failed partitions ran: the broken school's are materialised; the stalled school is held again
     # (its stored snapshot still has no activity), and nothing of nyc-bridge ran.
-    assert materialised == {(asset, key) for asset in ASSETS for key in broken}
+    assert materialized == {(asset, key) for asset in ASSETS for key in broken}
     for asset in ("metrics", "tenant_summary", "tenant_report"):
         assert partition_statuses(port, asset, ok + stalled + broken) == {
             **{key: "MATERIALIZED" for key in ok + broken}, **{key: "FAILED" for key in stalled}}, asset
@@ -400,8 +366,8 @@ def _busan_on_the_wire(channels: Channels) -> tuple[int, int]:
 
 @pytest.mark.timeout(900)
 def test_a_rerun_of_an_unchanged_week_through_the_running_sensor_sends_nothing(dagster_dev, channels):
-    """Issue 12, item 1 and its "Done when": the daemon's report_delivery sensor sees the re-run's new report and its
-    delivery run sends nothing, because the report's content did not change."""
+    """Once per report content (docs/delivery.md, "The guarantee") with the real daemon: its report_delivery sensor
+    sees the re-run's new report and the delivery run sends nothing, because the report's content did not change."""
     from risk_assets.cli import graphql as ui
     from risk_assets.cli.materialize import wait_for_run
 

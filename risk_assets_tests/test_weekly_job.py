@@ -47,7 +47,7 @@ def run(job, tenant: str):
                                   instance=with_tenants(DagsterInstance.ephemeral(), tenant), raise_on_error=False)
 
 
-def test_metrics_materialisation_writes_the_csv_and_reports_counts(job, source_conn, tmp_path):
+def test_metrics_materialization_writes_the_csv_and_reports_counts(job, source_conn, tmp_path):
     rows = SourceRows(source_conn)
     rows.organization(301, "Active School")
     dropping, steady = rows.student(301, "김하나"), rows.student(301, "이둘")

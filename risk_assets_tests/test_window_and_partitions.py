@@ -1,4 +1,4 @@
-"""Cut-off C and look-back instants in tenant time (spec §1), partition keys, and --week checks."""
+"""Cut-off C and look-back instants in tenant time (docs/metrics.md, "Time"), partition keys, and --week checks."""
 
 from __future__ import annotations
 

@@ -352,7 +352,7 @@ def test_canonical_zones_are_accepted(tmp_path, zone):
 
 def test_a_key_of_the_longest_length_names_files_the_file_system_takes(tmp_path):
     from risk_assets.config.tenants import MAX_TENANT_KEY_LENGTH
-    from risk_assets.report_files import REPORT, PartitionFiles
+    from risk_assets.partition_files import REPORT, PartitionFiles
 
     key = "k" * MAX_TENANT_KEY_LENGTH
     tenants = load_tenants(write(tmp_path, "tenants.yaml", GOOD_TENANTS.replace("seoul-central", key)))

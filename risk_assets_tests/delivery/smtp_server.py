@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 import threading
 from collections.abc import Collection, Iterator
@@ -16,6 +15,8 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from risk_assets_tests.processes import free_port
 
 HOST = "127.0.0.1"
 USER = "reports@school.example"
@@ -108,13 +109,6 @@ class RunningServer:
     handler: RecordingHandler
     authenticator: CountingAuthenticator = field(default_factory=CountingAuthenticator)
     host: str = HOST
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def issue_certificate(ca: trustme.CA) -> ssl.SSLContext:

@@ -7,58 +7,29 @@ import email
 import json
 import logging
 from email import policy
-from pathlib import Path
 
 import psycopg2
-from dagster import (
-    AssetMaterialization,
-    AssetSelection,
-    DagsterInstance,
-    build_sensor_context,
-    materialize,
-)
+from dagster import AssetMaterialization, AssetSelection, DagsterInstance, materialize
 
-from risk_assets.config import AppConfig, TenantsFile, Thresholds
-from risk_assets.definitions import definitions_for
-from risk_assets.defs.delivery.job import DELIVERY_JOB, run_config
-from risk_assets.defs.weekly.job import WEEKLY_JOB
+from risk_assets.config import TenantsFile
 from risk_assets.partitions import partition_key
-from risk_assets.project import Project
-from risk_assets.settings import Settings
 from risk_assets.window import ReportWindow
 from risk_assets_tests.delivery.conftest import WEEK
+from risk_assets_tests.delivery.reports import (
+    definitions,
+    deliver,
+    deliver_alpha,
+    ledger,
+    materialize_partition,
+    reports_of,
+    run_requests,
+    tenants,
+)
 from risk_assets_tests.delivery.smtp_server import PASSWORD, USER
 from risk_assets_tests.source_rows import SourceRows
-from risk_assets_tests.tenant_partitions import with_tenants
 
 SECRET_WEBHOOK = "http://127.0.0.1:9/services/T000/B000/SUPERSECRETHOOK"
 WRONG_PASSWORD = "hunter2-not-the-password"
-
-
-def tenants(webhook_env: str | None = None) -> TenantsFile:
-    slack = {"webhook_env": webhook_env} if webhook_env else {}
-    return TenantsFile.model_validate({
-        "first_week": dt.date(2026, 10, 5),
-        "tenants": [
-            {"key": "alpha", "org_id": 601, "name": "알파중학교",
-             "delivery": {"email": {"to": ["head@alpha.example.kr"]}, "slack": slack}},
-            {"key": "beta", "org_id": 602, "name": "Beta School", "locale": "en",
-             "delivery": {"email": {"to": ["office@beta.example.org"], "bcc": ["audit@beta.example.org"]}}},
-        ],
-    })
-
-
-def definitions(config_tenants: TenantsFile):
-    config = AppConfig(tenants=config_tenants, thresholds=Thresholds(), tenants_path=Path("t"),
-                       thresholds_path=Path("t"))
-    return definitions_for(Project(config, Settings.from_env()))
-
-
-def materialise(defs, instance, tenant: str, job_name: str = WEEKLY_JOB):
-    result = defs.resolve_job_def(job_name).execute_in_process(
-        partition_key=partition_key(WEEK, tenant), instance=with_tenants(instance, tenant), raise_on_error=False)
-    assert result.success, result
-    return result
 
 
 def rerender_report(defs, instance, tenant: str):
@@ -67,41 +38,18 @@ def rerender_report(defs, instance, tenant: str):
                        partition_key=partition_key(WEEK, tenant), instance=instance, resources=defs.resources)
 
 
-def ledger(risk_url: str) -> list[tuple]:
-    with psycopg2.connect(risk_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT tenant, channel, generation, status, destination, attempts FROM risk.deliveries"
-                    " ORDER BY tenant, channel, generation, id")
-        return cur.fetchall()
-
-
-def run_requests(defs, instance, cursor):
-    sensor = defs.resolve_sensor_def("report_delivery")
-    context = build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
-    result = sensor.evaluate_tick(context)
-    return result.run_requests or [], result.cursor, result.skip_message
-
-
-def reports_of(request) -> list[str]:
-    return request.run_config["ops"]["deliver_reports"]["config"]["reports"]
-
-
-def deliver(defs, instance, request, **kwargs):
-    return defs.resolve_job_def(DELIVERY_JOB).execute_in_process(
-        run_config=request.run_config, instance=instance, tags=request.tags, **kwargs)
-
-
 def test_sensor_delivers_new_reports_in_one_run_and_none_twice(env, risk_url, source_conn):
     defs = definitions(tenants())
     with DagsterInstance.ephemeral() as instance:
         requests, cursor, skip = run_requests(defs, instance, None)
         assert requests == [] and skip.startswith("first evaluation: starting after the newest existing report")
         for tenant in ("alpha", "beta"):
-            materialise(defs, instance, tenant)
+            materialize_partition(defs, instance, tenant)
         [request], cursor, _ = run_requests(defs, instance, cursor)
         assert reports_of(request) == ["alpha|2026-11-16", "beta|2026-11-16"]
         assert (request.tags["risk/tenant"], request.tags["risk/week"]) == ("alpha,beta", "2026-11-16")
         again, cursor_again, skip = run_requests(defs, instance, cursor)
-        assert again == [] and skip == "no new tenant_report materialisations"
+        assert again == [] and skip == "no new tenant_report materializations"
 
         deliver(defs, instance, request)
         assert ledger(risk_url) == [
@@ -134,17 +82,12 @@ def test_sensor_delivers_new_reports_in_one_run_and_none_twice(env, risk_url, so
         cutoff = ReportWindow(WEEK, "Asia/Seoul").cutoff
         rows.theta(newcomer, cutoff - dt.timedelta(days=9), 1.0, 0.1)
         rows.theta(newcomer, cutoff - dt.timedelta(days=1), 0.0, 0.1)
-        materialise(defs, instance, "alpha")
+        materialize_partition(defs, instance, "alpha")
         [request], cursor, _ = run_requests(defs, instance, cursor)
         assert reports_of(request) == ["alpha|2026-11-16"]
         deliver(defs, instance, request)
         rows = ledger(risk_url)
         assert len(rows) == 6 and [r[3] for r in rows if r[0] == "alpha"] == ["sent"] * 4
-
-
-def deliver_alpha(defs, instance):
-    return defs.resolve_job_def(DELIVERY_JOB).execute_in_process(
-        run_config=run_config([str(partition_key(WEEK, "alpha"))]), instance=instance, raise_on_error=False)
 
 
 def test_failed_channel_is_recorded_and_secrets_never_leak(env, risk_url, monkeypatch, caplog, capfd, smtp_server,
@@ -159,7 +102,7 @@ def test_failed_channel_is_recorded_and_secrets_never_leak(env, risk_url, monkey
         monkeypatch.setenv(name, value)
     defs = definitions(tenants("SLACK_WEBHOOK_ALPHA"))
     with DagsterInstance.ephemeral() as instance:
-        materialise(defs, instance, "alpha")
+        materialize_partition(defs, instance, "alpha")
         refused = deliver_alpha(defs, instance)
         with psycopg2.connect(risk_url) as conn, conn.cursor() as cur:
             cur.execute("SELECT error FROM risk.deliveries WHERE channel = 'email'")
@@ -195,7 +138,7 @@ def test_first_tick_skips_history_and_a_hundred_new_reports_take_at_most_two_run
     real = definitions(tenants())
     reports = env / "reports" / WEEK.isoformat()
     with DagsterInstance.ephemeral() as instance:
-        materialise(real, instance, "beta")  # one real report, copied for every school below
+        materialize_partition(real, instance, "beta")  # one real report, copied for every school below
         summary = json.loads((reports / "beta_summary.json").read_text(encoding="utf-8"))
         for tenant in many.tenants:
             (reports / f"{tenant.key}_summary.json").write_text(

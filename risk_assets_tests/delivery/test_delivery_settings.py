@@ -17,8 +17,8 @@ from risk_assets.cli.main import EXIT_USER_ERROR, main
 from risk_assets.config import TenantsFile
 from risk_assets.delivery.preflight import delivery_problems
 from risk_assets.settings import PROJECT_DIR
+from risk_assets_tests.delivery.reports import definitions, deliver_alpha, ledger, materialize_partition
 from risk_assets_tests.delivery.smtp_server import PASSWORD, USER
-from risk_assets_tests.delivery.test_delivery_flow import definitions, deliver_alpha, ledger, materialise
 
 NO_OUTBOX = ("tenant 'alpha' has e-mail on (delivery.email in tenants.yaml) but SMTP_HOST is not set, and "
              "RISK_DEPLOYMENT=production writes no outbox (it is for RISK_DEPLOYMENT=local): export SMTP_HOST and "
@@ -89,7 +89,7 @@ def test_production_sends_by_smtp_and_skips_slack_without_a_webhook(env, risk_ur
         monkeypatch.setenv(name, value)
     defs = definitions(alpha({"email": {"to": ["head@alpha.example.kr"]}}))
     with DagsterInstance.ephemeral() as instance:
-        materialise(defs, instance, "alpha")
+        materialize_partition(defs, instance, "alpha")
         assert deliver_alpha(defs, instance).success
     assert [message.rcpt_tos for message in smtp_server.handler.received] == [["head@alpha.example.kr"]]
     assert ledger(risk_url) == [("alpha", "email", 0, "sent", "smtp", 1), ("alpha", "slack", 0, "skipped", "none", 0)]

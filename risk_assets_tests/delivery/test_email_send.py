@@ -33,9 +33,9 @@ from risk_assets_tests.delivery.smtp_server import (
     USER,
     RecordingHandler,
     RunningServer,
-    free_port,
     running_smtp_server,
 )
+from risk_assets_tests.processes import free_port
 
 RECIPIENTS = EmailDelivery(to=["principal@seoul.example.kr"], cc=["office@seoul.example.kr"],
                            bcc=["audit@platform.example"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from risk_assets.delivery.slack import (
 )
 from risk_assets_tests.delivery.email_samples import write_delivery
 from risk_assets_tests.delivery.slack_server import Reply, SlackStandIn
+from risk_assets_tests.processes import free_port
 
 WEBHOOK_PATH = "/services/T/B/SECRET"
 TOKEN = "xoxb-test-token"
@@ -234,12 +234,6 @@ def test_webhook_failure_is_an_error_without_the_url(slack_server: SlackStandIn,
     assert f"HTTP {status}" in message and body in message and "SLACK_WEBHOOK_SEOUL" in message
     assert_secret_free(message, "SECRET", webhook_url(slack_server))
     assert raised.value.__cause__ is None and raised.value.__context__ is None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_unreachable_webhook_is_an_error_without_the_url(ko_delivery: ReportDelivery) -> None:

@@ -81,7 +81,7 @@ def test_expected_levels_of_the_latent_domains(small_demo):
 
 
 def test_omit_groups_realise_their_propensity_in_the_window(small_demo):
-    """Omission rate as spec §4 counts it (trailing not-reached runs excluded), last 14 days."""
+    """Omission rate as docs/metrics.md, "OMIT" counts it (trailing not-reached runs excluded), last 14 days."""
     frame = with_org(small_demo.item_presentations, small_demo)
     frame = frame.merge(small_demo.ground_truth[["student_id", "group"]], on="student_id")
     frame = frame[local_dates(frame, "presented_at") >= cutoff(small_demo) - dt.timedelta(days=14)]
@@ -150,7 +150,7 @@ def test_scripted_attendance_levels(small_demo):
 
 
 def _reference_attendance_level(dataset, student) -> str:
-    """Spec §6, legacy profile, for one student, by plain loops."""
+    """The attendance level of docs/metrics.md, "ATTENDANCE", legacy profile, for one student, by plain loops."""
     c_date = cutoff(dataset)
     school_days = [d for d in _school_days(dataset, student.org_id) if c_date - dt.timedelta(days=28) <= d < c_date]
     scheduled = [

@@ -1,1 +1,2 @@
-"""Issue 12: faults and bad input, each reproduced against real servers, then shown handled."""
+"""Faults and bad input, each reproduced against real servers, then shown handled (docs/reliability.md lists every
+case and its outcome)."""

@@ -1,4 +1,5 @@
-"""Configuration gives the right result or a clear error, never a silent one (issue 12, item 8)."""
+"""Configuration gives the right result or a clear error, never a silent one
+(docs/reliability.md, "Configuration mistakes")."""
 
 from __future__ import annotations
 
@@ -119,7 +120,7 @@ SMTP = {"SMTP_HOST": "127.0.0.1", "SMTP_FROM": "reports@school.example"}
      "RISK_RSCRIPT='/nonexistent' is not an executable file"),
 ])
 def test_run_checks_delivery_and_engine_settings_before_it_starts(tmp_path, tenants, variables, message):
-    """Items 9 and 11: exit 2 at the start, not exit 1 after the reports were made."""
+    """Delivery and engine settings that cannot work: exit 2 at the start, not exit 1 after the reports were made."""
     (tmp_path / "tenants.yaml").write_text(tenants, encoding="utf-8")
     (tmp_path / "thresholds.yaml").write_text("profile: legacy\n", encoding="utf-8")
     env = {name: value for name, value in os.environ.items() if not name.startswith(("SMTP_", "SLACK_", "RISK_R"))}

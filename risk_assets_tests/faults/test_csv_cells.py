@@ -1,4 +1,4 @@
-"""CSV files people open in a spreadsheet never carry a live formula (issue 12, item 15)."""
+"""CSV files people open in a spreadsheet never carry a live formula (docs/reliability.md, "Hostile data")."""
 
 from __future__ import annotations
 

@@ -26,9 +26,11 @@ from risk_assets.delivery.ledger import Ledger
 from risk_assets.delivery.preflight import delivery_problems
 from risk_assets.delivery.slack import report_id
 from risk_assets.partitions import partition_key
+from risk_assets_tests.delivery.conftest import WEEK
+from risk_assets_tests.delivery.reports import definitions, materialize_partition
 from risk_assets_tests.delivery.slack_server import Reply, SlackStandIn
 from risk_assets_tests.delivery.smtp_server import HOST, PASSWORD, USER, RecordingHandler, running_smtp_server
-from risk_assets_tests.delivery.test_delivery_flow import WEEK, definitions, materialise
+from risk_assets_tests.processes import wait_for
 
 HOOK_PATH = "/services/T0/B0/HOOKSECRET"
 KEY = str(partition_key(WEEK, "alpha"))
@@ -91,7 +93,7 @@ def test_a_crash_after_the_server_accepted_the_message_resends_the_same_message(
     with running_smtp_server(smtp_ca, handler) as server, DagsterInstance.ephemeral() as instance:
         smtp_env(server.port)
         tenants = alpha()
-        materialise(definitions(tenants), instance, "alpha")
+        materialize_partition(definitions(tenants), instance, "alpha")
         kill_when(start_child(tenants), lambda: len(handler.received) == 1)
         assert rows(risk_url)[0][:3] == ("email", 0, "sending")
 
@@ -111,7 +113,7 @@ def test_a_resend_killed_mid_send_and_the_next_run_are_both_counted(env, risk_ur
     with running_smtp_server(smtp_ca, handler) as server, DagsterInstance.ephemeral() as instance:
         smtp_env(server.port)
         tenants = alpha()
-        materialise(definitions(tenants), instance, "alpha")
+        materialize_partition(definitions(tenants), instance, "alpha")
         assert deliver(tenants, instance).success
         summary = ReportDelivery.load(env / "reports" / WEEK.isoformat() / "alpha_summary.json",
                                       env / "reports" / WEEK.isoformat() / "alpha_report.html")
@@ -137,7 +139,7 @@ def test_a_crash_during_a_webhook_post_is_not_posted_again_blindly(env, risk_url
     monkeypatch.setenv("HOOK", slack_server.url + HOOK_PATH)
     tenants = alpha(slack={"webhook_env": "HOOK"})
     with DagsterInstance.ephemeral() as instance:
-        materialise(definitions(tenants), instance, "alpha")
+        materialize_partition(definitions(tenants), instance, "alpha")
         kill_when(start_child(tenants), lambda: len(slack_server.requests_to(HOOK_PATH)) == 1)
 
         again = deliver(tenants, instance)
@@ -185,7 +187,7 @@ def test_with_a_bot_token_an_interrupted_post_is_looked_up(env, risk_url, slack_
     slack_server.script(HOOK_PATH, Reply(delay=60))
     tenants = with_bot(slack_server, monkeypatch)
     with DagsterInstance.ephemeral() as instance:
-        materialise(definitions(tenants), instance, "alpha")
+        materialize_partition(definitions(tenants), instance, "alpha")
         kill_when(start_child(tenants), lambda: len(slack_server.requests_to(HOOK_PATH)) == 1)
         # The channel's history holds the message the killed run posted.
         [posted] = slack_server.requests_to(HOOK_PATH)
@@ -219,7 +221,7 @@ def test_a_failed_upload_is_retried_without_posting_the_message_again(env, risk_
     slack_server.script("/api/files.getUploadURLExternal", Reply(body={"ok": False, "error": "internal_error"}),
                         Reply(body={"ok": True, "upload_url": slack_server.url + UPLOAD_URL, "file_id": "F1"}))
     with DagsterInstance.ephemeral() as instance:
-        materialise(definitions(tenants), instance, "alpha")
+        materialize_partition(definitions(tenants), instance, "alpha")
         assert not deliver(tenants, instance).success
         assert rows(risk_url)[1] == ("slack", 0, "failed", "", 2, 1)
         assert parts(risk_url) == [(0, "message", "sent", None), (0, "file", "failed", None)]
@@ -244,7 +246,7 @@ def test_an_upload_without_an_answer_is_looked_up_and_not_uploaded_again(env, ri
     script_bot(slack_server, [])
     slack_server.script("/api/files.completeUploadExternal", Reply(body={"ok": True, "files": [{"id": "F1"}]}, delay=3))
     with DagsterInstance.ephemeral() as instance:
-        materialise(definitions(tenants), instance, "alpha")
+        materialize_partition(definitions(tenants), instance, "alpha")
         assert not deliver(tenants, instance).success
         assert parts(risk_url) == [(0, "message", "sent", None), (0, "file", "unknown", None)]
         # Slack shared the file after all: the channel's history shows it with the report id.
@@ -266,7 +268,7 @@ def test_a_webhook_that_does_not_answer_after_the_post_is_unknown_and_not_posted
     monkeypatch.setenv("SLACK_TIMEOUT", "1")
     tenants = alpha(slack={"webhook_env": "HOOK"})
     with DagsterInstance.ephemeral() as instance:
-        materialise(definitions(tenants), instance, "alpha")
+        materialize_partition(definitions(tenants), instance, "alpha")
         first = deliver(tenants, instance)
         again = deliver(tenants, instance)
     assert not first.success and not again.success
@@ -288,7 +290,7 @@ def test_a_webhook_that_refuses_the_connection_fails_and_is_retried(env, risk_ur
         monkeypatch.setenv("HOOK", f"http://127.0.0.1:{probe.getsockname()[1]}{HOOK_PATH}")
     tenants = alpha(slack={"webhook_env": "HOOK"})
     with DagsterInstance.ephemeral() as instance:
-        materialise(definitions(tenants), instance, "alpha")
+        materialize_partition(definitions(tenants), instance, "alpha")
         assert not deliver(tenants, instance).success
         assert parts(risk_url) == [(0, "message", "failed", None)]
         assert rows(risk_url)[1][:3] == ("slack", 0, "failed")
@@ -299,7 +301,7 @@ def test_attempts_count_the_clients_own_retries(env, risk_url, slack_server: Sla
     monkeypatch.setenv("HOOK", slack_server.url + HOOK_PATH)
     tenants = alpha(slack={"webhook_env": "HOOK"})
     with DagsterInstance.ephemeral() as instance:
-        materialise(definitions(tenants), instance, "alpha")
+        materialize_partition(definitions(tenants), instance, "alpha")
         assert deliver(tenants, instance).success
     assert len(slack_server.requests_to(HOOK_PATH)) == 2
     assert rows(risk_url)[1] == ("slack", 0, "sent", "webhook", 2, 1)  # two tries on the wire in one run
@@ -311,7 +313,7 @@ def test_one_refused_recipient_is_retried_alone(env, risk_url, smtp_ca, smtp_env
     handler = RecordingHandler(refuse=["audit@alpha.example.kr"])
     with running_smtp_server(smtp_ca, handler) as server, DagsterInstance.ephemeral() as instance:
         smtp_env(server.port)
-        materialise(definitions(tenants), instance, "alpha")
+        materialize_partition(definitions(tenants), instance, "alpha")
         first = deliver(tenants, instance)
         assert not first.success
         assert recipients(risk_url) == [("audit@alpha.example.kr", "refused"), ("head@alpha.example.kr", "sent"),
@@ -337,13 +339,6 @@ def lock_waiters(risk_url: str) -> int:
         return cur.fetchone()[0]
 
 
-def wait_for(condition, what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_resend_of_one_channel_and_two_resends_at_once(env, risk_url, smtp_ca, smtp_env, slack_server: SlackStandIn,
                                                        monkeypatch):
     slack_server.script(HOOK_PATH, Reply())
@@ -352,7 +347,7 @@ def test_resend_of_one_channel_and_two_resends_at_once(env, risk_url, smtp_ca, s
     handler = RecordingHandler()
     with running_smtp_server(smtp_ca, handler) as server, DagsterInstance.ephemeral() as instance:
         smtp_env(server.port)
-        materialise(definitions(tenants), instance, "alpha")
+        materialize_partition(definitions(tenants), instance, "alpha")
         assert deliver(tenants, instance).success
         summary = ReportDelivery.load(env / "reports" / WEEK.isoformat() / "alpha_summary.json",
                                       env / "reports" / WEEK.isoformat() / "alpha_report.html")
@@ -364,7 +359,7 @@ def test_resend_of_one_channel_and_two_resends_at_once(env, risk_url, smtp_ca, s
         gate = handler.gate = threading.Event()
         runs = [start_child(tenants, "--only", "email") for _ in range(2)]
         wait_for(lambda: (len(handler.received) == 2 and lock_waiters(risk_url) == 1) or len(handler.received) > 2,
-                 "one re-send on the wire and the other waiting for its turn")
+                 120, "one re-send on the wire and the other waiting for its turn", interval=0.05)
         gate.set()
         assert [run.wait(timeout=120) for run in runs] == [0, 0]
     assert len(slack_server.requests_to(HOOK_PATH)) == 1  # Slack was not touched by the e-mail re-send
@@ -380,7 +375,7 @@ def test_a_long_retry_after_fails_the_channel_instead_of_waiting(env, risk_url, 
     monkeypatch.setenv("HOOK", slack_server.url + HOOK_PATH)
     tenants = alpha(slack={"webhook_env": "HOOK"})
     with DagsterInstance.ephemeral() as instance:
-        materialise(definitions(tenants), instance, "alpha")
+        materialize_partition(definitions(tenants), instance, "alpha")
         result = deliver(tenants, instance)
     assert not result.success
     assert len(slack_server.requests_to(HOOK_PATH)) == 1  # no wait, no retry
@@ -402,7 +397,7 @@ def test_a_tenant_without_recipients_fails_its_own_e_mail_and_the_code_location_
         problem = ("tenant 'alpha' has no e-mail recipient while SMTP_HOST is set: add delivery.email.to (or cc, bcc) "
                    "in tenants.yaml, or set delivery.email.enabled: false")
         assert delivery_problems(nobody.tenants) == [problem]
-        materialise(definitions(nobody), instance, "alpha")
+        materialize_partition(definitions(nobody), instance, "alpha")
         delivered = deliver(nobody, instance)
     failure = delivered.failure_data_for_node("deliver_reports")
     assert not delivered.success and failure is not None and problem in str(failure.user_failure_data.description)
@@ -415,7 +410,7 @@ def test_a_tenant_with_e_mail_off_is_skipped(env, risk_url, smtp_ca, smtp_env):
     with running_smtp_server(smtp_ca, handler) as server, DagsterInstance.ephemeral() as instance:
         smtp_env(server.port)
         off = alpha({"enabled": False})
-        materialise(definitions(off), instance, "alpha")
+        materialize_partition(definitions(off), instance, "alpha")
         assert deliver(off, instance).success
     assert handler.received == []
     assert rows(risk_url) == [("email", 0, "skipped", "none", 0, 1), ("slack", 0, "sent", "outbox", 1, 1)]
@@ -426,16 +421,16 @@ def test_attempts_count_tries_on_the_wire(env, risk_url, smtp_ca, smtp_env):
     tenants = alpha()
     with running_smtp_server(smtp_ca, handler) as server, DagsterInstance.ephemeral() as instance:
         smtp_env(server.port)
-        materialise(definitions(tenants), instance, "alpha")
+        materialize_partition(definitions(tenants), instance, "alpha")
         assert deliver(tenants, instance).success
     assert rows(risk_url)[0] == ("email", 0, "sent", "smtp", 2, 1)  # one run, two SMTP connections
 
 
 def test_reports_and_subjects_use_the_tenants_yaml_name(env):
-    """Item 22: tenants.yaml `name` is the display name; the source's organizations.name is kept for tracing."""
+    """tenants.yaml `name` is the display name; the source's organizations.name is kept for tracing."""
     tenants = alpha()
     with DagsterInstance.ephemeral() as instance:
-        materialise(definitions(tenants), instance, "alpha")
+        materialize_partition(definitions(tenants), instance, "alpha")
         assert deliver(tenants, instance).success
     summary = ReportDelivery.load(env / "reports" / WEEK.isoformat() / "alpha_summary.json",
                                   env / "reports" / WEEK.isoformat() / "alpha_report.html")

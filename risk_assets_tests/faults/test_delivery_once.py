@@ -1,4 +1,5 @@
-"""Exactly once per report content and channel (issue 12, item 1): re-running an unchanged week sends nothing."""
+"""Exactly once per report content and channel (docs/delivery.md, "The guarantee"): re-running an unchanged week
+sends nothing."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from types import SimpleNamespace
 from dagster import DagsterInstance
 
 from risk_assets.snapshot import model
-from risk_assets_tests.delivery.test_delivery_flow import (
-    WEEK,
+from risk_assets_tests.delivery.conftest import WEEK
+from risk_assets_tests.delivery.reports import (
     definitions,
     deliver,
     ledger,
-    materialise,
+    materialize_partition,
     run_requests,
     tenants,
 )
@@ -31,7 +32,7 @@ def test_a_rerun_of_an_unchanged_week_sends_nothing(env, risk_url, monkeypatch):
     reports = env / "reports" / WEEK.isoformat()
     with DagsterInstance.ephemeral() as instance:
         _, cursor, _ = run_requests(defs, instance, None)
-        materialise(defs, instance, "alpha")
+        materialize_partition(defs, instance, "alpha")
         [first], cursor, _ = run_requests(defs, instance, cursor)
         deliver(defs, instance, first)
         before = json.loads((reports / "alpha_summary.json").read_text(encoding="utf-8"))
@@ -40,7 +41,7 @@ def test_a_rerun_of_an_unchanged_week_sends_nothing(env, risk_url, monkeypatch):
 
         # The same data an hour later: the report shows the new "data as of" time.
         monkeypatch.setattr(model, "dt", SimpleNamespace(datetime=_AnHourLater, timezone=dt.timezone, UTC=dt.UTC))
-        materialise(defs, instance, "alpha")
+        materialize_partition(defs, instance, "alpha")
         [second], cursor, _ = run_requests(defs, instance, cursor)
         deliver(defs, instance, second)
 
@@ -57,11 +58,11 @@ def test_changed_data_is_a_new_delivery(env, risk_url, source_conn):
     defs = definitions(tenants())
     reports = env / "reports" / WEEK.isoformat()
     with DagsterInstance.ephemeral() as instance:
-        materialise(defs, instance, "alpha")
+        materialize_partition(defs, instance, "alpha")
         before = json.loads((reports / "alpha_summary.json").read_text(encoding="utf-8"))["content_id"]
         with source_conn.cursor() as cur:
             cur.execute("UPDATE students SET display_name = display_name || ' (정정)' WHERE org_id = 601")
         source_conn.commit()
-        materialise(defs, instance, "alpha")
+        materialize_partition(defs, instance, "alpha")
         after = json.loads((reports / "alpha_summary.json").read_text(encoding="utf-8"))["content_id"]
     assert after != before

@@ -1,4 +1,5 @@
-"""One policy for files holding student data: 0600, whoever wrote them (issue 12, item 21)."""
+"""One policy for files holding student data: 0600, whoever wrote them
+(docs/deploy.md, "Files with student data")."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ import stat
 
 from dagster import DagsterInstance
 
-from risk_assets_tests.delivery.test_delivery_flow import definitions, deliver, materialise, run_requests, tenants
+from risk_assets_tests.delivery.reports import definitions, deliver, materialize_partition, run_requests, tenants
 
 
 def test_every_file_with_student_data_is_private_to_the_pipeline_user(env):
     defs = definitions(tenants())
     with DagsterInstance.ephemeral() as instance:
         _, cursor, _ = run_requests(defs, instance, None)
-        materialise(defs, instance, "alpha")
+        materialize_partition(defs, instance, "alpha")
         [request], _, _ = run_requests(defs, instance, cursor)
         deliver(defs, instance, request)
 

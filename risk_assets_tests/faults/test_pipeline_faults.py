@@ -1,5 +1,5 @@
-"""Faults while the pipeline runs (issue 12, items 18-20): two runs of one partition at once, a reports folder that
-is read-only or full, a run whose worker is killed."""
+"""Faults while the pipeline runs (docs/reliability.md, "Pipeline faults"): two runs of one partition at once, a
+reports folder that is read-only or full, a run whose worker is killed."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from dagster import DagsterInstance
 from risk_assets.defs.weekly.job import WEEKLY_JOB
 from risk_assets.partitions import partition_key
 from risk_assets.settings import PROJECT_DIR
-from risk_assets_tests.delivery.test_delivery_flow import WEEK, definitions, materialise, tenants
+from risk_assets_tests.delivery.conftest import WEEK
+from risk_assets_tests.delivery.reports import definitions, materialize_partition, tenants
 from risk_assets_tests.tenant_partitions import with_tenants
 
 
@@ -31,16 +32,16 @@ def _waiting_backends(risk_url: str) -> int:
 
 
 def test_two_runs_of_one_partition_at_once_take_turns(env, risk_url):
-    """Item 18: was a raw UniqueViolation on student_results_pkey in 2 of 3 tries. The test holds the school table
+    """This was a raw UniqueViolation on student_results_pkey in 2 of 3 tries. The test holds the school table
     so that both runs are inside tenant_summary's transaction at the same time, every time."""
     key = str(partition_key(WEEK, "alpha"))
     with DagsterInstance.ephemeral() as instance:  # the schema exists before the gate is closed
-        materialise(definitions(tenants()), instance, "alpha")
+        materialize_partition(definitions(tenants()), instance, "alpha")
     gate = psycopg2.connect(risk_url)
     with gate.cursor() as cur:
         cur.execute("LOCK TABLE risk.tenant_weeks IN EXCLUSIVE MODE")  # readers pass, writers wait
     runs = [subprocess.Popen([sys.executable, "-m", "risk_assets_tests.faults.job_child", tenants().model_dump_json(),
-                              "materialise", key], env=dict(os.environ), stdout=subprocess.PIPE,
+                              "materialize", key], env=dict(os.environ), stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True) for _ in range(2)]
     deadline = time.monotonic() + 120
     while _waiting_backends(risk_url) < 2 and time.monotonic() < deadline:
@@ -59,7 +60,8 @@ def test_two_runs_of_one_partition_at_once_take_turns(env, risk_url):
 
 
 def test_the_default_instance_monitors_runs(tmp_path):
-    """Item 20: run monitoring is on in the instance `make demo`, `risk-report` and `risk-report ui` use."""
+    """A run whose worker dies is noticed: run monitoring is on in the instance `make demo`, `risk-report` and
+    `risk-report ui` use."""
     shutil.copyfile(PROJECT_DIR / "dagster.yaml", tmp_path / "dagster.yaml")  # its storage goes to tmp_path
     with DagsterInstance.from_config(str(tmp_path)) as instance:
         assert instance.run_monitoring_enabled
@@ -97,7 +99,7 @@ def _failure(result) -> str:
 
 def test_a_full_or_read_only_reports_folder_names_the_path_and_changes_nothing(env, source_conn, small_disk,
                                                                                 monkeypatch):
-    """Item 19: was a raw OSError without the path, and a summary.csv listing a school without its report and
+    """This was a raw OSError without the path, and a summary.csv listing a school without its report and
     another with the previous run's figures."""
     monkeypatch.setenv("RISK_REPORTS_DIR", str(small_disk))
     defs = definitions(tenants())

@@ -1,4 +1,4 @@
-"""Dirty source data is counted, never turned into confident flags (issue 12, items 12 and 13).
+"""Dirty source data is counted, never turned into confident flags (docs/snapshot.md, "Dirty rows").
 
 The source here is a platform replica without the keys of sql/source_schema.sql: a student id may then
 exist in two organisations, and a presentation or θ row may be repeated under the same id.
@@ -96,9 +96,9 @@ def test_repeated_presentation_and_theta_rows_count_once(keyless_source, source_
 
 
 def test_an_implausible_theta_is_quarantined_not_a_confident_flag(keyless_source, source_conn, source_url):
-    """Item 14: θ = −1e308 was CRIT with Δθ = −1e308; now it is left out, counted, and the check fails."""
+    """θ = −1e308 once made a CRIT with Δθ = −1e308; now it is left out, counted, and the check fails."""
     from risk_assets.config.tenants import DataQuality
-    from risk_assets.snapshot.checks import theta_in_range
+    from risk_assets.snapshot.check_rules import theta_in_range
 
     rows = keyless_source
     student = rows.student(102, "최유나")
@@ -124,7 +124,7 @@ def test_an_implausible_theta_is_quarantined_not_a_confident_flag(keyless_source
     assert wider.quality["theta_out_of_range"] == 1  # 7.5 is plausible within [-10, 10], −1e308 never is
 
 
-# -- rows the spec keeps (or repairs) but that are counted as data issues ---------------------------------
+# -- rows the snapshot keeps (or repairs) but counts as data issues (docs/snapshot.md, "Dirty rows") -------
 
 SCHOOL_WEEK = [dt.date(2026, 11, 16) + dt.timedelta(days=n) for n in range(5)]  # Mon–Fri of the report week
 SATURDAY, SUNDAY_BEFORE = dt.date(2026, 11, 21), dt.date(2026, 11, 15)
@@ -171,7 +171,8 @@ def test_conflicting_theta_at_one_instant_is_counted_and_the_tie_rule_kept(keyle
     assert snapshot.quality["theta_conflicting_same_instant"] == 1
     assert snapshot.quality["theta_not_finite"] == 1
     assert len(snapshot.theta) == 5  # every finite estimate kept: the conflict is counted, not resolved otherwise
-    assert (metrics.loc[0, "theta_now"], metrics.loc[0, "delta_7d"]) == (-3.5, -4.0)  # spec §2: larger id wins
+    # On equal timestamps the larger estimate_id wins (docs/metrics.md, "THETA").
+    assert (metrics.loc[0, "theta_now"], metrics.loc[0, "delta_7d"]) == (-3.5, -4.0)
     assert metrics.loc[0, "level"] == "CRIT" and "THETA_DROP_7D_CRIT" in metrics.loc[0, "reason_codes"]
 
 
@@ -184,7 +185,8 @@ def test_attendance_on_a_day_that_is_not_a_school_day_is_counted_and_ignored(key
     snapshot, metrics = busan_week(source_url)
 
     assert snapshot.quality["attendance_not_school_day"] == 2
-    assert len(snapshot.attendance) == 7  # kept: spec §11 ignores records on days that are not scheduled
+    # Kept: the metrics ignore records on days that are not scheduled (docs/snapshot.md, "Dirty rows").
+    assert len(snapshot.attendance) == 7
     assert (metrics.loc[0, "sched_week"], metrics.loc[0, "absent_week"], metrics.loc[0, "max_streak"]) == (5, 0, 0)
 
 
@@ -208,7 +210,7 @@ def test_the_new_data_issues_show_in_metadata_summary_and_report(locale, keyless
     from dagster import DagsterInstance
 
     from risk_assets.report.strings import STRINGS
-    from risk_assets_tests.snapshot.weekly_run import materialisations, run_week, weekly_definitions
+    from risk_assets_tests.snapshot.weekly_run import materializations, run_week, weekly_definitions
 
     rows = keyless_source
     student = rows.student(102, "정하늘")
@@ -224,7 +226,7 @@ def test_the_new_data_issues_show_in_metadata_summary_and_report(locale, keyless
         result = run_week(defs, instance, "busan")
 
     assert result.success
-    quality = materialisations(result)["snapshot"].metadata["data_quality"].value
+    quality = materializations(result)["snapshot"].metadata["data_quality"].value
     assert {kind: quality[kind] for kind in expected} == expected
     folder = tmp_path / "reports" / "2026-11-16"
     summary = json.loads((folder / "busan_summary.json").read_text(encoding="utf-8"))

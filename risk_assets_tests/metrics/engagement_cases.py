@@ -1,5 +1,6 @@
-"""Students on every edge of spec §9 (ENGAGEMENT), in one Asia/Seoul week, shared by the Python unit tests and
-the R engine's parity test. Items without a history row use the 3 s default; items 9001–9005 have one."""
+"""Students on every edge of ENGAGEMENT (docs/metrics.md, "ENGAGEMENT"), in one Asia/Seoul week, shared by the
+Python unit tests and the R engine's parity test. Items without a history row use the 3 s default; items 9001–9005
+have one."""
 
 from __future__ import annotations
 

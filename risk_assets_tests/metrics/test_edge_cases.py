@@ -1,4 +1,5 @@
-"""Spec §10 edge cases, each with exact statuses, reason codes and numbers (legacy unless stated)."""
+"""The edge cases every engine must get right (docs/metrics.md, "Edge cases"), each with exact statuses, reason codes
+and numbers (legacy unless stated)."""
 
 from __future__ import annotations
 
@@ -10,25 +11,14 @@ import pandas as pd
 import pytest
 
 from risk_assets.config.thresholds import Thresholds
-from risk_assets.metrics import compute_metrics
 from risk_assets_tests.metrics.builder import SnapshotBuilder, weekdays
+from risk_assets_tests.metrics.c_hat_vector import A, B, X
+from risk_assets_tests.metrics.metric_rows import RELIABLE, codes, metrics_row
 
-LEGACY = Thresholds()
-RELIABLE = Thresholds.from_mapping({"profile": "reliable"})
 SECOND = dt.timedelta(seconds=1)
 
 # Week of Mon 16 Nov 2026 in Asia/Seoul: C = Mon 23 Nov 00:00 KST; window from Mon 9 Nov; history from Mon 26 Oct.
 OCT26, NOV9, NOV16, NOV23 = dt.date(2026, 10, 26), dt.date(2026, 11, 9), dt.date(2026, 11, 16), dt.date(2026, 11, 23)
-
-
-def metrics_row(builder: SnapshotBuilder, sid: int, thresholds: Thresholds = LEGACY) -> dict:
-    frame = compute_metrics(builder.build(), thresholds)
-    [row] = frame.loc[frame["student_id"] == sid].to_dict("records")
-    return row
-
-
-def codes(row: dict) -> list[str]:
-    return row["reason_codes"].split(";") if row["reason_codes"] else []
 
 
 # -- THETA ----------------------------------------------------------------------------------------
@@ -192,15 +182,6 @@ def test_reliable_needs_three_omitted_items():
 
 
 # -- GUESS ----------------------------------------------------------------------------------------
-
-X = [1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1, 0, 1, 1, 0, 0, 1, 1, 0, 1, 0, 0, 1]
-A = [1.0004, 1.0938, 0.9210, 0.7655, 0.8725, 0.7427, 1.0182, 1.4949, 0.8627, 0.8302, 1.1583, 1.1130, 1.0321,
-     0.7564, 0.9913, 1.2319, 0.6681, 0.8717, 0.5653, 0.6792, 0.5755, 0.9319, 0.6837, 1.0848, 1.0481, 0.9455,
-     0.4700, 0.8508, 0.9856, 1.0346]
-B = [-1.5362, -0.2733, -0.8742, -0.6706, 1.5731, -0.6690, 0.2610, 1.3613, -0.4003, 0.1660, 0.4326, 0.3765,
-     -1.1701, 0.3914, 1.9306, -1.5566, 1.3313, 0.4432, -0.4698, 2.7005, 1.2147, -1.1391, 0.3894, 0.9920, 0.0735,
-     1.1195, 0.2202, 1.1007, 2.0262, -0.5108]
-
 
 def guess_student(b: SnapshotBuilder, x, a, b_params, *, theta_ref=-0.35, se_ref=0.30, c=0.2, n_options=4):
     sid = b.student()

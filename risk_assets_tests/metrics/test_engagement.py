@@ -1,4 +1,4 @@
-"""ENGAGEMENT (spec §9): every edge of the rule, with exact statuses, codes and numbers.
+"""ENGAGEMENT (docs/metrics.md, "ENGAGEMENT"): every edge of the rule, with exact statuses, codes and numbers.
 
 The scenarios live in `engagement_cases` so that the R engine's parity test runs the very same students.
 """
@@ -20,7 +20,7 @@ from risk_assets_tests.metrics.engagement_cases import (
     engagement_snapshot,
     rapid_student,
 )
-from risk_assets_tests.metrics.test_spec_edge_cases import LEGACY, codes
+from risk_assets_tests.metrics.metric_rows import LEGACY, codes
 
 
 def rows_by_name(snapshot, thresholds: Thresholds = ENGAGEMENT_ON) -> dict[str, dict]:

@@ -1,4 +1,5 @@
-"""c_hat internals: the spec's test vector to 1e-12 for every quantity, and the mid-rank percentile."""
+"""c_hat internals: the c_hat test vector of docs/metrics.md, "GUESS" to 1e-12 for every quantity, and the mid-rank
+percentile."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from risk_assets.metrics.guessing import (
     item_probabilities,
     mid_rank_percentile,
 )
-from risk_assets_tests.metrics.test_spec_edge_cases import A, B, X
+from risk_assets_tests.metrics.c_hat_vector import A, B, X
 
 
 def test_vector_c_hat_se_c_slope_and_se_total():
@@ -33,7 +34,8 @@ def test_vector_c_hat_se_c_slope_and_se_total():
 
 
 def test_newton_lands_on_the_60_step_bisection():
-    """The spec's algorithm, written out literally, against the solver, for many random students."""
+    """The 60-step bisection of docs/metrics.md, "GUESS", written out literally, against the solver, for many random
+    students."""
     rng = np.random.default_rng(7)
     for _ in range(200):
         n_items = int(rng.integers(30, 120))

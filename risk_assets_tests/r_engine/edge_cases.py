@@ -1,4 +1,5 @@
-"""Two snapshots holding the spec §10 edge cases (the scenarios of metrics/test_spec_edge_cases.py) side by side.
+"""Two snapshots holding the edge cases of docs/metrics.md, "Edge cases" (the scenarios of metrics/test_edge_cases.py)
+side by side.
 
 `seoul_edge_cases()` puts one student per scenario into a single Asia/Seoul week; `new_york_dst_week()` is the
 America/New_York week in which DST ends. Each scenario sits on its exact boundary, so an engine that gets a
@@ -11,7 +12,7 @@ import datetime as dt
 
 from risk_assets.snapshot.model import Snapshot
 from risk_assets_tests.metrics.builder import SnapshotBuilder, weekdays
-from risk_assets_tests.metrics.test_spec_edge_cases import A, B, X
+from risk_assets_tests.metrics.c_hat_vector import A, B, X
 
 SECOND = dt.timedelta(seconds=1)
 UTC = dt.UTC
@@ -257,7 +258,7 @@ def new_york_dst_week() -> Snapshot:
     b = SnapshotBuilder(day(10, 26), "America/New_York")
     b.calendar(weekdays(day(10, 5), day(10, 30)))
     c = b.cutoff  # 2026-11-02 05:00 UTC; C - 7 d = 2026-10-26 04:00 UTC (EDT): this week is 169 h long
-    # The spec fixture: θ_now just after local midnight EDT, baseline just before.
+    # The DST edge case of docs/metrics.md, "Edge cases": θ_now just after local midnight EDT, baseline just before.
     sid = b.student(name="DST")
     b.estimate(sid, dt.datetime(2026, 10, 26, 4, 30, tzinfo=UTC), 0.0)
     b.estimate(sid, dt.datetime(2026, 10, 26, 3, 30, tzinfo=UTC), 0.5)

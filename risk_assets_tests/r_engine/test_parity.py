@@ -1,5 +1,6 @@
 """The R engine (r/compute_metrics.R) gives the Python engine's results: the same level, domain statuses and
-reason codes for every student, every number within 1e-9 (c_hat within 1e-12 of the spec's test vector).
+reason codes for every student, every number within 1e-9 (c_hat within 1e-12 of the c_hat test vector of
+docs/metrics.md, "GUESS").
 
 Each case exports a snapshot with risk_assets.metrics.exchange.export_snapshot, runs Rscript stand-alone and
 compares its CSV with risk_assets.metrics.compute_metrics on the same snapshot.
@@ -28,8 +29,8 @@ from risk_assets.settings import PROJECT_DIR
 from risk_assets.snapshot import take_snapshot
 from risk_assets.window import ReportWindow
 from risk_assets_tests.metrics.builder import SnapshotBuilder
+from risk_assets_tests.metrics.c_hat_vector import A, B, X
 from risk_assets_tests.metrics.engagement_cases import answers, engagement_snapshot, rapid_student
-from risk_assets_tests.metrics.test_spec_edge_cases import A, B, X
 
 from .edge_cases import guess_student, new_york_dst_week, seoul_edge_cases
 from .helpers import (
@@ -54,7 +55,7 @@ DST_WEEK = dt.date(2026, 10, 26)  # America/New_York: DST ends Sun 1 Nov 2026
 PROFILES = pytest.mark.parametrize("profile", sorted(THRESHOLD_FILES))
 
 
-# -- spec §10 edge cases ------------------------------------------------------------------------------------
+# -- the edge cases of docs/metrics.md, "Edge cases" ------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def seoul_snapshot():
@@ -85,8 +86,8 @@ def test_new_york_dst_week(dst_snapshot, profile, tmp_path):
 
 @PROFILES
 def test_engagement_edge_cases(profile, tmp_path):
-    """Spec §9's edges (exactly 10 % / 30 %, 19 / 20 timed answers, 49 / 50 history answers, the cap, missing times,
-    omits and unknown items, the annotation), with the domain on and off."""
+    """The ENGAGEMENT edges (docs/metrics.md, "ENGAGEMENT": exactly 10 % / 30 %, 19 / 20 timed answers, 49 / 50
+    history answers, the cap, missing times, omits and unknown items, the annotation), with the domain on and off."""
     python = check_parity(engagement_snapshot(), THRESHOLD_FILES[profile], tmp_path)
     expected = {"OK", "WARN", "CRIT", "INSUFFICIENT"} if profile == "engagement" else {None}
     assert set(python["engagement_status"]) == expected

@@ -1,4 +1,5 @@
-"""Small .qmd documents written into each test's tmp dir, and a fake `quarto` executable."""
+"""Small .qmd documents written into each test's tmp dir, a fake `quarto` executable, and a school's inputs for
+the default template made by the pipeline's own code."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from risk_assets.rendering import render_report
+from risk_assets.settings import PROJECT_DIR
 
 LABEL = "seoul 2025-01-06"
 
@@ -114,3 +116,13 @@ def fake_quarto(tmp_path) -> Callable[[str], tuple[Path, Path]]:
 
 def read_call(log: Path) -> dict:
     return json.loads(log.read_text())
+
+
+def bench_inputs(tmp_path: Path, school: str, students: int) -> dict[str, str]:
+    """A school's summary and students files, made by the pipeline's own code (benchmarks/render_bench.py)."""
+    sys.path.insert(0, str(PROJECT_DIR / "benchmarks"))
+    from render_bench import inputs
+
+    folder = tmp_path / school
+    folder.mkdir()
+    return inputs(students, folder, "ko")

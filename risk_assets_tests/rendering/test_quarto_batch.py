@@ -3,18 +3,16 @@ for many schools, each school's cells run from a clean state, each school's fail
 
 from __future__ import annotations
 
-import os
-import sys
 import tempfile
 import textwrap
 from pathlib import Path
 
+import psutil
 import pytest
 
 from risk_assets.rendering import RenderError, RenderSession, choose_renderer, quarto_batch
-from risk_assets.settings import PROJECT_DIR
 from risk_assets_tests.quarto_standin import write_standin
-from risk_assets_tests.rendering.conftest import LABEL
+from risk_assets_tests.rendering.conftest import LABEL, bench_inputs
 
 # Each cell prints raw HTML, so every school's page is made from one skeleton render.
 SCHOOL_TEMPLATE = """\
@@ -80,16 +78,6 @@ def counted_quarto(tmp_path, monkeypatch) -> Path:
     wrapper.chmod(0o755)
     monkeypatch.setenv("RISK_QUARTO_BIN", str(wrapper))
     return calls
-
-
-def bench_inputs(tmp_path: Path, school: str, students: int) -> dict[str, str]:
-    """A school's summary and students files, made by the pipeline's own code (benchmarks/render_bench.py)."""
-    sys.path.insert(0, str(PROJECT_DIR / "benchmarks"))
-    from render_bench import inputs
-
-    folder = tmp_path / school
-    folder.mkdir()
-    return inputs(students, folder, "ko")
 
 
 def render_all(template: Path, schools: list[str], out: Path, cache_dir=None) -> dict[str, object]:
@@ -214,19 +202,16 @@ def test_markdown_printed_by_a_cell_is_rendered_by_quarto_for_each_school(counte
 
 def cell_workers() -> set[int]:
     """This test process's cell worker children (other test processes may have their own)."""
-    return {int(pid.name) for pid in Path("/proc").iterdir() if pid.name.isdigit()
-            and b"risk_assets.rendering.cell_worker" in _read(pid / "cmdline")
-            and _read(pid / "stat").rsplit(b")", 1)[-1].split()[1:2] == [str(os.getpid()).encode()]}
+    workers = set()
+    for child in psutil.Process().children():
+        try:
+            if "risk_assets.rendering.cell_worker" in " ".join(child.cmdline()):
+                workers.add(child.pid)
+        except psutil.Error:  # ended meanwhile
+            continue
+    return workers
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""
-
-
-@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="lists processes through /proc (Linux)")
 def test_no_cell_worker_or_scratch_folder_outlives_the_session(template, counted_quarto, tmp_path, monkeypatch):
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()

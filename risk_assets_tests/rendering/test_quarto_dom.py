@@ -17,7 +17,7 @@ import pytest
 
 from risk_assets.rendering import RenderSession, choose_renderer
 from risk_assets.settings import DEFAULT_REPORT_TEMPLATE, PROJECT_DIR
-from risk_assets_tests.rendering.test_quarto_batch import bench_inputs
+from risk_assets_tests.rendering.conftest import bench_inputs
 
 QUARTO = shutil.which("quarto")
 CHROMIUM = Path("/usr/bin/chromium")

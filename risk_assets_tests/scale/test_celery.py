@@ -32,8 +32,7 @@ from risk_assets.demo.tenants import DemoTenant
 from risk_assets.settings import PROJECT_DIR
 from risk_assets_tests.conftest import _create_database, _drop_database, _with_database
 from risk_assets_tests.delivery.channels import HOOK_ENV, HOOK_PATH, Channels, running_channels
-from risk_assets_tests.test_deploy import sqlalchemy_url
-from risk_assets_tests.test_ui import free_port, group_members, wait_for, wait_for_tenant_partitions
+from risk_assets_tests.processes import free_port, group_members, sqlalchemy_url, wait_for, wait_for_tenant_partitions
 
 CELERY_YAML = PROJECT_DIR / "deploy" / "celery" / "celery.yaml"
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -224,21 +223,21 @@ def finished_runs(server: ui.Webserver, backfill_id: str, count: int, timeout: f
 
 
 def run_events(server: ui.Webserver, runs: list[dict]) -> tuple[collections.Counter, dict[tuple[str, str], str]]:
-    """(asset, partition) → number of materialisations, and (run, step) → the Celery worker that ran it."""
-    materialised: collections.Counter[tuple[str, str]] = collections.Counter()
+    """(asset, partition) → number of materializations, and (run, step) → the Celery worker that ran it."""
+    materialized: collections.Counter[tuple[str, str]] = collections.Counter()
     workers: dict[tuple[str, str], str] = {}
     for run in runs:
         for event in server.query(EVENTS, {"id": run["runId"]})["logsForRun"]["events"]:
             if event["__typename"] == "MaterializationEvent":
-                materialised[(event["assetKey"]["path"][-1], event["partition"])] += 1
+                materialized[(event["assetKey"]["path"][-1], event["partition"])] += 1
             elif event["__typename"] == "EngineEvent":
                 entries = {e["label"]: e.get("text") for e in event["metadataEntries"]}
                 if "Celery worker" in entries:
                     workers[(run["runId"], event["stepKey"])] = entries["Celery worker"].split("@")[0]
-    return materialised, workers
+    return materialized, workers
 
 
-def expected_materialisations(week: dt.date, tenants: list[str]) -> collections.Counter:
+def expected_materializations(week: dt.date, tenants: list[str]) -> collections.Counter:
     return collections.Counter({(asset, f"{tenant}|{week}"): 1 for asset in ASSETS for tenant in tenants})
 
 
@@ -306,8 +305,8 @@ def test_one_week_of_twenty_schools_runs_its_batches_on_both_workers(cluster, we
     server, processes, _, _ = cluster
     runs, _ = week_with_a_lost_worker
     assert {run["status"] for run in runs} == {"SUCCESS"}
-    materialised, workers = run_events(server, runs)
-    assert materialised == expected_materialisations(WEEK, TENANTS)  # every partition once, the lost step included
+    materialized, workers = run_events(server, runs)
+    assert materialized == expected_materializations(WEEK, TENANTS)  # every partition once, the lost step included
     steps_per_run = collections.Counter(run for run, _ in workers)
     assert set(steps_per_run.values()) == {1}, steps_per_run  # one step (4 assets + 5 checks) per run, on a worker
     assert len(steps_per_run) == len(TENANTS) // BATCH_SIZE

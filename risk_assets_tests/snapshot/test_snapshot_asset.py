@@ -11,7 +11,7 @@ from risk_assets.config import AppConfig, TenantsFile, Thresholds
 from risk_assets.defs.weekly.pipeline import build_weekly_risk
 from risk_assets.partitions import partition_key
 from risk_assets.project import Project
-from risk_assets.resources import MetricThresholds, RiskDatabase, SourceDatabase, Storage
+from risk_assets.resource_types import MetricThresholds, RiskDatabase, SourceDatabase, Storage
 from risk_assets.settings import PROJECT_DIR, Settings
 from risk_assets.window import ReportWindow
 from risk_assets_tests.source_rows import SourceRows

@@ -10,10 +10,10 @@ import pytest
 from dagster import DagsterInstance, build_sensor_context
 
 from risk_assets.defs.weekly.checks import insufficient_share
-from risk_assets.snapshot import checks
+from risk_assets.snapshot import check_rules as rules
 from risk_assets.window import ReportWindow
 from risk_assets_tests.metrics.builder import SnapshotBuilder
-from risk_assets_tests.snapshot.weekly_run import WEEK, evaluations, materialisations, run_week, weekly_definitions
+from risk_assets_tests.snapshot.weekly_run import WEEK, evaluations, materializations, run_week, weekly_definitions
 from risk_assets_tests.source_rows import SourceRows
 
 C = ReportWindow(WEEK, "Asia/Seoul").cutoff
@@ -30,18 +30,18 @@ NO_STUDENTS = (f"no enrolled students in org {EMPTY_ORG} for this window — che
 
 def test_has_students_fails_for_an_enabled_tenant_without_students():
     empty = SnapshotBuilder().build()
-    outcome = checks.has_students(empty, enabled=True)
+    outcome = rules.has_students(empty, enabled=True)
     assert (outcome.passed, outcome.description) == (False, "no enrolled students in org 1 for this window — "
                                                             "check org_id in tenants.yaml or the roster")
     assert outcome.metadata == {"students": 0, "org_id": 1, "enabled": True}
-    assert checks.has_students(empty, enabled=False) == checks.CheckOutcome(
+    assert rules.has_students(empty, enabled=False) == rules.CheckOutcome(
         True, "not applicable: tenant disabled", {"students": 0, "org_id": 1, "enabled": False})
 
 
 def test_has_students_passes_with_one_student():
     builder = SnapshotBuilder()
     builder.student()
-    outcome = checks.has_students(builder.build(), enabled=True)
+    outcome = rules.has_students(builder.build(), enabled=True)
     assert (outcome.passed, outcome.description) == (True, "1 enrolled students in org 1")
 
 
@@ -51,12 +51,12 @@ def test_unique_attendance_fails_on_a_repeated_student_day_and_passes_otherwise(
     builder.attend(sid, dt.date(2026, 11, 16), "present")
     builder.attend(other, dt.date(2026, 11, 16), "absent")
     builder.attend(sid, dt.date(2026, 11, 17), "present")
-    assert checks.unique_attendance(builder.build()) == checks.CheckOutcome(
+    assert rules.unique_attendance(builder.build()) == rules.CheckOutcome(
         True, "one attendance row per student and day", {"rows": 3, "duplicated_keys": 0})
 
     builder.attend(sid, dt.date(2026, 11, 16), "absent")  # the same day again, another status
     builder.attend(sid, dt.date(2026, 11, 16), "present")
-    assert checks.unique_attendance(builder.build()) == checks.CheckOutcome(
+    assert rules.unique_attendance(builder.build()) == rules.CheckOutcome(
         False, "1 (student, school_date) pair(s) have more than one attendance row", {"rows": 5, "duplicated_keys": 1})
 
 
@@ -88,14 +88,14 @@ def test_a_school_without_students_is_held_and_nothing_is_delivered(defs, source
         evaluation = evaluations(result)["has_students"]
         assert (evaluation.passed, evaluation.description) == (False, NO_STUDENTS)
         assert evaluation.metadata["students"].value == 0 and evaluation.metadata["org_id"].value == EMPTY_ORG
-        snapshot = materialisations(result)["snapshot"]
+        snapshot = materializations(result)["snapshot"]
         assert snapshot.metadata["note"].value == (f"no students of org {EMPTY_ORG} enrolled in this week: empty "
                                                    "snapshot (the blocking check has_students fails for an enabled "
                                                    "tenant)")
-        assert set(materialisations(result)) == {"snapshot"}  # metrics, summary and report held back
+        assert set(materializations(result)) == {"snapshot"}  # metrics, summary and report held back
         assert not (tmp_path / "reports" / "2026-11-16").exists()
         after = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=first.cursor, definitions=defs))
-        assert (after.run_requests, after.skip_message) == ([], "no new tenant_report materialisations")
+        assert (after.run_requests, after.skip_message) == ([], "no new tenant_report materializations")
         assert not (tmp_path / "outbox").exists()
 
 

@@ -37,5 +37,5 @@ def evaluations(result) -> dict:
     return {e.check_name: e for e in result.get_asset_check_evaluations()}
 
 
-def materialisations(result) -> dict:
+def materializations(result) -> dict:
     return {e.asset_key.path[-1]: e.materialization for e in result.get_asset_materialization_events()}
