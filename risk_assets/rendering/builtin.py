@@ -36,18 +36,24 @@ ECHO_DEFAULT = False
 
 
 def render_builtin(template: Path, params: Mapping[str, ParamValue], output: Path, *, label: str,
-                   lang: str | None = None) -> Path:
-    """Render completely in memory, check it references nothing external, then replace `output` atomically."""
-    html = render_html(template, params, label=label, lang=lang)
+                   lang: str | None = None, document: Document | None = None) -> Path:
+    """Render completely in memory, check it references nothing external, then replace `output` atomically.
+    `document`: the template already parsed (a session parses it once for its batch)."""
+    html = render_html(template, params, label=label, lang=lang, document=document)
     check_self_contained(html, label=label)
     return write_atomically(output, html.encode("utf-8"))
 
 
-def render_html(template: Path, params: Mapping[str, ParamValue], *, label: str, lang: str | None = None) -> str:
+def parsed_template(template: Path, label: str) -> Document:
     try:
-        document = read_document(template)
+        return read_document(template)
     except QmdError as error:
         raise RenderError(f"{label}: cannot render {template}: {error}") from error
+
+
+def render_html(template: Path, params: Mapping[str, ParamValue], *, label: str, lang: str | None = None,
+                document: Document | None = None) -> str:
+    document = document or parsed_template(template, label)
     body = _render_body(document, template, params, label)
     return html_page(body=body, title=document.title, page_title=document.pagetitle or template.stem,
                      lang=lang or document.lang)

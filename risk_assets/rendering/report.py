@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from risk_assets.rendering.builtin import render_builtin
+from risk_assets.rendering.builtin import parsed_template, render_builtin
 from risk_assets.rendering.choice import Renderer, choose_renderer
 from risk_assets.rendering.errors import RenderError
 from risk_assets.rendering.params import normalize_params
+from risk_assets.rendering.qmd import Document
 from risk_assets.rendering.quarto_batch import QuartoBatch
 
 
@@ -24,6 +25,9 @@ class RenderSession:
         self.engine = engine
         self.cache_dir = cache_dir
         self._quarto: QuartoBatch | None = None
+        # The built-in renderer's parsed templates: (path, modification time, size) → document, so that a batch
+        # parses its template once and a template edited meanwhile is read again.
+        self._documents: dict[tuple[Path, int, int], Document] = {}
 
     def render(self, template: Path, params: Mapping[str, object], output: Path, *, label: str,
                lang: str | None = None) -> Path:
@@ -38,10 +42,18 @@ class RenderSession:
         values = normalize_params(params, label=label)
         renderer = self.renderer(label)
         if renderer.quarto is None:
-            return render_builtin(template, values, output, label=label, lang=lang)
+            return render_builtin(template, values, output, label=label, lang=lang,
+                                  document=self._document(template, label))
         if self._quarto is None:
             self._quarto = QuartoBatch(renderer, self.cache_dir)
         return self._quarto.render(template, values, output, label=label, lang=lang)
+
+    def _document(self, template: Path, label: str) -> Document:
+        stat = template.stat()
+        key = (template.resolve(), stat.st_mtime_ns, stat.st_size)
+        if key not in self._documents:
+            self._documents[key] = parsed_template(template, label)
+        return self._documents[key]
 
     def renderer(self, label: str) -> Renderer:
         if not isinstance(self.engine, Renderer):
