@@ -117,3 +117,16 @@ def test_the_catalog_shows_the_columns_of_snapshot_and_metrics_from_the_vocabula
     snapshot = specs["snapshot"].metadata["dagster/column_schema"]
     assert [column.name for column in snapshot.columns] == [f"{table.name}.{column.name}" for table in SNAPSHOT_TABLES
                                                             for column in table.columns]
+
+
+def test_a_load_reads_the_configuration_once(monkeypatch):
+    """Both components are built from one reading of tenants.yaml: 10,000 schools take seconds to parse."""
+    import risk_assets.project
+
+    read = []
+    original = risk_assets.project.load_config
+    monkeypatch.setattr(risk_assets.project, "load_config", lambda *args, **kwargs: read.append(args) or original(
+        *args, **kwargs))
+    loaded = dg.load_from_defs_folder(path_within_project=PROJECT_DIR)
+    assert {job.name for job in loaded.get_repository_def().get_all_jobs()} >= JOBS
+    assert len(read) == 1

@@ -78,7 +78,9 @@ def daemon_running(home: Path, progress) -> bool:
     state = _state(home)
     if state.get("stopped") is None and state.get("owner") and running(state["owner"]):
         return True
-    ours_until = state.get("stopped") or (time.time() if state else 0.0)
+    # Heartbeats up to when our last `dagster dev` stopped are its own (killed without a recorded stop: up to now);
+    # without a recorded `dagster dev` (no guard pid), every heartbeat counts.
+    ours_until = state.get("stopped") or (time.time() if state.get("pid") else 0.0)
     with DagsterInstance.from_config(str(home)) as instance:
         newest = _newest_heartbeat(instance, ours_until)
         if newest is None:
@@ -147,9 +149,10 @@ def dagster_dev(home: Path, port: int, output, progress, serves_others: bool = F
 @contextmanager
 def dagster_service(settings: Settings, progress) -> Iterator[Webserver]:
     home = dagster_home(settings)
-    url = os.environ.get("RISK_DAGSTER_URL", "").rstrip("/") or running_ui(home)
+    named = os.environ.get("RISK_DAGSTER_URL", "").rstrip("/")
+    url = named or running_ui(home)
     if url:
-        if not os.environ.get("RISK_DAGSTER_URL"):
+        if not named:
             progress(f"launching through the running `risk-report ui` at {url}")
         server = Webserver(url)
         wait_until_loaded(server, 30)

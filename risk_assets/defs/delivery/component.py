@@ -12,19 +12,21 @@ import dagster as dg
 
 from risk_assets.defs.delivery.job import build_delivery_job
 from risk_assets.defs.delivery.sensor import report_delivery
+from risk_assets.defs.weekly.component import WeeklyPipeline
 from risk_assets.project import Project
 from risk_assets.report.fragments import TEMPLATES_FOLDER
 
 
 @dataclass
 class Delivery(dg.Component, dg.Resolvable):
-    """E-mail and Slack for every report, exactly once. The attribute, when set, takes the place of its variable."""
+    """E-mail and Slack for every report of a weekly pipeline, exactly once, with that pipeline's tenants.yaml."""
 
-    config_dir: str | None = None
-    """The folder of tenants.yaml and thresholds.yaml (RISK_CONFIG_DIR; unset: the project's config/)."""
+    pipeline: str = "weekly"
+    """The folder, under defs/, of the WeeklyPipeline component whose reports are delivered."""
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
-        return delivery_definitions(Project.load({"config_dir": self.config_dir}, context.path / "defs.yaml"))
+        weekly = context.load_component(self.pipeline, WeeklyPipeline)
+        return delivery_definitions(weekly.project(context.defs_module_path / self.pipeline / "defs.yaml"))
 
 
 def delivery_definitions(project: Project) -> dg.Definitions:

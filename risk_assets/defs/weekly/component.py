@@ -3,6 +3,7 @@
 the project's configuration. What each part does: docs/orchestration.md."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 
@@ -27,9 +28,20 @@ class WeeklyPipeline(dg.Component, dg.Resolvable):
     """Partitions per run of a backfill (RISK_BATCH_SIZE; unset: tenants.yaml's batch.size)."""
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
-        attributes = {"config_dir": self.config_dir, "report_renderer": self.report_renderer,
-                      "batch_size": self.batch_size}
-        return weekly_definitions(Project.load(attributes, context.path / "defs.yaml"))
+        return weekly_definitions(self.project(context.path / "defs.yaml"))
+
+    def project(self, source: Path) -> Project:
+        """The configuration this pipeline is built from (`source`: its defs.yaml, for error messages), read once
+        per code-location load: the delivery component reads it from here too, and a tenants.yaml of 10,000
+        schools takes seconds to parse."""
+        if self._project is None:
+            attributes = {"config_dir": self.config_dir, "report_renderer": self.report_renderer,
+                          "batch_size": self.batch_size}
+            self._project = Project.load(attributes, source)
+        return self._project
+
+    def __post_init__(self) -> None:
+        self._project: Project | None = None
 
 
 def weekly_definitions(project: Project) -> dg.Definitions:
