@@ -27,6 +27,9 @@ class WeeklyPipeline(dg.Component, dg.Resolvable):
     batch_size: int | None = None
     """Partitions per run of a backfill (RISK_BATCH_SIZE; unset: tenants.yaml's batch.size)."""
 
+    def __post_init__(self) -> None:
+        self._project: Project | None = None
+
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         return weekly_definitions(self.project(context.path / "defs.yaml"))
 
@@ -39,9 +42,6 @@ class WeeklyPipeline(dg.Component, dg.Resolvable):
                           "batch_size": self.batch_size}
             self._project = Project.load(attributes, source)
         return self._project
-
-    def __post_init__(self) -> None:
-        self._project: Project | None = None
 
 
 def weekly_definitions(project: Project) -> dg.Definitions:
