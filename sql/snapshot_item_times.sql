@@ -12,7 +12,8 @@ FROM item_presentations AS p
 JOIN students AS s ON s.student_id = p.student_id
 WHERE s.org_id = current_setting('risk.org_id')::bigint
   AND NOT EXISTS (SELECT 1 FROM students AS other
-                  WHERE other.student_id = s.student_id AND other.org_id <> s.org_id)
+                  WHERE other.student_id = s.student_id
+                    AND other.org_id <> current_setting('risk.org_id')::bigint)  -- docs/snapshot.md: Query plans
   AND p.presented_at >= current_setting('risk.response_time_start')::timestamptz
   AND p.presented_at < current_setting('risk.cutoff')::timestamptz
   AND lower(btrim(p.outcome, E' \t\n\r\f\v')) IN ('correct', 'incorrect')

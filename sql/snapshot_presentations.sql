@@ -22,7 +22,8 @@ WHERE s.org_id = current_setting('risk.org_id')::bigint
   AND s.enrolled_on < current_setting('risk.cutoff_date')::date
   AND (s.withdrawn_on IS NULL OR s.withdrawn_on > current_setting('risk.week_start')::date)
   AND NOT EXISTS (SELECT 1 FROM students AS other
-                  WHERE other.student_id = s.student_id AND other.org_id <> s.org_id)
+                  WHERE other.student_id = s.student_id
+                    AND other.org_id <> current_setting('risk.org_id')::bigint)  -- docs/snapshot.md: Query plans
   AND p.presented_at >= current_setting('risk.evaluation_start')::timestamptz
   AND p.presented_at < current_setting('risk.cutoff')::timestamptz
 ORDER BY p.student_id, p.presented_at, p.item_id, p.presentation_id;

@@ -12,5 +12,6 @@ WHERE s.org_id = current_setting('risk.org_id')::bigint
   AND s.enrolled_on < current_setting('risk.cutoff_date')::date
   AND (s.withdrawn_on IS NULL OR s.withdrawn_on > current_setting('risk.week_start')::date)
   AND NOT EXISTS (SELECT 1 FROM students AS other
-                  WHERE other.student_id = s.student_id AND other.org_id <> s.org_id)
+                  WHERE other.student_id = s.student_id
+                    AND other.org_id <> current_setting('risk.org_id')::bigint)  -- docs/snapshot.md: Query plans
 ORDER BY s.student_id;
