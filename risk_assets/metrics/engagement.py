@@ -59,9 +59,9 @@ def require_response_times(item_times: pd.DataFrame | None) -> pd.DataFrame:
     """The snapshot's per-item response times, or the error that says how to get them (both engines)."""
     if item_times is None:
         raise MissingResponseTimes(
-            "the ENGAGEMENT domain is on (thresholds.yaml engagement.enabled) but this snapshot was stored before "
-            "snapshots held per-item response times; materialise `snapshot` again for this partition, or set "
-            "engagement.enabled: false"
+            "the ENGAGEMENT domain is on (thresholds.yaml engagement.enabled) but this snapshot holds no per-item "
+            "response times (it was taken while the domain was off, or before snapshots held them); materialise "
+            "`snapshot` again for this partition, or set engagement.enabled: false"
         )
     return item_times
 

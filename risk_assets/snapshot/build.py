@@ -24,6 +24,7 @@ from risk_assets.snapshot.schema import (
     SNAPSHOT_TABLES,
     STUDENTS,
     THETA,
+    Table,
 )
 from risk_assets.window import ReportWindow
 
@@ -35,9 +36,9 @@ class UnknownOrganization(UserError):
 
 
 def take_snapshot(source_url: str, sql_dir: Path, tenant: Tenant, window: ReportWindow,
-                  data_quality: DataQuality = DEFAULT_DATA_QUALITY) -> Snapshot:
+                  data_quality: DataQuality = DEFAULT_DATA_QUALITY, response_times: bool = True) -> Snapshot:
     with SnapshotReader(source_url, sql_dir) as reader:
-        return reader.snapshot(tenant, window, data_quality)
+        return reader.snapshot(tenant, window, data_quality, response_times)
 
 
 class SnapshotReader:
@@ -56,25 +57,28 @@ class SnapshotReader:
     def __exit__(self, *exc_info) -> None:
         self._stack.close()
 
-    def snapshot(self, tenant: Tenant, window: ReportWindow,
-                 data_quality: DataQuality = DEFAULT_DATA_QUALITY) -> Snapshot:
+    def snapshot(self, tenant: Tenant, window: ReportWindow, data_quality: DataQuality = DEFAULT_DATA_QUALITY,
+                 response_times: bool = True) -> Snapshot:
+        """`response_times`: also read the per-item response times of the last 90 days, which only the ENGAGEMENT
+        domain uses (the costliest query after the presentations: docs/snapshot.md)."""
+        tables = [table for table in SNAPSHOT_TABLES if response_times or table is not ITEM_TIMES]
         if self._conn is None:
             self._conn = self._stack.enter_context(arrow_connection(self.source_url, purpose="source database"))
         try:
-            org_name, raw, shared = self._read(self._conn, tenant, window)
+            org_name, raw, shared = self._read(self._conn, tenant, window, tables)
         except adbc_driver_manager.OperationalError:
             self._stack.close()
             self._conn = None
             raise
         return _cleaned(tenant, window, data_quality, org_name, raw, shared)
 
-    def _read(self, conn: adbc.Connection, tenant: Tenant, window: ReportWindow):
+    def _read(self, conn: adbc.Connection, tenant: Tenant, window: ReportWindow, tables: list[Table]):
         with conn.cursor() as cur:
             # One read-only transaction, so that every table sees the same state of the source.
             begin_snapshot(cur, window.query_parameters(tenant.org_id))
             try:
                 org_name = _organization_name(cur, self.sql_dir, tenant)
-                raw = {table.name: fetch_table(cur, self.sql_dir, table) for table in SNAPSHOT_TABLES}
+                raw = {table.name: fetch_table(cur, self.sql_dir, table) for table in tables}
                 shared = read_frame(cur, self.sql_dir, "shared_students")
             finally:
                 conn.rollback()
@@ -95,12 +99,14 @@ def _cleaned(tenant: Tenant, window: ReportWindow, data_quality: DataQuality, or
         theta=hygiene.clean_theta(raw[THETA.name], found, data_quality.theta_range),
         school_days=raw[SCHOOL_DAYS.name],
         attendance=hygiene.clean_attendance(raw[ATTENDANCE.name], raw[SCHOOL_DAYS.name], found),
-        item_times=raw[ITEM_TIMES.name],
+        item_times=raw.get(ITEM_TIMES.name),
         rejected=found.rejected_frame(),
         quality=found.counts,
     )
+    present = snapshot.tables()
     for table in SNAPSHOT_TABLES:
-        table.check(snapshot.tables()[table.name])
+        if table.name in present:
+            table.check(present[table.name])
     return snapshot
 
 

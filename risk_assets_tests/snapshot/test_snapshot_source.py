@@ -88,6 +88,32 @@ def test_item_times_are_the_tenants_timed_answers_of_the_last_90_days(rows, sour
     assert str(snap.item_times["n_timed"].dtype) == "int64"
 
 
+def test_without_response_times_the_90_day_query_is_not_run(rows, source_conn, source_url, tmp_path):
+    """ENGAGEMENT off: the snapshot neither runs sql/snapshot_item_times.sql (here made unrunnable) nor stores
+    item_times; the other tables are those of a full snapshot, and the stored one reads back without it."""
+    sid = rows.student(101)
+    rows.presentation(sid, rows.item(), C - dt.timedelta(days=1), response_time_ms=1200)
+    sql_dir = tmp_path / "sql"
+    sql_dir.mkdir()
+    for query in SQL_DIR.glob("snapshot_*.sql"):
+        (sql_dir / query.name).write_text(query.read_text(encoding="utf-8"), encoding="utf-8")
+    (sql_dir / "snapshot_item_times.sql").write_text("SELECT FROM no_such_table;\n", encoding="utf-8")
+
+    snap = take_snapshot(source_url, sql_dir, SEOUL, WINDOW, response_times=False)
+
+    full = take_snapshot(source_url, SQL_DIR, SEOUL, WINDOW)
+    assert snap.item_times is None and len(full.item_times) == 1
+    assert snap.row_counts() == {"students": 1, "presentations": 1, "theta": 0, "school_days": 0, "attendance": 0}
+    for name, table in snap.tables().items():
+        pd.testing.assert_frame_equal(table, full.tables()[name])
+    with pytest.raises(SourceSchemaError, match="no_such_table"):
+        take_snapshot(source_url, sql_dir, SEOUL, WINDOW)
+    store = SnapshotStore(tmp_path / "snapshots")
+    folder = store.write(snap)
+    assert not (folder / "item_times.parquet").exists()
+    assert store.read(WEEK, SEOUL.key).item_times is None
+
+
 def test_window_edges_in_tenant_time(rows, source_conn, source_url):
     sid = rows.student(101)
     item = rows.item()

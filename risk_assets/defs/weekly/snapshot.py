@@ -58,6 +58,9 @@ def take(project: Project, source: SnapshotReader, storage: Storage, week: dt.da
     """The partition's snapshot, read from the source and stored; with its materialisation metadata."""
     tenants = project.config.tenants
     tenant = tenants.get(tenant_key)
-    taken = source.snapshot(tenant, ReportWindow(week, tenant.timezone), tenants.data_quality)
+    # The per-item response times only when the ENGAGEMENT domain will use them (turning it on later asks for the
+    # snapshot to be materialised again: docs/metrics.md, ENGAGEMENT).
+    taken = source.snapshot(tenant, ReportWindow(week, tenant.timezone), tenants.data_quality,
+                            response_times=project.config.thresholds.engagement.enabled)
     folder = storage.snapshots().write(taken)
     return taken, snapshot_metadata(taken, folder)
