@@ -24,7 +24,13 @@ def neutralise_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def restore(values: pd.Series) -> pd.Series:
-    """The original text of cells written by neutralise_text."""
-    text = values.astype(object)
-    marked = text.str.startswith(MARK, na=False) & text.str[1:2].isin(FORMULA_STARTS)
-    return text.where(~marked, text.str[1:])
+    """The original text of cells written by neutralise_text. One pass in Python: three pandas string operations
+    took four times as long (a report reads two such columns)."""
+    return pd.Series([_restored(value) for value in values.astype(object)], index=values.index, dtype=object,
+                     name=values.name)
+
+
+def _restored(value: object) -> object:
+    if isinstance(value, str) and value[:1] == MARK and value[1:2] in FORMULA_STARTS:
+        return value[1:]
+    return value
