@@ -8,7 +8,6 @@ stopped by the next command, while one started by `risk-report db start` keeps r
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import importlib.util
 import json
@@ -22,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psycopg2
+from filelock import FileLock
 from psycopg2 import sql
 
 from risk_assets.database.connection import connection
@@ -235,9 +235,5 @@ class EmbeddedPostgres:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         self.root.mkdir(parents=True, exist_ok=True)
-        with open(self._lock_file, "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with FileLock(self._lock_file):
+            yield

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from risk_assets.files import write_atomically
 from risk_assets.rendering.choice import Renderer
 from risk_assets.rendering.errors import RenderError, cell_failure
@@ -150,18 +152,25 @@ class QuartoBatch:
         key = self._skeleton_key(prepared, found, lang)
         if key in self._skeletons:
             return self._skeletons[key]
-        cached = self.cache_dir / f"{key}.html" if self.cache_dir is not None else None
-        if cached is not None and cached.is_file():
-            page = cached.read_text(encoding="utf-8")
+        if self.cache_dir is None:
+            page = self._render_skeleton(prepared, notebook, lang, label)
         else:
-            skeleton = skeleton_notebook(prepared.document, notebook)
-            page = render_notebook(self.quarto, prepared.workdir, skeleton, prepared.path.stem,
-                                   label=f"{label} (the batch's skeleton page)", lang=lang).decode("utf-8")
-            if cached is not None:
-                write_atomically(cached, page.encode("utf-8"))
+            cached = self.cache_dir / f"{key}.html"
+            # Runs that start together (a backfill's batches) want the same skeleton: one renders it, the others
+            # wait for it and read it (each render is seconds of CPU).
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            with FileLock(self.cache_dir / f"{key}.lock"):
+                if not cached.is_file():
+                    write_atomically(cached, self._render_skeleton(prepared, notebook, lang, label).encode("utf-8"))
+            page = cached.read_text(encoding="utf-8")
         usable = all(page.count(mark) == 1 for mark in placeholders(found))
         self._skeletons[key] = page if usable else None
         return self._skeletons[key]
+
+    def _render_skeleton(self, prepared: _Template, notebook: dict, lang: str | None, label: str) -> str:
+        skeleton = skeleton_notebook(prepared.document, notebook)
+        return render_notebook(self.quarto, prepared.workdir, skeleton, prepared.path.stem,
+                               label=f"{label} (the batch's skeleton page)", lang=lang).decode("utf-8")
 
     def _skeleton_key(self, prepared: _Template, found: list[Slot], lang: str | None) -> str:
         parts = [SKELETON_FORMAT, str(self.renderer.quarto), self.renderer.version, prepared.digest,

@@ -3,8 +3,10 @@ for many schools, each school's cells run from a clean state, each school's fail
 
 from __future__ import annotations
 
+import os
 import tempfile
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -144,6 +146,23 @@ def test_a_cached_skeleton_serves_the_next_batch_without_quarto(template, counte
     assert counted_quarto.read_text().splitlines() == ["report.ipynb"]
     assert len(list(cache.glob("*.html"))) == 1
     assert first["alpha"].replace("alpha", "beta") == second["beta"]
+
+
+def test_batches_that_start_together_render_their_skeleton_once(template, counted_quarto, tmp_path, monkeypatch):
+    """Two runs of a backfill start at once: one renders the skeleton page, the other waits for it and reads it."""
+    slow = tmp_path / "slow" / "quarto"
+    slow.parent.mkdir()
+    slow.write_text(f'#!/bin/sh\n[ "$1" = render ] && sleep 2\nexec {os.environ["RISK_QUARTO_BIN"]} "$@"\n')
+    slow.chmod(0o755)
+    monkeypatch.setenv("RISK_QUARTO_BIN", str(slow))
+    cache = tmp_path / "cache"
+
+    with ThreadPoolExecutor(2) as pool:
+        pages = list(pool.map(lambda school: render_all(template, [school], tmp_path / school, cache)[school],
+                              ["alpha", "beta"]))
+
+    assert counted_quarto.read_text().splitlines() == ["report.ipynb"]
+    assert pages[0].replace("alpha", "beta") == pages[1]
 
 
 def test_a_changed_template_folder_is_not_served_an_old_skeleton(template, counted_quarto, tmp_path):
