@@ -1,4 +1,5 @@
-"""Report content without a database: plain-language reasons, unreliable flags, empty and all-insufficient weeks."""
+"""Report content without a database: plain-language reasons, unreliable flags, empty and all-insufficient weeks,
+the at-risk table's order."""
 
 from __future__ import annotations
 
@@ -6,13 +7,18 @@ import datetime as dt
 import json
 import math
 
+import pandas as pd
+
 from risk_assets.config import Thresholds
 from risk_assets.metrics import compute_metrics
 from risk_assets.metrics.student_table import to_csv_bytes
 from risk_assets.rendering import render_report
+from risk_assets.report.brand import load_brand
+from risk_assets.report.document import WeeklyReport
 from risk_assets.report.reasons import annotation_texts, explain
 from risk_assets.report.strings import STRINGS
 from risk_assets.settings import DEFAULT_REPORT_TEMPLATE as TEMPLATE
+from risk_assets.settings import PROJECT_DIR
 from risk_assets.summary.figures import History, tenant_figures
 from risk_assets_tests.metrics.builder import SnapshotBuilder, weekdays
 
@@ -115,3 +121,35 @@ def test_empty_tenant_renders(tmp_path):
     html = render(SnapshotBuilder(), tmp_path, "ko")
     assert '<div class="value">0</div>' in html and "이번 주 주의 이상인 학생이 없습니다." in html
     assert "all-insufficient" not in html
+
+
+
+def test_the_at_risk_table_orders_by_level_newness_domains_then_the_strongest_evidence():
+    """CRIT before WARN, new this week first, more flagged domains first, then the measure that goes furthest past
+    its CRIT threshold (as a ratio to it; a student with no measured value counts 0), then the student id."""
+    delta_crit = DEFAULT_THRESHOLDS.theta.delta_14d_crit
+    students = pd.DataFrame([
+        {"student_id": 1, "level": "WARN", **row(delta_14d=delta_crit * 3)},
+        {"student_id": 2, "level": "CRIT", **row(delta_14d=delta_crit * 1.5)},  # 1.5
+        {"student_id": 3, "level": "CRIT", **row(omit_rate=DEFAULT_THRESHOLDS.omit.crit_pct / 40)},  # 2.5
+        {"student_id": 4, "level": "CRIT", **row()},  # two flagged domains
+        {"student_id": 5, "level": "CRIT", **row(absent_2wk=3, sched_2wk=0, max_streak=5)},  # no rate; streak 1.0
+        {"student_id": 6, "level": "CRIT", **row()},  # new this week
+        {"student_id": 7, "level": "OK", **row(delta_14d=delta_crit * 9)},  # not flagged
+        {"student_id": 8, "level": "CRIT", **row(c_hat=DEFAULT_THRESHOLDS.guess.crit * 2)},  # 2.0
+        {"student_id": 9, "level": "CRIT", **row(c_hat=DEFAULT_THRESHOLDS.guess.crit * 2)},  # 2.0: by id
+        {"student_id": 10, "level": "CRIT", **row(max_streak=math.nan)},  # no measured value: 0
+        {"student_id": 11, "level": "CRIT", **row(delta_14d=-delta_crit)},  # θ rose: -1.0, after no value
+    ])
+    for domain in ("theta", "omit", "guess", "attendance"):
+        students[f"{domain}_status"] = "OK"
+    students["theta_status"] = students["level"]
+    students.loc[students["student_id"] == 4, "omit_status"] = "CRIT"
+    students["rg_rate"] = math.nan
+    summary = {"locale": "en", "thresholds": THRESHOLDS, "new_student_ids": [6]}
+    report = WeeklyReport(summary, students, load_brand(PROJECT_DIR / "quarto"), PROJECT_DIR / "quarto" / "templates")
+
+    ordered = report._flagged_in_default_order()
+
+    assert ordered["student_id"].tolist() == [6, 4, 3, 8, 9, 2, 5, 10, 11, 1]
+    assert ordered["_domains"].tolist() == [1, 2, 1, 1, 1, 1, 1, 1, 1, 1]

@@ -151,25 +151,32 @@ class WeeklyReport:
         old = (~flagged["student_id"].isin(self.new_ids)).to_numpy()
         statuses = [f"{d}_status" for d in active_domains(students)]
         domains = flagged[statuses].isin(FLAGGED).to_numpy().sum(axis=1)
-        evidence = self._evidence(flagged).to_numpy()
+        evidence = self._evidence(flagged)
         order = np.lexsort((flagged["student_id"].to_numpy(), -evidence, -domains, old, level))  # last key first
         return flagged.iloc[order].assign(_level=level[order], _domains=domains[order])
 
-    def _evidence(self, frame: pd.DataFrame) -> pd.Series:
-        """How far the strongest measure goes past its CRIT threshold (1.0 = exactly at it)."""
+    def _evidence(self, frame: pd.DataFrame) -> np.ndarray:
+        """How far the strongest measure goes past its CRIT threshold (1.0 = exactly at it; 0.0 when no measure has
+        a value). Plain arrays: the same arithmetic through pandas took 3 ms of a 300-student report."""
         t = self.summary["thresholds"]
+
+        def values(column: str) -> np.ndarray:
+            return frame[column].to_numpy(dtype=float, na_value=np.nan)
+
+        scheduled = values("sched_2wk")
         with np.errstate(invalid="ignore", divide="ignore"):
-            ratios = pd.concat([
-                frame["delta_7d"] / t["theta"]["delta_7d_crit"],
-                frame["delta_14d"] / t["theta"]["delta_14d_crit"],
-                frame["omit_rate"] * 100 / t["omit"]["crit_pct"],
-                frame["c_hat"] / t["guess"]["crit"],
-                frame["absent_2wk"] / frame["sched_2wk"].where(frame["sched_2wk"] > 0) * 100
+            ratios = np.vstack([
+                values("delta_7d") / t["theta"]["delta_7d_crit"],
+                values("delta_14d") / t["theta"]["delta_14d_crit"],
+                values("omit_rate") * 100 / t["omit"]["crit_pct"],
+                values("c_hat") / t["guess"]["crit"],
+                values("absent_2wk") / np.where(scheduled > 0, scheduled, np.nan) * 100
                 / t["attendance"]["two_week_crit_pct"],
-                frame["max_streak"] / t["attendance"]["streak_crit_days"],
-                frame["rg_rate"] * 100 / t["engagement"]["crit_pct"],  # NaN while the domain is off
-            ], axis=1)
-        return ratios.max(axis=1, skipna=True).fillna(0.0)
+                values("max_streak") / t["attendance"]["streak_crit_days"],
+                values("rg_rate") * 100 / t["engagement"]["crit_pct"],  # NaN while the domain is off
+            ])
+        strongest = np.fmax.reduce(ratios, axis=0)  # the largest value of each student, NaN only when all are
+        return np.where(np.isnan(strongest), 0.0, strongest)
 
     @property
     def _trajectories(self) -> Mapping:
