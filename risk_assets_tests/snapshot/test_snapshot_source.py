@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import shutil
 
 import pandas as pd
 import pytest
@@ -93,10 +94,7 @@ def test_without_response_times_the_90_day_query_is_not_run(rows, source_conn, s
     item_times; the other tables are those of a full snapshot, and the stored one reads back without it."""
     sid = rows.student(101)
     rows.presentation(sid, rows.item(), C - dt.timedelta(days=1), response_time_ms=1200)
-    sql_dir = tmp_path / "sql"
-    sql_dir.mkdir()
-    for query in SQL_DIR.glob("snapshot_*.sql"):
-        (sql_dir / query.name).write_text(query.read_text(encoding="utf-8"), encoding="utf-8")
+    sql_dir = shutil.copytree(SQL_DIR, tmp_path / "sql")
     (sql_dir / "snapshot_item_times.sql").write_text("SELECT FROM no_such_table;\n", encoding="utf-8")
 
     snap = take_snapshot(source_url, sql_dir, SEOUL, WINDOW, response_times=False)
