@@ -5,7 +5,8 @@ floor, the same partitions executed in-process one at a time (`execute_in_proces
 Starts its own embedded PostgreSQL in a temporary folder (source, results and the Dagster instance's storage),
 loads demo data, starts `dagster dev`, starts the sensor by its first tick, launches the week's partitions as one
 asset backfill through GraphQL (as the UI and `risk-report run` do), waits for every run and every delivery, and
-prints wall times, seconds per tenant, runs and the peak memory of a run process. Then runs the same partitions
+prints wall times, seconds per tenant, runs, the peak memory of a run process, the renderer the runs chose
+and a report's median size (Quarto's pages are about seven times the built-in renderer's). Then runs the same partitions
 in-process, one at a time. Also times loading the definitions with 1,000 tenants.
 
     .venv/bin/python benchmarks/weekly_bench.py [--tenants 100] [--students 200] [--batch-size 50]
@@ -143,6 +144,8 @@ def main() -> None:
     from risk_assets.database.connection import connection
     from risk_assets.demo import DemoTenant, generate_demo, load_dataset
     from risk_assets.partitions import partition_key
+    from risk_assets.project import Project
+    from risk_assets.rendering import choose_renderer
     from risk_assets.resource_types import embedded_server
     from risk_assets.settings import Settings
 
@@ -180,6 +183,8 @@ def main() -> None:
                 runs = [graphql.run(server, run_id) for run_id in {o.run_id for o in outcomes}]
             # The same databases and folders: the partitions are materialised again, one at a time.
             floor = in_process_floor(config, settings, config.tenants.keys[:args.floor_partitions])
+        renderer = choose_renderer(Project(config, settings).report_renderer).reason  # as each run chose it
+        report_bytes = statistics.median(path.stat().st_size for path in (root / "reports").glob("*/*_report.html"))
         run_seconds = [(r.get("endTime") or 0) - (r.get("startTime") or 0) for r in runs]
         n = args.tenants
         print("| measure | value |\n|---|---:|")
@@ -192,6 +197,7 @@ def main() -> None:
         print(f"| seconds per tenant, pipeline wall | {pipeline / n:.2f} s |")
         print(f"| a run's own time (RUN_START → end), median | {statistics.median(run_seconds):.1f} s |")
         print(f"| peak resident memory of a run process | {memory.peak_mb:.0f} MB |")
+        print(f"| {renderer}; a report's bytes, median | {report_bytes:,.0f} |")
         for r in sorted(runs, key=lambda r: r["creationTime"]):
             print(f"| a run: created, started, ended (s after launch) | {r['creationTime'] - since:.1f}, "
                   f"{(r.get('startTime') or 0) - since:.1f}, {(r.get('endTime') or 0) - since:.1f} |")
