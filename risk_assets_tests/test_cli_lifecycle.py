@@ -64,7 +64,7 @@ def test_failed_run_stops_the_server_and_names_the_tenant(cli_env, tmp_path):
     env = {**cli_env, "RISK_CONFIG_DIR": str(config)}
     data = Path(cli_env["RISK_DATA_DIR"])
 
-    # A run killed with SIGKILL leaves no `dagster dev`, and the next command takes its server over.
+    # A run killed with SIGKILL leaves no Dagster process, and the next command takes its server over.
     killed = subprocess.Popen([sys.executable, "-m", "risk_assets.cli.main", "run", "--week", "2026-11-16"], env=env,
                               cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     read_until(killed, "starting Dagster (webserver + daemon)")
@@ -72,14 +72,14 @@ def test_failed_run_stops_the_server_and_names_the_tenant(cli_env, tmp_path):
     deadline = time.monotonic() + 30
     while not state.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    dagster_dev = json.loads(state.read_text())["pid"]
-    time.sleep(2)  # dagster dev is starting its webserver and daemon
+    guard = json.loads(state.read_text())["pid"]
+    time.sleep(2)  # the guard is starting the webserver
     killed.send_signal(signal.SIGKILL)
     killed.communicate(timeout=30)
     deadline = time.monotonic() + 90
-    while running(dagster_dev) and time.monotonic() < deadline:
+    while running(guard) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not running(dagster_dev), "dagster dev outlived the command that was killed"
+    assert not running(guard), "the Dagster processes outlived the command that was killed"
     assert postgres_processes_using(data) != []
 
     result = risk_report("run", "--week", "2026-11-16", env=env)

@@ -1,6 +1,6 @@
 """The Dagster webserver and daemon a command launches through: the one RISK_DAGSTER_URL names, else the one a
-running `risk-report ui` serves on this instance (found through the state file), else a headless `dagster dev` for
-the command's duration."""
+running `risk-report ui` serves on this instance (found through the state file), else a headless webserver and
+daemon for the command's duration (risk_assets/cli/dagster_stack.py)."""
 
 from __future__ import annotations
 
@@ -26,9 +26,13 @@ HEARTBEAT_FRESH_SECONDS = 60
 # A live daemon writes a heartbeat at least this often (Dagster's default interval is 30 s); a heartbeat with no
 # newer one after this long belongs to a daemon that has stopped.
 HEARTBEAT_INTERVAL_SECONDS = 35
-# The `dagster dev` our last command started: guard pid, owner, when stopped, and — for `risk-report ui` — the
+# The Dagster our last command started: guard pid, owner, when stopped, and — for `risk-report ui` — the
 # webserver's URL, for the other commands to launch through.
 STATE_FILE = "risk-report-dagster.json"
+# Beside it, not in $DAGSTER_HOME/logs/: the webserver and daemon move that folder's files to .logs_queue/ and post
+# them to Dagster's telemetry server, whatever dagster.yaml says about telemetry (DAGSTER_DISABLE_TELEMETRY stops
+# that, and is set for every Dagster process started here). The log names schools; it stays on this machine.
+LOG_FILE = "risk-report-dagster.log"
 
 
 def _free_port() -> int:
@@ -56,7 +60,7 @@ def running_ui(home: Path) -> str | None:
 
 
 def _take_over(home: Path, state: dict, progress) -> None:
-    """A guard whose command was killed is stopping its `dagster dev` (risk_assets/cli/guard.py): wait for it, and
+    """A guard whose command was killed is stopping its Dagster processes (risk_assets/cli/guard.py): wait for it, and
     kill its process group if it does not end in time."""
     guard = state["pid"]
     progress(f"waiting for the Dagster processes of a killed risk-report command (guard pid {guard}) to stop")
@@ -70,7 +74,7 @@ def _take_over(home: Path, state: dict, progress) -> None:
 
 def daemon_running(home: Path, progress) -> bool:
     """Whether another Dagster daemon serves this instance: one of another risk-report command that is still running
-    (run, ui, ...), or one that keeps writing heartbeats after the `dagster dev` of our last command stopped (a
+    (run, ui, ...), or one that keeps writing heartbeats after the Dagster of our last command stopped (a
     daemon of `dagster dev` started by hand). The last heartbeat of a daemon that has stopped stays fresh for a
     while: a daemon counts as live only when a newer heartbeat follows it."""
     from dagster import DagsterInstance
@@ -78,8 +82,8 @@ def daemon_running(home: Path, progress) -> bool:
     state = _state(home)
     if state.get("stopped") is None and state.get("owner") and running(state["owner"]):
         return True
-    # Heartbeats up to when our last `dagster dev` stopped are its own (killed without a recorded stop: up to now);
-    # without a recorded `dagster dev` (no guard pid), every heartbeat counts.
+    # Heartbeats up to when our last command's Dagster stopped are its own (killed without a recorded stop: up to now);
+    # without a recorded one (no guard pid), every heartbeat counts.
     ours_until = state.get("stopped") or (time.time() if state.get("pid") else 0.0)
     with DagsterInstance.from_config(str(home)) as instance:
         newest = _newest_heartbeat(instance, ours_until)
@@ -119,11 +123,13 @@ def wait_until_loaded(server: Webserver, timeout: float, log: Path | None = None
 
 
 @contextmanager
-def dagster_dev(home: Path, port: int, output, progress, serves_others: bool = False) -> Iterator[subprocess.Popen]:
-    """`dagster dev` on the instance `home` for the duration of a block, through the guard, so that no process of it
-    outlives this command, even when it is killed (risk_assets/cli/guard.py). Every command that starts Dagster
-    starts it here. The state file records it, so that the next command knows whether it still runs, and — when it
-    `serves_others` (`risk-report ui`) — where its webserver is."""
+def dagster_stack(home: Path, port: int, output, progress, serves_others: bool = False,
+                  daemon_on_request: bool = False) -> Iterator[subprocess.Popen]:
+    """Dagster's webserver and daemon on the instance `home` for the duration of a block (risk_assets/cli/
+    dagster_stack.py), through the guard, so that no process of it outlives this command, even when it is killed
+    (risk_assets/cli/guard.py). Every command that starts Dagster starts it here. With `daemon_on_request` the daemon
+    starts when `start_daemon` is called with the yielded process. The state file records it, so that the next
+    command knows whether it still runs, and — when it `serves_others` (`risk-report ui`) — where its webserver is."""
     state = _state(home)
     if state.get("stopped") is None and state.get("pid") and not running(state["owner"]) and running(state["pid"]):
         _take_over(home, state, progress)
@@ -131,23 +137,36 @@ def dagster_dev(home: Path, port: int, output, progress, serves_others: bool = F
         raise UserError(f"a Dagster daemon is already running on the instance {home} (another risk-report command, or "
                         "`dagster dev` started by hand); launch through its webserver: export "
                         "RISK_DAGSTER_URL=http://127.0.0.1:3000 (its address), or stop it first")
+    stack = [sys.executable, "-m", "risk_assets.cli.dagster_stack", "--port", str(port)]
     process = subprocess.Popen(
         [sys.executable, "-m", "risk_assets.cli.guard", str(os.getpid()), "--",
-         str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(PROJECT_DIR / "workspace.yaml"),
-         "-h", "127.0.0.1", "-p", str(port)],
-        cwd=PROJECT_DIR, stdout=output, stderr=subprocess.STDOUT if output else None, start_new_session=True,
-        env={**os.environ, "DAGSTER_HOME": str(home)}, preexec_fn=stop_with_parent)
+         *stack, *(["--daemon-on-request"] if daemon_on_request else [])],
+        cwd=PROJECT_DIR, stdin=subprocess.PIPE if daemon_on_request else subprocess.DEVNULL, stdout=output,
+        stderr=subprocess.STDOUT if output else None, start_new_session=True,
+        env={**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1"}, preexec_fn=stop_with_parent)
     url = f"http://127.0.0.1:{port}" if serves_others else None
     _record(home, process.pid, None, url)
     try:
         yield process
     finally:
+        if process.stdin:
+            process.stdin.close()
         _stop(process)
         _record(home, process.pid, time.time(), url)
 
 
+def start_daemon(process: subprocess.Popen) -> None:
+    """Starts the daemon of a stack started with `daemon_on_request` (once; later calls do nothing)."""
+    if process.stdin and not process.stdin.closed:
+        process.stdin.write(b"start the daemon\n")
+        process.stdin.close()
+
+
 @contextmanager
-def dagster_service(settings: Settings, progress) -> Iterator[Webserver]:
+def dagster_service(settings: Settings, progress, daemon_after_launch: bool = False) -> Iterator[Webserver]:
+    """A webserver to launch through. Dagster started here for the command: with `daemon_after_launch` its daemon
+    starts at the server's first `start_daemon()` — call it once the command's backfills are launched — else
+    at once."""
     home = dagster_home(settings)
     named = os.environ.get("RISK_DAGSTER_URL", "").rstrip("/")
     url = named or running_ui(home)
@@ -159,11 +178,12 @@ def dagster_service(settings: Settings, progress) -> Iterator[Webserver]:
         yield server
         return
     port = _free_port()
-    log = home / "logs" / "risk-report-dagster.log"
+    log = home / LOG_FILE
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out, dagster_dev(home, port, out, progress):
+    with log.open("ab") as out, dagster_stack(home, port, out, progress,
+                                              daemon_on_request=daemon_after_launch) as stack:
         progress(f"starting Dagster (webserver + daemon) on http://127.0.0.1:{port}, instance {home}; log {log}")
-        server = Webserver(f"http://127.0.0.1:{port}")
+        server = Webserver(f"http://127.0.0.1:{port}", lambda: start_daemon(stack))
         wait_until_loaded(server, LOAD_TIMEOUT, log)
         yield server
 

@@ -7,8 +7,8 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from risk_assets.errors import UserError
@@ -51,12 +51,23 @@ ADD_PARTITION = """mutation Add($selector: RepositorySelector!, $name: String!, 
   addDynamicPartition(repositorySelector: $selector, partitionsDefName: $name, partitionKey: $key) { __typename
     ... on PythonError { message } ... on UnauthorizedError { message } } }"""
 
+SET_SENSOR_CURSOR = """mutation Cursor($selector: SensorSelector!, $cursor: String) {
+  setSensorCursor(sensorSelector: $selector, cursor: $cursor) { __typename ... on PythonError { message }
+    ... on UnauthorizedError { message } ... on SensorNotFoundError { message } } }"""
+
 FINISHED = ("SUCCESS", "FAILURE", "CANCELED")
 
 
 @dataclass(frozen=True)
 class Webserver:
     url: str  # e.g. http://127.0.0.1:3000
+    # Starts the daemon of a Dagster this command started with its daemon held back until the command's backfills
+    # are launched (risk_assets/cli/dagster_stack.py); None where the daemon already runs.
+    daemon_starter: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+
+    def start_daemon(self) -> None:
+        if self.daemon_starter is not None:
+            self.daemon_starter()
 
     def query(self, query: str, variables: dict | None = None, timeout: float = 60) -> dict[str, Any]:
         request = urllib.request.Request(f"{self.url}/graphql", headers={"Content-Type": "application/json"},
@@ -182,6 +193,13 @@ def sensor_cursor(server: Webserver, sensor: str) -> tuple[str, str | None]:
     selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "sensorName": sensor}
     state = server.query(SENSOR, {"selector": selector})["sensorOrError"]["sensorState"]
     return state["status"], (state.get("typeSpecificData") or {}).get("lastCursor")
+
+
+def set_sensor_cursor(server: Webserver, sensor: str, cursor: str) -> None:
+    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "sensorName": sensor}
+    result = server.query(SET_SENSOR_CURSOR, {"selector": selector, "cursor": cursor})["setSensorCursor"]
+    if result["__typename"] != "Sensor":
+        raise RuntimeError(f"setting the {sensor} sensor's cursor: {result.get('message', result['__typename'])}")
 
 
 def delivery_runs(server: Webserver, after: float) -> list[dict]:

@@ -1,8 +1,8 @@
-"""`python -m risk_assets.cli.guard PARENT_PID -- COMMAND ...`: runs COMMAND (`dagster dev`) so that none of the
+"""`python -m risk_assets.cli.guard PARENT_PID -- COMMAND ...`: runs COMMAND (the Dagster stack) so that none of the
 processes it starts outlives the risk-report command that started the guard, even when that command is killed with
 kill -9.
 
-Dagster's own shutdown is not enough: `dagster dev` stops its webserver and daemon, but a code server waits for
+Dagster's own shutdown is not enough: the webserver and daemon stop, but a code server waits for
 its runs to finish, and a run stalled on an SMTP server or webhook goes on (and retries) with nobody watching.
 So the guard watches its parent and, once the parent is gone or on SIGTERM or SIGINT, stops the whole tree: SIGTERM
 to every descendant it has seen, then SIGKILL to whatever is left after STOP_GRACE_SECONDS (docs/orchestration.md).
@@ -24,7 +24,7 @@ import time
 
 import psutil
 
-STOP_GRACE_SECONDS = 10.0  # dagster dev stops its services in 2-3 s; a run stalled mid-send would never stop
+STOP_GRACE_SECONDS = 10.0  # the webserver and daemon stop in 2-3 s; a run stalled mid-send would never stop
 PARENT_POLL_SECONDS = 0.5
 LINUX = sys.platform.startswith("linux")
 _PR_SET_PDEATHSIG = 1

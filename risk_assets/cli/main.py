@@ -151,8 +151,8 @@ def _deliver_through_sensor(server, outcomes, since: float, progress: Progress) 
 def cmd_demo(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
     from risk_assets.cli.dagster_service import dagster_service
     from risk_assets.cli.demo import needs_seeding, refuse_unless_demo_allowed, seed
-    from risk_assets.cli.materialize import wait_for_sensor_start
-    from risk_assets.cli.runtime import databases
+    from risk_assets.cli.materialize import deliver_from_now
+    from risk_assets.cli.runtime import dagster_home, databases
     from risk_assets.partitions import latest_complete_week
 
     refuse_unless_demo_allowed(settings)
@@ -164,8 +164,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, progress: Progress) -
         progress(reason)
         if stale or args.reseed:
             seed(settings, config, dbs.source_url, week, args.seed, progress)
-        with dagster_service(settings, progress) as server:
-            wait_for_sensor_start(server, "report_delivery")  # so the demo's reports count as new
+        with dagster_service(settings, progress, daemon_after_launch=True) as server:
+            deliver_from_now(server, dagster_home(settings))  # the demo's reports count as new
             since = time.time()
             code, outcomes = _materialize(settings, server, weeks, _selected_tenants(config, None), "risk-report demo",
                                           "demo", progress)
@@ -199,7 +199,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, progress: Progress) ->
         raise UserError("no enabled tenants in tenants.yaml; enable one or name it with --tenant")
     week = parse_week(args.week, config.tenants, tenants)
     _preflight(config, tenants)
-    with databases(settings, progress), dagster_service(settings, progress) as server:
+    with databases(settings, progress), dagster_service(settings, progress, daemon_after_launch=True) as server:
         code, _outcomes = _materialize(settings, server, [week], tenants, f"risk-report run --week {week}", "cli",
                                        progress)
     return code
@@ -253,7 +253,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings, progress: Progres
         raise UserError(f"--to {last} is before --from {first}; give the older week first")
     weeks = [first + dt.timedelta(days=7 * i) for i in range((last - first).days // 7 + 1)]
     _preflight(config, [tenant])
-    with databases(settings, progress), dagster_service(settings, progress) as server:
+    with databases(settings, progress), dagster_service(settings, progress, daemon_after_launch=True) as server:
         code, _outcomes = _materialize(settings, server, weeks, [tenant],
                                        f"risk-report backfill {tenant} {first} … {last}", "cli-backfill", progress)
     return code
@@ -392,13 +392,13 @@ def _ui_port(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from risk_assets.cli.dagster_service import dagster_dev
+    from risk_assets.cli.dagster_service import dagster_stack
     from risk_assets.cli.runtime import dagster_home, databases
 
     port = _ui_port(args)
     _config(settings, progress)
     home = dagster_home(settings)
-    with databases(settings, progress), dagster_dev(home, port, None, progress, serves_others=True) as process:
+    with databases(settings, progress), dagster_stack(home, port, None, progress, serves_others=True) as process:
         progress(f"Dagster UI on http://127.0.0.1:{port} (instance {home}); Ctrl-C stops it and the database")
         try:
             return process.wait()

@@ -16,7 +16,8 @@ READ_PER_TICK = 500
 DELIVERY_SENSOR = "report_delivery"
 
 
-def _newest_report_id(instance: dg.DagsterInstance) -> int:
+def newest_report_id(instance: dg.DagsterInstance) -> int:
+    """Where the sensor starts: after the newest existing report (also set by a command before its daemon starts)."""
     records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=REPORT_ASSET), limit=1,
                                               ascending=False).records
     return records[0].storage_id if records else 0
@@ -42,7 +43,7 @@ def _requests(records) -> list[dg.RunRequest]:
                        "is first evaluated.")
 def report_delivery(context: dg.SensorEvaluationContext):
     if context.cursor is None:
-        newest = _newest_report_id(context.instance)
+        newest = newest_report_id(context.instance)
         return dg.SensorResult(skip_reason=dg.SkipReason(
             f"first evaluation: starting after the newest existing report (event {newest}); older reports are "
             "not sent again (use `risk-report resend`)"), cursor=str(newest))
