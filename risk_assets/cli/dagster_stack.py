@@ -1,11 +1,13 @@
-"""`python -m risk_assets.cli.dagster_stack --port P [--daemon-on-request]`: the Dagster webserver and daemon a
-risk-report command runs for its duration, under the guard (risk_assets/cli/guard.py). Each is the public CLI a
-deployment runs (`dagster-webserver`, `dagster-daemon run`, both loading workspace.yaml).
+"""`python -m risk_assets.cli.dagster_stack --port P [--daemon-on-request]`: the Dagster services a risk-report
+command runs for its duration, under the guard (risk_assets/cli/guard.py), each the public CLI a deployment runs:
+a code server (`dagster code-server start`, the code location of workspace.yaml), the webserver
+(`dagster-webserver`) and the daemon (`dagster-daemon run`), the last two loading the code from that one server —
+as `dagster dev` does, so a reload in the UI reloads the daemon's code too.
 
-Why not `dagster dev`, which starts the two at once: Dagster 1.13's backfill daemon looks for new backfills when it
-starts and then every 30 s, a fixed interval. A command that starts Dagster and then launches backfills would wait
-up to 30 s for their first runs. With `--daemon-on-request` the daemon starts when the command writes a line to
-this process's standard input — after launching — so the daemon's first pass creates the runs
+Why not `dagster dev`, which starts the webserver and the daemon at once: Dagster 1.13's backfill daemon looks for
+new backfills when it starts and then every 30 s, a fixed interval. A command that starts Dagster and then launches
+backfills would wait up to 30 s for their first runs. With `--daemon-on-request` the daemon starts when the command
+writes a line to this process's standard input — after launching — so the daemon's first pass creates the runs
 (docs/orchestration.md, "The CLI's own Dagster").
 """
 
@@ -13,16 +15,23 @@ from __future__ import annotations
 
 import argparse
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
+import yaml
+
 from risk_assets.settings import PROJECT_DIR
 
-WEBSERVER, DAEMON = "dagster-webserver", "dagster-daemon"
-SERVICE_STOP_SECONDS = 8.0  # the webserver and daemon stop in 1-3 s; the guard kills what is left after its grace
+CODE_SERVER, WEBSERVER, DAEMON = "code server", "dagster-webserver", "dagster-daemon"
+LOCATION = "risk_assets"  # workspace.yaml's location name
+CODE_MODULE = "risk_assets.definitions"  # workspace.yaml's module
+SERVER_START_SECONDS = 120.0  # until the code server listens (it then loads the code, which the webserver awaits)
+SERVICE_STOP_SECONDS = 8.0  # each service stops in 1-3 s; the guard kills what is left after its grace
 POLL_SECONDS = 0.2
 
 
@@ -34,10 +43,42 @@ def _raise_stop(_signum, _frame) -> None:
     raise _Stop()
 
 
-def _service(name: str, *args: str) -> subprocess.Popen:
-    workspace = str(PROJECT_DIR / "workspace.yaml")
-    return subprocess.Popen([str(Path(sys.executable).parent / name), *args, "-w", workspace], cwd=PROJECT_DIR,
-                            stdin=subprocess.DEVNULL)
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _executable(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def _start(*command: str) -> subprocess.Popen:
+    return subprocess.Popen(list(command), cwd=PROJECT_DIR, stdin=subprocess.DEVNULL)
+
+
+def _code_server(port: int) -> subprocess.Popen:
+    return _start(_executable("dagster"), "code-server", "start", "-m", CODE_MODULE, "--location-name", LOCATION,
+                  "-h", "127.0.0.1", "-p", str(port))
+
+
+def _listening(port: int, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(POLL_SECONDS)
+    raise SystemExit(f"the code server did not listen on port {port} (exit code {server.poll()})")
+
+
+def _workspace(folder: Path, port: int) -> str:
+    """A workspace of the one code server, for the webserver and the daemon (as `dagster dev` writes one)."""
+    path = folder / "workspace.yaml"
+    path.write_text(yaml.safe_dump({"load_from": [{"grpc_server": {"host": "127.0.0.1", "port": port,
+                                                                   "location_name": LOCATION}}]}))
+    return str(path)
 
 
 def _wait_for_request(requested: threading.Event) -> None:
@@ -46,10 +87,11 @@ def _wait_for_request(requested: threading.Event) -> None:
 
 
 def _stop(services: dict[str, subprocess.Popen]) -> None:
-    for service in reversed(services.values()):  # the daemon first: it launches no run while the webserver stops
+    """The daemon first (it launches no run while the others stop), then the webserver, then the code server."""
+    for service in reversed(services.values()):
         if service.poll() is None:
             service.terminate()
-    for service in services.values():
+    for service in reversed(services.values()):
         try:
             service.wait(timeout=SERVICE_STOP_SECONDS)
         except subprocess.TimeoutExpired:
@@ -57,10 +99,22 @@ def _stop(services: dict[str, subprocess.Popen]) -> None:
             service.wait()
 
 
+def _supervise(services: dict[str, subprocess.Popen], requested: threading.Event, workspace: str) -> int:
+    """Starts the daemon once requested; returns when a service exits (the stack exits with it)."""
+    while True:
+        if requested.is_set() and DAEMON not in services:
+            services[DAEMON] = _start(_executable(DAEMON), "run", "-w", workspace)
+        for name, service in services.items():
+            if service.poll() is not None:
+                print(f"{name} exited with code {service.returncode}", file=sys.stderr)
+                return service.returncode or 1
+        time.sleep(POLL_SECONDS)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m risk_assets.cli.dagster_stack", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--port", type=int, required=True, help="the webserver's port")
     parser.add_argument("--daemon-on-request", action="store_true",
                         help="start the daemon when a line arrives on standard input, not at once")
     args = parser.parse_args(argv)
@@ -69,26 +123,24 @@ def main(argv: list[str] | None = None) -> int:
     services: dict[str, subprocess.Popen] = {}
     requested = threading.Event()
     try:
-        services[WEBSERVER] = _service(WEBSERVER, "-h", args.host, "-p", str(args.port))
-        if args.daemon_on_request:
-            threading.Thread(target=_wait_for_request, args=(requested,), daemon=True).start()
-        else:
-            requested.set()
-        while True:
-            if requested.is_set() and DAEMON not in services:
-                services[DAEMON] = _service(DAEMON, "run")
-            for name, service in services.items():
-                if service.poll() is not None:
-                    print(f"{name} exited with code {service.returncode}", file=sys.stderr)
-                    return service.returncode or 1
-            time.sleep(POLL_SECONDS)
+        with tempfile.TemporaryDirectory(prefix="risk-dagster-") as folder:
+            code_port = _free_port()
+            services[CODE_SERVER] = _code_server(code_port)
+            _listening(code_port, services[CODE_SERVER])
+            workspace = _workspace(Path(folder), code_port)
+            services[WEBSERVER] = _start(_executable(WEBSERVER), "-h", args.host, "-p", str(args.port),
+                                         "-w", workspace)
+            if args.daemon_on_request:
+                threading.Thread(target=_wait_for_request, args=(requested,), daemon=True).start()
+            else:
+                requested.set()
+            return _supervise(services, requested, workspace)
     except _Stop:
         return 0
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, signal.SIG_IGN)
+            signal.signal(signum, signal.SIG_IGN)  # the stop below is not interrupted by a second signal
         _stop(services)
-
 
 if __name__ == "__main__":
     sys.exit(main())
