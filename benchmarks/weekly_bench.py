@@ -134,8 +134,8 @@ def main() -> None:
 
     from risk_assets.cli import graphql
     from risk_assets.cli.dagster_service import dagster_service
-    from risk_assets.cli.materialize import deliver_from_now, materialize, wait_for_sensor_deliveries
-    from risk_assets.cli.runtime import dagster_home, databases
+    from risk_assets.cli.materialize import materialize, wait_for_sensor_deliveries
+    from risk_assets.cli.runtime import databases
     from risk_assets.config import load_config
     from risk_assets.database.connection import connection
     from risk_assets.demo import DemoTenant, generate_demo, load_dataset
@@ -166,8 +166,8 @@ def main() -> None:
             (root / "dagster").mkdir(exist_ok=True)
             (root / "dagster" / "dagster.yaml").write_text(yaml.safe_dump(instance_yaml), encoding="utf-8")
 
+            # As `risk-report run`: the daemon starts once the backfill is launched (docs/orchestration.md).
             with dagster_service(settings, quiet, daemon_after_launch=True) as server, RunProcessMemory() as memory:
-                deliver_from_now(server, dagster_home(settings))
                 since = time.time()
                 started = time.perf_counter()
                 _backfills, outcomes = materialize(server, [WEEK], config.tenants.keys, "weekly bench", "bench", quiet)

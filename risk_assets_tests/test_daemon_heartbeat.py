@@ -19,6 +19,8 @@ from risk_assets_tests.processes import wait_for
 def test_a_stopped_daemons_fresh_heartbeat_is_not_a_running_daemon(tmp_path):
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    with DagsterInstance.from_config(str(tmp_path)):
+        pass  # the storage exists before the daemon starts: two processes creating it at once can both stamp it
     daemon = subprocess.Popen([str(Path(sys.executable).parent / "dagster-daemon"), "run", "--empty-workspace"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:

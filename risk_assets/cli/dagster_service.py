@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -128,7 +128,7 @@ def dagster_stack(home: Path, port: int, output, progress, serves_others: bool =
     """Dagster's webserver and daemon on the instance `home` for the duration of a block (risk_assets/cli/
     dagster_stack.py), through the guard, so that no process of it outlives this command, even when it is killed
     (risk_assets/cli/guard.py). Every command that starts Dagster starts it here. With `daemon_on_request` the daemon
-    starts when `start_daemon` is called with the yielded process. The state file records it, so that the next
+    starts when a line is written to the yielded process's standard input. The state file records it, so that the next
     command knows whether it still runs, and — when it `serves_others` (`risk-report ui`) — where its webserver is."""
     state = _state(home)
     if state.get("stopped") is None and state.get("pid") and not running(state["owner"]) and running(state["pid"]):
@@ -155,11 +155,21 @@ def dagster_stack(home: Path, port: int, output, progress, serves_others: bool =
         _record(home, process.pid, time.time(), url)
 
 
-def start_daemon(process: subprocess.Popen) -> None:
-    """Starts the daemon of a stack started with `daemon_on_request` (once; later calls do nothing)."""
-    if process.stdin and not process.stdin.closed:
-        process.stdin.write(b"start the daemon\n")
-        process.stdin.close()
+def _held_back_daemon(home: Path, stack: subprocess.Popen) -> Callable[[Webserver], None]:
+    """What starts a stack's held-back daemon (once; later calls do nothing). The delivery sensor first gets the
+    cursor its first tick would give it, so the reports of the command's runs count as new however late that tick
+    comes (risk_assets/cli/materialize.py: deliver_from_now)."""
+
+    def start(server: Webserver) -> None:
+        from risk_assets.cli.materialize import deliver_from_now
+
+        if stack.stdin is None or stack.stdin.closed:
+            return
+        deliver_from_now(server, home)
+        stack.stdin.write(b"start the daemon\n")
+        stack.stdin.close()
+
+    return start
 
 
 @contextmanager
@@ -183,7 +193,7 @@ def dagster_service(settings: Settings, progress, daemon_after_launch: bool = Fa
     with log.open("ab") as out, dagster_stack(home, port, out, progress,
                                               daemon_on_request=daemon_after_launch) as stack:
         progress(f"starting Dagster (webserver + daemon) on http://127.0.0.1:{port}, instance {home}; log {log}")
-        server = Webserver(f"http://127.0.0.1:{port}", lambda: start_daemon(stack))
+        server = Webserver(f"http://127.0.0.1:{port}", _held_back_daemon(home, stack) if daemon_after_launch else None)
         wait_until_loaded(server, LOAD_TIMEOUT, log)
         yield server
 

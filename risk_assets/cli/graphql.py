@@ -63,11 +63,11 @@ class Webserver:
     url: str  # e.g. http://127.0.0.1:3000
     # Starts the daemon of a Dagster this command started with its daemon held back until the command's backfills
     # are launched (risk_assets/cli/dagster_stack.py); None where the daemon already runs.
-    daemon_starter: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+    daemon_starter: Callable[[Webserver], None] | None = field(default=None, compare=False, repr=False)
 
     def start_daemon(self) -> None:
         if self.daemon_starter is not None:
-            self.daemon_starter()
+            self.daemon_starter(self)
 
     def query(self, query: str, variables: dict | None = None, timeout: float = 60) -> dict[str, Any]:
         request = urllib.request.Request(f"{self.url}/graphql", headers={"Content-Type": "application/json"},

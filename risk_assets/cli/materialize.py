@@ -146,7 +146,7 @@ def materialize(server: Webserver, weeks: Sequence[dt.date], tenants: Sequence[s
             launched.append((backfill_id, partitions))
             progress(f"backfill {backfill_id}: {len(partitions)} partition(s), many per run "
                      f"({server.url}/runs/b/{backfill_id})")
-        server.start_daemon()  # a daemon this command holds back creates the runs on its first pass
+        server.start_daemon()  # a daemon this command held back creates the runs on its first pass
         outcomes: list[PartitionOutcome] = []
         total = sum(len(partitions) for _backfill_id, partitions in launched)
         for backfill_id, partitions in launched:
