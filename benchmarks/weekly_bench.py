@@ -177,6 +177,7 @@ def main() -> None:
                 delivery_runs = wait_for_sensor_deliveries(server, since, reports, timeout=3600)
                 all_in = time.perf_counter() - started
                 runs = [graphql.run(server, run_id) for run_id in {o.run_id for o in outcomes}]
+                deliveries = [graphql.run(server, run["runId"]) for run in delivery_runs]
             # The same databases and folders: the partitions are materialised again, one at a time.
             floor = in_process_floor(config, settings, config.tenants.keys[:args.floor_partitions])
         renderer = choose_renderer(Project(config, settings).report_renderer).reason  # as each run chose it
@@ -194,9 +195,10 @@ def main() -> None:
         print(f"| a run's own time (RUN_START → end), median | {statistics.median(run_seconds):.1f} s |")
         print(f"| peak resident memory of a run process | {memory.peak_mb:.0f} MB |")
         print(f"| {renderer}; a report's bytes, median | {report_bytes:,.0f} |")
-        for r in sorted(runs, key=lambda r: r["creationTime"]):
-            print(f"| a run: created, started, ended (s after launch) | {r['creationTime'] - since:.1f}, "
-                  f"{(r.get('startTime') or 0) - since:.1f}, {(r.get('endTime') or 0) - since:.1f} |")
+        for kind, timed in (("a run", runs), ("a delivery run", deliveries)):
+            for r in sorted(timed, key=lambda r: r["creationTime"]):
+                print(f"| {kind}: created, started, ended (s after launch) | {r['creationTime'] - since:.1f}, "
+                      f"{(r.get('startTime') or 0) - since:.1f}, {(r.get('endTime') or 0) - since:.1f} |")
         if floor:
             print(f"| in-process floor: one partition's execute_in_process, median of {len(floor)} | "
                   f"{statistics.median(floor):.2f} s |")
