@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from risk_assets.cli.dagster_stack import free_port
 from risk_assets.cli.graphql import Webserver
 from risk_assets.cli.guard import STOP_GRACE_SECONDS, running, stop_with_parent
 from risk_assets.cli.runtime import dagster_home
@@ -33,12 +33,6 @@ STATE_FILE = "risk-report-dagster.json"
 # them to Dagster's telemetry server, whatever dagster.yaml says about telemetry (DAGSTER_DISABLE_TELEMETRY stops
 # that, and is set for every Dagster process started here). The log names schools; it stays on this machine.
 LOG_FILE = "risk-report-dagster.log"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _state(home: Path) -> dict:
@@ -187,7 +181,7 @@ def dagster_service(settings: Settings, progress, daemon_after_launch: bool = Fa
         wait_until_loaded(server, 30)
         yield server
         return
-    port = _free_port()
+    port = free_port()
     log = home / LOG_FILE
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out, dagster_stack(home, port, out, progress,

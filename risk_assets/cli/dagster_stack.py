@@ -43,7 +43,8 @@ def _raise_stop(_signum, _frame) -> None:
     raise _Stop()
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     requested = threading.Event()
     try:
         with tempfile.TemporaryDirectory(prefix="risk-dagster-") as folder:
-            code_port = _free_port()
+            code_port = free_port()
             services[CODE_SERVER] = _code_server(code_port)
             _listening(code_port, services[CODE_SERVER])
             workspace = _workspace(Path(folder), code_port)
