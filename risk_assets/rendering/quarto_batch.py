@@ -40,6 +40,7 @@ from risk_assets.rendering.skeleton import Slot, placeholders, skeleton_notebook
 WORKER_MODULE = "risk_assets.rendering.cell_worker"
 SKELETON_FORMAT = 1  # part of every skeleton's cache key: change it when placeholders change
 LOG_TAIL_LINES = 20
+STOP_SECONDS = 10  # for a cell worker that has been told to end, or whose pipes closed, to exit
 FIXES = {
     "ModuleNotFoundError": f"the Python that runs the cells lacks a package: install `.[jupyter]` into "
                            f"{QUARTO_PYTHON_ENV}",
@@ -200,15 +201,25 @@ class CellWorker:
             self._requests.write(json.dumps(request, ensure_ascii=False) + "\n")
             self._requests.flush()
         except (BrokenPipeError, OSError):
-            raise RenderError(f"{label}: the cell worker ({self.python}) has stopped{self.log_tail()}") from None
+            raise self._stopped(label) from None
         ready, _, _ = select.select([self._replies], [], [], RENDER_TIMEOUT_SECONDS)
         if not ready:
             self.process.kill()
             raise RenderError(f"{label}: the template's cells did not finish within {RENDER_TIMEOUT_SECONDS} s")
         line = self._replies.readline()
         if not line:
-            raise RenderError(f"{label}: the cell worker ({self.python}) has stopped{self.log_tail()}")
+            raise self._stopped(label)
         return int(json.loads(line)["done"])
+
+    def _stopped(self, label: str) -> RenderError:
+        """The worker's pipes are closed: it is ending. Wait until it has, so that `alive` says so and the next
+        school gets a new worker (a process closes its files a moment before its parent can see it exit)."""
+        try:
+            self.process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return RenderError(f"{label}: the cell worker ({self.python}) has stopped{self.log_tail()}")
 
     @property
     def alive(self) -> bool:
@@ -228,7 +239,7 @@ class CellWorker:
             pass
         if self.process.poll() is None:
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=STOP_SECONDS)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()

@@ -128,7 +128,22 @@ def test_a_school_that_kills_the_cell_worker_fails_alone(template, counted_quart
 
     assert str(pages["worker-killing"]).startswith(f"{LABEL} worker-killing: the cell worker (")
     assert "<p class='seen'>alpha</p>" in pages["alpha"]
-    assert "<p class='seen'>gamma</p>" in pages["gamma"]  # a new worker, from a clean state
+    assert "<p class='seen'>gamma</p>" in str(pages["gamma"]), pages["gamma"]  # a new worker, from a clean state
+
+
+def test_a_worker_whose_pipes_have_closed_is_not_given_the_next_school(tmp_path):
+    """A process closes its files a moment before its parent can see it exit: once a school has failed with "has
+    stopped", the worker must read as ended, or the next school would be sent to it and fail too."""
+    ending = tmp_path / "ending-python"
+    ending.write_text("#!/bin/sh\nexec 0<&- 1>&-\nsleep 1\n")  # closes its pipes, exits a second later
+    ending.chmod(0o755)
+    worker = quarto_batch.CellWorker(str(ending), tmp_path)
+    try:
+        with pytest.raises(RenderError, match="has stopped"):
+            worker.execute({"template": "report.qmd"}, "school")
+        assert not worker.alive
+    finally:
+        worker.close()
 
 
 def test_what_a_cell_writes_to_the_process_stdout_cannot_pass_for_an_answer(template, counted_quarto, tmp_path):
