@@ -3,10 +3,11 @@ batched runs (tenants.yaml batch.size), then the report_delivery sensor deliveri
 floor, the same partitions executed in-process one at a time (`execute_in_process`, ephemeral instance).
 
 Starts its own embedded PostgreSQL in a temporary folder (source, results and the Dagster instance's storage),
-loads demo data, starts `dagster dev`, starts the sensor by its first tick, launches the week's partitions as one
-asset backfill through GraphQL (as the UI and `risk-report run` do), waits for every run and every delivery, and
-prints wall times, seconds per tenant, runs, the peak memory of a run process, the renderer the runs chose
-and a report's median size (Quarto's pages are about seven times the built-in renderer's). Then runs the same partitions
+loads demo data, starts Dagster as `risk-report run` does (webserver and code server, the daemon once the backfill
+is launched: docs/orchestration.md), launches the week's partitions as one asset backfill through GraphQL (as the UI
+and `risk-report run` do), waits for every run and every delivery, and prints wall times, seconds per tenant, the
+runs' and delivery runs' timelines, the peak memory of a run process, the renderer the runs chose and a report's
+median size (Quarto's pages are about seven times the built-in renderer's). Then runs the same partitions
 in-process, one at a time. Also times loading the definitions with 1,000 tenants.
 
     .venv/bin/python benchmarks/weekly_bench.py [--tenants 100] [--students 200] [--batch-size 50]

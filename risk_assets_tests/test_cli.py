@@ -288,7 +288,7 @@ def test_run_beside_the_ui_launches_through_it_and_one_failed_school_among_three
 
 def test_killed_resend_leaves_no_dagster_process(demo):
     """kill -9 of `resend` while its run waits on an SMTP server that accepted the connection and never answers: no
-    process of the product (the guard, the Dagster stack, webserver, daemon, code servers, run worker) outlives it for
+    process of the product (the guard, the Dagster stack, webserver, daemon, code server, run worker) outlives it for
     more than the guard's grace period."""
     from risk_assets.cli.guard import STOP_GRACE_SECONDS
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from risk_assets.cli import graphql
 from risk_assets.cli.dagster_stack import free_port
 from risk_assets.cli.graphql import Webserver
 from risk_assets.cli.guard import STOP_GRACE_SECONDS, running, stop_with_parent
@@ -149,21 +150,38 @@ def dagster_stack(home: Path, port: int, output, progress, serves_others: bool =
         _record(home, process.pid, time.time(), url)
 
 
-def _held_back_daemon(home: Path, stack: subprocess.Popen) -> Callable[[Webserver], None]:
-    """What starts a stack's held-back daemon (once; later calls do nothing). The delivery sensor first gets the
-    cursor its first tick would give it, so the reports of the command's runs count as new however late that tick
-    comes (risk_assets/cli/materialize.py: deliver_from_now)."""
+def _held_back_daemon(home: Path, stack: subprocess.Popen, log: Path) -> Callable[[Webserver], None]:
+    """What starts a stack's held-back daemon (once; later calls do nothing)."""
 
     def start(server: Webserver) -> None:
-        from risk_assets.cli.materialize import deliver_from_now
-
         if stack.stdin is None or stack.stdin.closed:
             return
-        deliver_from_now(server, home)
-        stack.stdin.write(b"start the daemon\n")
-        stack.stdin.close()
+        stopped = UserError(f"the Dagster processes of this command stopped before its daemon started; their log: "
+                            f"{log}")
+        if stack.poll() is not None:
+            raise stopped
+        _deliver_from_now(server, home)
+        try:
+            stack.stdin.write(b"start the daemon\n")
+            stack.stdin.close()
+        except OSError:  # it ended just now
+            raise stopped from None
 
     return start
+
+
+def _deliver_from_now(server: Webserver, home: Path) -> None:
+    """Before the held-back daemon's first tick: the report_delivery sensor starts after the newest existing report,
+    as its first evaluation would (through the UI's "set cursor" mutation), so the reports of the command's runs
+    count as new however late that tick comes."""
+    from dagster import DagsterInstance
+
+    from risk_assets.defs.delivery.sensor import DELIVERY_SENSOR, newest_report_id
+
+    status, cursor = graphql.sensor_cursor(server, DELIVERY_SENSOR)
+    if status == "RUNNING" and cursor is None:
+        with DagsterInstance.from_config(str(home)) as instance:
+            graphql.set_sensor_cursor(server, DELIVERY_SENSOR, str(newest_report_id(instance)))
 
 
 @contextmanager
@@ -187,7 +205,8 @@ def dagster_service(settings: Settings, progress, daemon_after_launch: bool = Fa
     with log.open("ab") as out, dagster_stack(home, port, out, progress,
                                               daemon_on_request=daemon_after_launch) as stack:
         progress(f"starting Dagster (webserver + daemon) on http://127.0.0.1:{port}, instance {home}; log {log}")
-        server = Webserver(f"http://127.0.0.1:{port}", _held_back_daemon(home, stack) if daemon_after_launch else None)
+        server = Webserver(f"http://127.0.0.1:{port}",
+                           _held_back_daemon(home, stack, log) if daemon_after_launch else None)
         wait_until_loaded(server, LOAD_TIMEOUT, log)
         yield server
 

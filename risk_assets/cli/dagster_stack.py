@@ -14,7 +14,6 @@ writes a line to this process's standard input — after launching — so the da
 from __future__ import annotations
 
 import argparse
-import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from risk_assets.cli.guard import Stop, ignore_stop_signals, stop_on_signals
 from risk_assets.settings import PROJECT_DIR
 
 CODE_SERVER, WEBSERVER, DAEMON = "code server", "dagster-webserver", "dagster-daemon"
@@ -33,14 +33,6 @@ CODE_MODULE = "risk_assets.definitions"  # workspace.yaml's module
 SERVER_START_SECONDS = 120.0  # until the code server listens (it then loads the code, which the webserver awaits)
 SERVICE_STOP_SECONDS = 8.0  # each service stops in 1-3 s; the guard kills what is left after its grace
 POLL_SECONDS = 0.2
-
-
-class _Stop(Exception):
-    pass
-
-
-def _raise_stop(_signum, _frame) -> None:
-    raise _Stop()
 
 
 def free_port() -> int:
@@ -119,8 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--daemon-on-request", action="store_true",
                         help="start the daemon when a line arrives on standard input, not at once")
     args = parser.parse_args(argv)
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _raise_stop)
+    stop_on_signals()
     services: dict[str, subprocess.Popen] = {}
     requested = threading.Event()
     try:
@@ -136,11 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 requested.set()
             return _supervise(services, requested, workspace)
-    except _Stop:
+    except Stop:
         return 0
     finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, signal.SIG_IGN)  # the stop below is not interrupted by a second signal
+        ignore_stop_signals()
         _stop(services)
 
 if __name__ == "__main__":

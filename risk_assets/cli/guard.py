@@ -26,6 +26,7 @@ import psutil
 
 STOP_GRACE_SECONDS = 10.0  # the webserver and daemon stop in 2-3 s; a run stalled mid-send would never stop
 PARENT_POLL_SECONDS = 0.5
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 LINUX = sys.platform.startswith("linux")
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
@@ -33,8 +34,20 @@ _PR_SET_CHILD_SUBREAPER = 36
 _LIBC = ctypes.CDLL(None, use_errno=True) if LINUX else None
 
 
-class _Stop(Exception):
-    pass
+class Stop(Exception):
+    """SIGTERM or SIGINT arrived (`stop_on_signals`)."""
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGINT raise Stop in the main thread."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _raise_stop)
+
+
+def ignore_stop_signals() -> None:
+    """While stopping: a second SIGTERM or SIGINT does not interrupt the stop."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def stop_with_parent() -> None:
@@ -111,7 +124,7 @@ def _reap() -> bool:
 
 
 def _raise_stop(_signum, _frame) -> None:
-    raise _Stop()
+    raise Stop()
 
 
 def _watch(child: subprocess.Popen, parent: int, tree: Tree) -> int:
@@ -130,17 +143,15 @@ def main(parent: int, command: list[str]) -> int:
         _LIBC.prctl(_PR_SET_CHILD_SUBREAPER, 1)
     if os.getppid() != parent:
         return 1  # the command died before the guard started: nothing to guard for
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _raise_stop)
+    stop_on_signals()
     tree, code = Tree(), 0
     try:
         child = subprocess.Popen(command)
         code = _watch(child, parent, tree)
-    except _Stop:
+    except Stop:
         pass
     finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, signal.SIG_IGN)  # the stop below is not interrupted by a second signal
+        ignore_stop_signals()
         tree.stop()
     return code
 

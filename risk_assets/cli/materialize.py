@@ -8,7 +8,6 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
@@ -189,23 +188,6 @@ def wait_for_run(server: Webserver, run_id: str, timeout: float) -> str:
             return status
         time.sleep(POLL_SECONDS)
     raise TimeoutError(f"run {run_id} did not finish in {timeout:.0f} s")
-
-
-def deliver_from_now(server: Webserver, home: Path) -> bool:
-    """The report_delivery sensor starts after the newest existing report, as its first evaluation would, so that
-    the reports this command makes count as new even when the command's own daemon starts after them (set through
-    the UI's "set cursor" mutation when the sensor has no cursor yet). False if the sensor is stopped."""
-    from dagster import DagsterInstance
-
-    from risk_assets.defs.delivery.sensor import DELIVERY_SENSOR, newest_report_id
-
-    status, cursor = graphql.sensor_cursor(server, DELIVERY_SENSOR)
-    if status != "RUNNING":
-        return False
-    if cursor is None:
-        with DagsterInstance.from_config(str(home)) as instance:
-            graphql.set_sensor_cursor(server, DELIVERY_SENSOR, str(newest_report_id(instance)))
-    return True
 
 
 def wait_for_sensor_start(server: Webserver, sensor: str, timeout: float = 120) -> bool:

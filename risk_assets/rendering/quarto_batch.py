@@ -205,6 +205,7 @@ class CellWorker:
         ready, _, _ = select.select([self._replies], [], [], RENDER_TIMEOUT_SECONDS)
         if not ready:
             self.process.kill()
+            self._ended()
             raise RenderError(f"{label}: the template's cells did not finish within {RENDER_TIMEOUT_SECONDS} s")
         line = self._replies.readline()
         if not line:
@@ -212,14 +213,18 @@ class CellWorker:
         return int(json.loads(line)["done"])
 
     def _stopped(self, label: str) -> RenderError:
-        """The worker's pipes are closed: it is ending. Wait until it has, so that `alive` says so and the next
-        school gets a new worker (a process closes its files a moment before its parent can see it exit)."""
+        """The worker's pipes are closed: it is ending."""
+        self._ended()
+        return RenderError(f"{label}: the cell worker ({self.python}) has stopped{self.log_tail()}")
+
+    def _ended(self) -> None:
+        """Until the worker has exited (killed after STOP_SECONDS), so that `alive` says so and the next school gets
+        a new worker: a process closes its files, and takes a signal, a moment before its parent can see it exit."""
         try:
             self.process.wait(timeout=STOP_SECONDS)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        return RenderError(f"{label}: the cell worker ({self.python}) has stopped{self.log_tail()}")
 
     @property
     def alive(self) -> bool:
@@ -237,12 +242,7 @@ class CellWorker:
             self._requests.close()  # the worker's signal to end
         except OSError:  # it has ended already: nothing left to flush to it
             pass
-        if self.process.poll() is None:
-            try:
-                self.process.wait(timeout=STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self._ended()
         self._replies.close()
         self.log.close()
 

@@ -146,6 +146,20 @@ def test_a_worker_whose_pipes_have_closed_is_not_given_the_next_school(tmp_path)
         worker.close()
 
 
+def test_a_worker_killed_after_the_time_limit_is_not_given_the_next_school(tmp_path, monkeypatch):
+    monkeypatch.setattr(quarto_batch, "RENDER_TIMEOUT_SECONDS", 0.5)
+    silent = tmp_path / "silent-python"
+    silent.write_text("#!/bin/sh\nexec sleep 30\n")  # reads nothing, answers nothing
+    silent.chmod(0o755)
+    worker = quarto_batch.CellWorker(str(silent), tmp_path)
+    try:
+        with pytest.raises(RenderError, match="did not finish within 0.5 s"):
+            worker.execute({"template": "report.qmd"}, "school")
+        assert not worker.alive
+    finally:
+        worker.close()
+
+
 def test_what_a_cell_writes_to_the_process_stdout_cannot_pass_for_an_answer(template, counted_quarto, tmp_path):
     pages = render_all(template, ["noisy", "gamma"], tmp_path / "out")
 
