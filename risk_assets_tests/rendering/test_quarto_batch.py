@@ -131,29 +131,20 @@ def test_a_school_that_kills_the_cell_worker_fails_alone(template, counted_quart
     assert "<p class='seen'>gamma</p>" in str(pages["gamma"]), pages["gamma"]  # a new worker, from a clean state
 
 
-def test_a_worker_whose_pipes_have_closed_is_not_given_the_next_school(tmp_path):
-    """A process closes its files a moment before its parent can see it exit: once a school has failed with "has
-    stopped", the worker must read as ended, or the next school would be sent to it and fail too."""
-    ending = tmp_path / "ending-python"
-    ending.write_text("#!/bin/sh\nexec 0<&- 1>&-\nsleep 1\n")  # closes its pipes, exits a second later
-    ending.chmod(0o755)
-    worker = quarto_batch.CellWorker(str(ending), tmp_path)
-    try:
-        with pytest.raises(RenderError, match="has stopped"):
-            worker.execute({"template": "report.qmd"}, "school")
-        assert not worker.alive
-    finally:
-        worker.close()
-
-
-def test_a_worker_killed_after_the_time_limit_is_not_given_the_next_school(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("script", "failure"), [
+    ("exec 0<&- 1>&-\nsleep 1", "has stopped"),  # closes its pipes, exits a second later
+    ("exec sleep 30", "did not finish within 0.5 s"),  # answers nothing: killed after the time limit
+], ids=["pipes closed", "killed after the time limit"])
+def test_a_worker_that_has_failed_a_school_is_not_given_the_next(tmp_path, monkeypatch, script, failure):
+    """A process closes its files, and takes a signal, a moment before its parent can see it exit: once a school has
+    failed because its worker ended, the worker must read as ended, or the next school would be sent to it too."""
     monkeypatch.setattr(quarto_batch, "RENDER_TIMEOUT_SECONDS", 0.5)
-    silent = tmp_path / "silent-python"
-    silent.write_text("#!/bin/sh\nexec sleep 30\n")  # reads nothing, answers nothing
-    silent.chmod(0o755)
-    worker = quarto_batch.CellWorker(str(silent), tmp_path)
+    python = tmp_path / "stand-in-python"
+    python.write_text(f"#!/bin/sh\n{script}\n")
+    python.chmod(0o755)
+    worker = quarto_batch.CellWorker(str(python), tmp_path)
     try:
-        with pytest.raises(RenderError, match="did not finish within 0.5 s"):
+        with pytest.raises(RenderError, match=failure):
             worker.execute({"template": "report.qmd"}, "school")
         assert not worker.alive
     finally:
