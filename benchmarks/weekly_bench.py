@@ -91,6 +91,13 @@ class RunProcessMemory:
         return max(self.peak_kb.values(), default=0) / 1024
 
 
+def production_storage(postgres_url: str) -> dict:
+    """deploy/dagster.prod.yaml's instance storage, on the benchmark's own PostgreSQL database."""
+    storage = yaml.safe_load((PROJECT / "deploy" / "dagster.prod.yaml").read_text(encoding="utf-8"))["storage"]
+    storage["custom"]["config"]["postgres_url"] = postgres_url
+    return storage
+
+
 def in_process_floor(config, settings, keys: list[str]) -> list[float]:
     """Seconds of each partition's `execute_in_process` of weekly_risk_job, one at a time (an ephemeral instance)."""
     from dagster import DagsterInstance
@@ -163,7 +170,7 @@ def main() -> None:
             dagster_url = embedded_server(settings).ensure_database("dagster").replace("postgresql://",
                                                                                         "postgresql+psycopg2://")
             instance_yaml = yaml.safe_load((PROJECT / "dagster.yaml").read_text(encoding="utf-8"))
-            instance_yaml["storage"] = {"postgres": {"postgres_url": dagster_url}}
+            instance_yaml["storage"] = production_storage(dagster_url)
             (root / "dagster").mkdir(exist_ok=True)
             (root / "dagster" / "dagster.yaml").write_text(yaml.safe_dump(instance_yaml), encoding="utf-8")
 

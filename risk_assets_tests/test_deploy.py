@@ -8,12 +8,14 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
-from dagster import DagsterInstance
+from dagster import AssetKey, AssetMaterialization, DagsterInstance
 
+from risk_assets.database.connection import connection
 from risk_assets.settings import PROJECT_DIR
 from risk_assets_tests.processes import sqlalchemy_url
 
@@ -38,6 +40,34 @@ def test_production_instance_runs_on_postgres(risk_url, tmp_path, monkeypatch):
             {"key": "risk/tenant", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]
         assert limits.pool_config.default_pool_limit == 2
         assert instance.get_runs() == []
+
+
+def _sessions(url: str) -> int:
+    """Sessions PostgreSQL has established to the database so far (each ended one is counted when it ends)."""
+    with connection(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cur.fetchone()[0]
+
+
+def test_production_instance_keeps_its_connections_open(risk_url, tmp_path, monkeypatch):
+    """dagster-postgres alone opens a connection for each storage call (the server forks a backend and checks a
+    password each time); the production instance's storage holds them open (docs/deploy.md: Instance storage)."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(DEPLOY / "dagster.prod.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_PG_URL", sqlalchemy_url(risk_url))
+    with DagsterInstance.from_config(str(home)) as instance:
+        instance.get_runs()  # opening the instance and its first calls connect
+        time.sleep(0.5)  # sessions count once their backends have exited
+        before = _sessions(risk_url)
+        for i in range(20):
+            instance.report_runless_asset_event(AssetMaterialization("pooled", metadata={"i": i}))
+            assert len(instance.get_runs()) == 0
+        assert instance.get_latest_materialization_event(AssetKey("pooled")).asset_materialization.metadata[
+            "i"].value == 19
+        time.sleep(0.5)
+        after = _sessions(risk_url)
+    assert after - before <= 5  # this test's own and a few overlapping calls; 66 without the pool
 
 
 def test_compose_names_only_things_that_exist():
