@@ -49,6 +49,13 @@ def test_load_writes_every_row(source_conn, small_demo):
     assert _counts(source_conn) == _frame_counts(small_demo)
 
 
+def test_load_leaves_the_planner_statistics_of_every_table(source_conn, small_demo):
+    load_dataset(source_conn, small_demo)
+    estimates = dict(_fetch(source_conn, "SELECT relname, reltuples::bigint FROM pg_class WHERE relname = ANY(%s)",
+                            list(SOURCE_TABLES)))
+    assert estimates == _frame_counts(small_demo)  # -1 (never analysed) for each table without ANALYZE
+
+
 def test_loading_twice_gives_the_same_rows(source_conn, small_demo):
     load_dataset(source_conn, small_demo)
     first = _fetch(source_conn, "SELECT presentation_id, outcome, presented_at FROM item_presentations ORDER BY 1")
