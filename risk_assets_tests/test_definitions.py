@@ -26,7 +26,7 @@ SCHEDULES = {  # the example tenants.yaml: Seoul and New York schools, Monday 06
     "weekly_risk_asia_seoul": ("0 6 * * 1", "Asia/Seoul"),
     "weekly_risk_america_new_york": ("0 6 * * 1", "America/New_York"),
 }
-SENSORS = {"report_delivery": 5, "tenant_partitions": 30}  # minimum interval, seconds; both on by default
+SENSORS = {"report_delivery": 1, "tenant_partitions": 30}  # minimum interval, seconds; both on by default
 JOBS = {"weekly_risk_job", "delivery"}
 RESOURCES = {"source", "risk_db", "storage", "smtp", "slack", "thresholds", "pipes_subprocess_client"}
 

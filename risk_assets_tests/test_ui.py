@@ -392,6 +392,25 @@ def test_a_rerun_of_an_unchanged_week_through_the_running_sensor_sends_nothing(d
         ("email", "sent", 1), ("slack", "sent", 1)]
 
 
+SENSOR_TICKS = """query Ticks($selector: SensorSelector!) { sensorOrError(sensorSelector: $selector) {
+  ... on Sensor { sensorState { ticks(limit: 12) { timestamp } } } } }"""
+
+
+def test_the_delivery_sensor_ticks_on_every_pass_of_the_sensor_daemon(dagster_dev):
+    """The sensor daemon passes every 5 s and skips a sensor whose last tick began less than its minimum interval
+    ago: with an interval of 5 s it skipped about every other pass (ticks 10 s apart, reports delivered later)."""
+    selector = {"repositoryLocationName": "risk_assets", "repositoryName": "__repository__",
+                "sensorName": "report_delivery"}
+
+    def ticks() -> list[float]:
+        state = graphql(dagster_dev[0], SENSOR_TICKS, {"selector": selector})["sensorOrError"]["sensorState"]
+        return sorted(tick["timestamp"] for tick in state["ticks"])
+
+    timestamps = wait_for(lambda: (found := ticks())[11:] and found, 120, "twelve ticks of report_delivery")
+    gaps = [later - earlier for earlier, later in zip(timestamps, timestamps[1:])]
+    assert sum(gap > 8 for gap in gaps) <= 1, gaps  # was [9.9, 10.0, 5.0, 5.0, 10.0, 5.0, 10.0, 5.0, 5.2, 9.8, 5.0]
+
+
 def screenshots(port: int, backfill_id: str) -> None:
     from playwright.sync_api import sync_playwright
 
