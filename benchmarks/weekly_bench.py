@@ -93,7 +93,7 @@ class RunProcessMemory:
 
 def vacuum(conn) -> None:
     """The source as autovacuum leaves it some time after a load: otherwise the VACUUM that millions of inserted rows
-    trigger may run during the measured week, on the same two cores (seen as a third more per school)."""
+    trigger may run during the measured week, on the same two cores (docs/performance.md)."""
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("VACUUM")
