@@ -25,7 +25,8 @@ class PooledPostgresStorage(DagsterPostgresStorage):
     """`storage: postgres:` whose run, event-log and schedule storages each keep one connection open."""
 
     @classmethod
-    def from_config_value(cls, inst_data: Any, config_value: Mapping[str, Any]) -> DagsterPostgresStorage:  # type: ignore[override]
+    def from_config_value(  # type: ignore[override]
+            cls, inst_data: Any, config_value: Mapping[str, Any]) -> DagsterPostgresStorage:
         storage = super().from_config_value(inst_data, config_value)  # type: ignore[arg-type]
         for part in (storage.run_storage, storage.event_log_storage, storage.schedule_storage):
             part.optimize_for_webserver(statement_timeout=NO_STATEMENT_TIMEOUT, pool_recycle=POOL_RECYCLE_SECONDS,

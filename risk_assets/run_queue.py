@@ -8,6 +8,7 @@ from dagster import DagsterRun, QueuedRunCoordinator, SubmitRunContext
 
 PARTITION_DIMENSION_TAG = "dagster/partition/{}"  # Dagster's own tags of a multi-partitioned run
 PARTITION_TAG = "dagster/partition"
+PRIORITY_TAG = "dagster/priority"  # the queue launches higher priorities first (an integer as text; default 0)
 RUN_TAGS = {"risk/tenant": "tenant", "risk/week": "week"}
 
 

@@ -69,6 +69,14 @@ def test_jobs_schedules_and_sensors(defs):
     assert {s.default_status for s in repository.sensor_defs} == {dg.DefaultSensorStatus.RUNNING}
 
 
+def test_delivery_runs_go_ahead_of_queued_weekly_runs(defs):
+    """Dagster's run queue launches higher `dagster/priority` first; a delivery run waiting behind a Monday's batches
+    would send each report only after the last batch (docs/delivery.md)."""
+    repository = defs.get_repository_def()
+    priority = {job.name: int(job.tags.get("dagster/priority", 0)) for job in repository.get_all_jobs()}
+    assert priority["delivery"] > max(p for name, p in priority.items() if name != "delivery") == 0
+
+
 def test_resources(defs):
     assert set(defs.get_repository_def().get_top_level_resources()) == RESOURCES
 

@@ -20,8 +20,10 @@ from risk_assets.metrics.student_table import read_students_csv
 from risk_assets.partition_files import REPORT, STUDENTS, SUMMARY
 from risk_assets.partitions import split_partition_key
 from risk_assets.resource_types import RiskDatabase, SlackApi, SmtpServer, Storage
+from risk_assets.run_queue import PRIORITY_TAG
 
 DELIVERY_JOB = "delivery"
+DELIVERY_PRIORITY = "1"  # the weekly runs have the default, 0
 ONLY_CHANNEL_TAG = "risk/only_channel"
 
 
@@ -88,7 +90,9 @@ def build_delivery_job(tenants: TenantsFile, templates: Path, outbox: bool) -> d
             raise dg.Failure(description="; ".join(failures), metadata=metadata)
         return dg.Output(None, metadata=metadata)
 
-    @dg.job(name=DELIVERY_JOB, tags={"risk/pipeline": "delivery"},
+    # Ahead of the queued pipeline runs (Dagster's run queue launches higher priorities first): on a Monday of many
+    # batches a school's report goes out minutes after it is written, not after the last batch (docs/delivery.md).
+    @dg.job(name=DELIVERY_JOB, tags={"risk/pipeline": "delivery", PRIORITY_TAG: DELIVERY_PRIORITY},
             description="Delivers the reports named in its config (`reports: [<tenant>|<week>, …]`); launched by "
                         "the report_delivery sensor, by `risk-report resend`, or from the launchpad.")
     def delivery():
