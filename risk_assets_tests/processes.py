@@ -4,16 +4,12 @@ they are ready, and what of their process group is still alive."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 
+from risk_assets.cli.dagster_stack import free_port
 
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["free_port", "group_members", "sqlalchemy_url", "wait_for", "wait_for_tenant_partitions"]
 
 
 def sqlalchemy_url(libpq_url: str) -> str:

@@ -399,8 +399,10 @@ SENSOR_TICKS = """query Ticks($selector: SensorSelector!) { sensorOrError(sensor
 def test_the_delivery_sensor_ticks_on_every_pass_of_the_sensor_daemon(dagster_dev):
     """The sensor daemon passes every 5 s and skips a sensor whose last tick began less than its minimum interval
     ago: with an interval of 5 s it skipped about every other pass (ticks 10 s apart, reports delivered later)."""
-    selector = {"repositoryLocationName": "risk_assets", "repositoryName": "__repository__",
-                "sensorName": "report_delivery"}
+    from risk_assets.cli.graphql import LOCATION, REPOSITORY
+    from risk_assets.defs.delivery.sensor import DELIVERY_SENSOR
+
+    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "sensorName": DELIVERY_SENSOR}
 
     def ticks() -> list[float]:
         state = graphql(dagster_dev[0], SENSOR_TICKS, {"selector": selector})["sensorOrError"]["sensorState"]
